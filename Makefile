@@ -1,0 +1,32 @@
+# Two commands for a fresh machine: `make report` builds the example site into
+# output/, `make test` runs the checks. Each creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: report test golden lint clean
+
+$(BIN)/reportgen: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+report: $(BIN)/reportgen
+	$(BIN)/reportgen build
+
+test: $(BIN)/reportgen
+	$(BIN)/python -m pytest -q
+	$(BIN)/mypy
+	$(BIN)/ruff check reportgen tests
+
+# Rewrite the golden files under tests/golden/ from the example report.
+golden: $(BIN)/reportgen
+	$(BIN)/python -m tests.golden
+
+lint: $(BIN)/reportgen
+	$(BIN)/mypy
+	$(BIN)/ruff check reportgen tests
+
+clean:
+	rm -rf output $(VENV)

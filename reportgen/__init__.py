@@ -1,0 +1,3 @@
+"""reportgen: turn benchmark runs into publishable reports."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,286 @@
+"""Everything the renderers show, computed once from the model.
+
+``analyse(report)`` runs the comparison rules over every section, resolves the
+placeholders in the author's text and groups the conclusions by tier.  HTML,
+PDF, plain text and Markdown all render this one object, so they cannot
+disagree.  No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportgen import compare, figures
+from reportgen.compare import Comparison
+from reportgen.model import TIERS, Environment, Metric, Report, Section, Text
+from reportgen.placeholders import Ref, Scope, substitute
+
+DEFAULT_HEADINGS = {
+    "negligible": "Negligible overhead",
+    "moderate": "Moderate overhead",
+    "severe": "Severe overhead",
+}
+
+# Characters that would change the meaning of substituted text in Markdown.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A metric's figures in one environment (a row of a results table)."""
+
+    env: str
+    metric: Metric
+    median: float | None  # None when the metric has no usable samples
+    comparison: Comparison | None  # None for the baseline or a failed metric
+
+
+@dataclass(frozen=True)
+class MetricView:
+    id: str
+    name: str
+    short: str
+    unit: str
+    better: str
+    measurements: tuple[Measurement, ...]  # one per environment, baseline first
+
+    @property
+    def comparisons(self) -> tuple[Comparison, ...]:
+        return tuple(m.comparison for m in self.measurements if m.comparison)
+
+
+@dataclass(frozen=True)
+class SectionView:
+    number: int
+    title: str
+    anchor: str
+    badge: str
+    analysis: str  # Markdown with placeholders resolved
+    metrics: tuple[MetricView, ...]
+
+
+@dataclass(frozen=True)
+class ConclusionView:
+    name: str
+    figure: str
+    tier: str
+    note: str
+    comparisons: tuple[Comparison, ...]
+
+
+@dataclass(frozen=True)
+class TierBlock:
+    tier: str
+    heading: str
+    items: tuple[ConclusionView, ...]
+
+
+@dataclass(frozen=True)
+class EnvConclusions:
+    env: str
+    blocks: tuple[TierBlock, ...]  # non-empty tiers, mildest first
+
+
+@dataclass(frozen=True)
+class SpecRow:
+    """One line of the side-by-side system table."""
+
+    name: str
+    values: tuple[str, ...]  # one per environment, in report order
+    differs: tuple[bool, ...]  # True where a value differs from the baseline's
+
+
+@dataclass(frozen=True)
+class Analysis:
+    report: Report
+    intro: str
+    summary: str
+    system: tuple[tuple[str, str], ...]  # the author's header rows, resolved
+    spec: tuple[SpecRow, ...]
+    sections: tuple[SectionView, ...]
+    conclusions: tuple[EnvConclusions, ...]
+
+    @property
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """Every comparison shown in a section, in report order, each once."""
+        seen: dict[tuple[str, str], Comparison] = {}
+        for section in self.sections:
+            for metric in section.metrics:
+                for c in metric.comparisons:
+                    seen.setdefault((c.metric_id, c.env), c)
+        return tuple(seen.values())
+
+
+def analyse(report: Report) -> Analysis:
+    table = _comparisons(report)
+    resolve = _Resolver(report, table)
+    sections = tuple(_section(report, i, s, table, resolve)
+                     for i, s in enumerate(report.sections, start=1))
+    return Analysis(
+        report=report,
+        intro=resolve(report.intro),
+        summary=resolve(report.summary),
+        system=tuple((row.key, resolve(row.value, markdown=False)) for row in report.system),
+        spec=_spec(report.environments),
+        sections=sections,
+        conclusions=tuple(_conclusions(report, env.label, table, resolve)
+                          for env in report.others),
+    )
+
+
+Table = dict[tuple[str, str], Comparison]
+
+
+def _comparisons(report: Report) -> Table:
+    """Compare every metric the baseline and an environment both have usable."""
+    base = report.environment(report.baseline)
+    table: Table = {}
+    for env in report.others:
+        for metric_id, metric in env.metrics.items():
+            ref = base.metrics.get(metric_id)
+            if ref is not None and ref.usable and metric.usable:
+                table[metric_id, env.label] = compare.compare(ref, metric, env.label,
+                                                              report.thresholds)
+    return table
+
+
+def _section(report: Report, number: int, section: Section, table: Table,
+             resolve: _Resolver) -> SectionView:
+    metrics = tuple(_metric_view(report, m.id, m.short, table) for m in section.metrics)
+    if section.label is not None:
+        badge = resolve(section.label, markdown=False)
+    else:
+        badge = _compose_badge(report, metrics)
+    return SectionView(number, section.title, f"s{number}", badge,
+                       resolve(section.analysis), metrics)
+
+
+def _metric_view(report: Report, metric_id: str, short: str, table: Table) -> MetricView:
+    rows = []
+    for env in report.environments:
+        metric = env.metrics[metric_id]
+        median = compare.median(metric.samples) if metric.usable else None
+        rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label))))
+    first = report.environment(report.baseline).metrics[metric_id]
+    return MetricView(metric_id, first.name, short, first.unit, first.better, tuple(rows))
+
+
+def _compose_badge(report: Report, metrics: Sequence[MetricView]) -> str:
+    per_env = []
+    for env in report.others:
+        parts = [(m.short, _label(m, env.label)) for m in metrics]
+        per_env.append((env.label, compare.compose(parts)))
+    if len(per_env) == 1:
+        return per_env[0][1]
+    return "; ".join(f"{env}: {text}" for env, text in per_env)
+
+
+def _label(metric: MetricView, env: str) -> str:
+    found = [c for c in metric.comparisons if c.env == env]
+    return found[0].label if found else "n/a"
+
+
+def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> EnvConclusions:
+    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in TIERS}
+    for item in report.conclusions:
+        found = tuple(table[m, env] for m in item.metrics if (m, env) in table)
+        if not found:
+            continue
+        tier = compare.worst_tier(found)
+        note = resolve(Text(item.note, report.intro.source), markdown=False)
+        by_tier[tier].append(ConclusionView(item.name, compare.figure(found), tier, note, found))
+    headings = {**DEFAULT_HEADINGS, **report.tier_headings}
+    return EnvConclusions(env, tuple(TierBlock(t, headings[t], tuple(items))
+                                     for t, items in by_tier.items() if items))
+
+
+def _spec(envs: Sequence[Environment]) -> tuple[SpecRow, ...]:
+    """System facts side by side; a row nobody reported is left out."""
+    facts = [
+        ("Description", lambda e: e.description),
+        ("CPU", lambda e: str(e.system.get("cpu_model", ""))),
+        ("Cores / threads", lambda e: _cores(e.system)),
+        ("Memory", lambda e: figures.memory(e.system["memory_bytes"])
+         if "memory_bytes" in e.system else ""),
+        ("OS", lambda e: " ".join(str(e.system.get(k, "")) for k in ("os", "os_release")).strip()),
+        ("Kernel", lambda e: str(e.system.get("kernel", ""))),
+        ("Architecture", lambda e: str(e.system.get("arch", ""))),
+        ("Virtualization", lambda e: system_fact(e, "virtualization")),
+        ("Tools", lambda e: ", ".join(f"{k} {v}" for k, v in
+                                      sorted(e.system.get("tools", {}).items()))),
+        ("Collected", lambda e: e.collected_at),
+    ]
+    rows = []
+    for name, get in facts:
+        values = tuple(get(e) for e in envs)
+        if any(values):
+            rows.append(SpecRow(name, values, tuple(v != values[0] for v in values)))
+    return tuple(rows)
+
+
+def _cores(system: dict[str, object]) -> str:
+    cores, threads = system.get("cpu_cores"), system.get("cpu_threads")
+    if cores and threads:
+        return f"{cores} / {threads}"
+    return str(cores or threads or "")
+
+
+def system_fact(env: Environment, field: str) -> str:
+    """A system field as text, for placeholders and the spec table."""
+    system = env.system
+    if field == "description":
+        return env.description
+    if field == "collected_at":
+        return env.collected_at
+    if field == "memory":
+        return figures.memory(system["memory_bytes"]) if "memory_bytes" in system else ""
+    virt = system.get("virtualization") or {}
+    if field == "virtualization":
+        return ", ".join(str(virt[k]) for k in ("role", "technology") if virt.get(k))
+    if field == "technology":
+        return str(virt.get("technology", ""))
+    if field.startswith("tools."):
+        return str(system.get("tools", {}).get(field[6:], ""))
+    if field == "hostname":
+        return str(system.get("hostname", ""))
+    return str(system.get(field, ""))
+
+
+class _Resolver:
+    """Replaces placeholders with figures from the comparison table."""
+
+    def __init__(self, report: Report, table: Table) -> None:
+        self.report = report
+        self.table = table
+        self.scope = scope(report)
+
+    def __call__(self, text: Text, *, markdown: bool = True) -> str:
+        def lookup(ref: Ref) -> str:
+            value = self.value(ref)
+            return _MARKDOWN_SPECIAL.sub(r"\\\1", value) if markdown else value
+
+        return substitute(text.markdown, self.scope, lookup)
+
+    def value(self, ref: Ref) -> str:
+        env = self.report.environment(ref.env)
+        if ref.metric is None:
+            return system_fact(env, ref.field)
+        metric = env.metrics[ref.metric]
+        if ref.field == "value":
+            return figures.quantity(compare.median(metric.samples), metric.unit)
+        c = self.table[ref.metric, ref.env]
+        return {
+            "ratio": lambda: figures.ratio(c.slowdown),
+            "delta": lambda: figures.signed_quantity(c.median - c.base_median, c.unit),
+            "change": lambda: figures.percent(c.change),
+            "label": lambda: c.label,
+            "tier": lambda: c.tier,
+            "interval": lambda: figures.interval(c.interval) or "n/a",
+        }[ref.field]()
+
+
+def scope(report: Report) -> Scope:
+    metrics = set().union(*(e.metrics for e in report.environments))
+    return Scope(metrics, [e.label for e in report.environments], report.baseline)

@@ -1,0 +1,38 @@
+"""Problems found in the user's input, and the exceptions that carry them.
+
+Every message names the user's file and position, so the CLI only prints
+``str(exc)``: there is no formatting code anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    col: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        kind = "warning: " if self.warning else ""
+        return f"{self.path}:{self.line}:{self.col}: {kind}{self.message}"
+
+
+class ReportgenError(Exception):
+    """Base class: an error the CLI reports without a traceback (exit status 2)."""
+
+
+class InputError(ReportgenError):
+    """One or more problems in the input files; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class BuildError(ReportgenError):
+    """A report could not be rendered; the message names the report and why."""

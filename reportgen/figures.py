@@ -1,0 +1,53 @@
+"""How numbers are written: one place, so every format shows the same text."""
+
+from __future__ import annotations
+
+import math
+
+
+def number(value: float) -> str:
+    """Three significant digits, never hiding integer digits: 46, 182, 5728, 0.123."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(value)))))
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def quantity(value: float, unit: str) -> str:
+    """``46 ns``, ``413 MB/s``."""
+    return f"{number(value)} {unit}".strip()
+
+
+def signed_quantity(value: float, unit: str) -> str:
+    """A difference with its sign: ``+136 ns``."""
+    sign = "+" if value >= 0 else "-"
+    return f"{sign}{quantity(abs(value), unit)}"
+
+
+def ratio(value: float) -> str:
+    """A slowdown: ``3.96x``."""
+    return f"{number(value)}x"
+
+
+def percent(change: float) -> str:
+    """A relative change: ``+8%``; one decimal under 1%."""
+    pct = change * 100
+    return f"{pct:+.1f}%" if abs(pct) < 1 else f"{round(pct):+d}%"
+
+
+def interval(bounds: tuple[float, float] | None) -> str:
+    """A slowdown interval: ``3.90x to 4.02x``; empty when there is none."""
+    return "" if bounds is None else f"{ratio(bounds[0])} to {ratio(bounds[1])}"
+
+
+def memory(num_bytes: int) -> str:
+    """``4 GiB``, ``512 MiB``."""
+    size = float(num_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return quantity(size, unit)
+        size /= 1024
+    return quantity(size, "TiB")

@@ -1,0 +1,392 @@
+"""Load stage: site.yml, report.yml and results JSON into the model.
+
+Every problem in the input is collected and raised at once as an
+:class:`~reportgen.errors.InputError`; nothing is rendered from bad input.
+Warnings (problems that still allow a report) are returned beside the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reportgen import markdown, validate
+from reportgen.analysis import scope as report_scope
+from reportgen.documents import Document, KeyPath, describe, parse_json, parse_yaml
+from reportgen.errors import InputError, Problem
+from reportgen.model import (
+    ConclusionItem, Environment, InputFile, Metric, Report, Section, SectionMetric, Site,
+    Source, SystemRow, Text, Thresholds,
+)
+from reportgen.placeholders import PlaceholderError, hint, refs
+
+RESULTS_FORMAT = "reportgen-results/1"
+FORMATS = ("html", "pdf", "txt", "md")
+
+
+def display(path: Path) -> str:
+    """How a path is shown in messages: relative to the working dir when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class Loaded:
+    """A report and the warnings found while loading it."""
+
+    report: Report
+    warnings: list[Problem] = field(default_factory=list)
+
+
+# --- site.yml ---------------------------------------------------------------
+
+def load_site(site_file: Path, output: Path | None = None,
+              formats: tuple[str, ...] | None = None) -> Site:
+    """Read site.yml; ``output`` and ``formats`` override what it says."""
+    doc = _read(site_file, parse_yaml)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "expected a mapping of site settings")])
+    found = validate.problems(doc, "site")
+    if found:
+        raise InputError(found)
+    data, root = doc.data, site_file.resolve().parent
+    patterns = data["reports"] if isinstance(data["reports"], list) else [data["reports"]]
+    report_dirs: list[Path] = []
+    problems: list[Problem] = []
+    for index, pattern in enumerate(patterns):
+        where: KeyPath = ("reports", index) if isinstance(data["reports"], list) else ("reports",)
+        matches = sorted(Path(p) for p in glob.glob(str(root / pattern)) if Path(p).is_dir())
+        if not matches:
+            problems.append(doc.problem(where, f"no report directory matches '{pattern}'"))
+        report_dirs.extend(m for m in matches if m not in report_dirs)
+    slugs = [d.name for d in report_dirs]
+    for slug in sorted({s for s in slugs if slugs.count(s) > 1}):
+        problems.append(doc.problem(("reports",), f"two report directories are named '{slug}'"))
+    if problems:
+        raise InputError(problems)
+    out = output if output is not None else root / data.get("output", "output")
+    return Site(
+        title=data.get("title", "Benchmark reports"),
+        base_url=data.get("base_url", ""),
+        report_dirs=tuple(report_dirs),
+        formats=formats if formats is not None else tuple(data.get("formats", FORMATS)),
+        output=out.resolve(),
+        archive=(root / data["archive"]).resolve() if "archive" in data else out.resolve() / "archive",
+        root=root,
+        paper=data.get("paper", "A4"),
+    )
+
+
+# --- report.yml and its results ----------------------------------------------
+
+def load_report(report_dir: Path) -> Loaded:
+    """Read one report directory into a :class:`Report`, or raise every problem."""
+    report_file = report_dir / "report.yml"
+    doc = _read(report_file, parse_yaml)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "expected a mapping with title, date, baseline, sections")])
+    problems = validate.problems(doc, "report")
+    if problems:
+        raise InputError(problems)
+    data: dict[str, Any] = doc.data
+    envs, inputs, warnings = _load_results(report_dir, doc, problems)
+    inputs.insert(0, InputFile("report.yml", report_file.read_bytes()))
+    labels = [e.label for e in envs]
+    if data["baseline"] not in labels and envs:
+        problems.append(doc.problem(("baseline",), f"baseline '{data['baseline']}' is not an "
+                                    f"environment of the results ({', '.join(labels)})"
+                                    f"{hint(data['baseline'], labels)}"))
+    date = _date(doc, problems)
+    if problems:
+        raise InputError(problems)
+    envs.sort(key=lambda e: e.label != data["baseline"])  # baseline first
+    report = _build_report(report_dir, doc, envs, inputs, date)
+    problems.extend(_check_references(doc, report))
+    warnings.extend(_check_tools(doc, report))
+    if problems:
+        raise InputError(problems)
+    return Loaded(report, warnings)
+
+
+def _read(path: Path, parse: Any) -> Document:
+    shown = display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, 1, 1, "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(shown, 1, 1, f"cannot read file: {exc}")]) from None
+    doc: Document = parse(text, shown)
+    return doc
+
+
+def _date(doc: Document, problems: list[Problem]) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(doc.data["date"]))
+    except ValueError:
+        problems.append(doc.problem(("date",), f"date: expected YYYY-MM-DD, got "
+                                               f"{doc.data['date']!r}"))
+        return dt.date(1970, 1, 1)
+
+
+def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
+                  ) -> tuple[list[Environment], list[InputFile], list[Problem]]:
+    root = report_dir.resolve()
+    envs: list[Environment] = []
+    inputs: list[InputFile] = []
+    warnings: list[Problem] = []
+    for where, name in _result_names(doc, report_dir, problems):
+        path = (report_dir / name).resolve()
+        if not path.is_relative_to(root):
+            problems.append(doc.problem(where, f"results file '{name}' is outside the report "
+                                               "directory"))
+        elif not path.is_file():
+            problems.append(doc.problem(where, f"results file '{name}' not found"))
+        else:
+            try:
+                env, content = _load_environment(path)
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            if any(e.label == env.label for e in envs):
+                problems.append(doc.problem(where, f"two results files are labelled "
+                                                   f"'{env.label}'"))
+            envs.append(env)
+            inputs.append(InputFile(path.relative_to(root).as_posix(), content))
+    return envs, inputs, warnings
+
+
+def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
+                  ) -> Iterator[tuple[KeyPath, str]]:
+    if "results" in doc.data:
+        for index, name in enumerate(doc.data["results"]):
+            yield ("results", index), name
+        return
+    names = sorted(p.relative_to(report_dir).as_posix()
+                   for p in (report_dir / "results").glob("*.json"))
+    if not names:
+        problems.append(doc.problem((), "no results files: put them in results/*.json or list "
+                                        "them under 'results'"))
+    for name in names:
+        yield (), name
+
+
+def _load_environment(path: Path) -> tuple[Environment, bytes]:
+    content = path.read_bytes()
+    shown = display(path)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(shown, 1, 1, f"cannot read file: {exc}")]) from None
+    doc = parse_json(text, shown)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError([doc.problem((), "expected a JSON object")])
+    version = data.get("format")
+    if version != RESULTS_FORMAT:
+        what = f"unknown results format {version!r}" if "format" in data else "missing 'format'"
+        raise InputError([doc.problem(("format",), f"{what}: this reportgen reads "
+                                                   f"'{RESULTS_FORMAT}'")])
+    problems = validate.problems(doc, "results")
+    metrics: dict[str, Metric] = {}
+    for index, raw in enumerate(data.get("metrics", [])):
+        if not isinstance(raw, dict) or "id" not in raw:
+            continue  # the schema has said what is wrong
+        where: KeyPath = ("metrics", index)
+        if raw["id"] in metrics:
+            problems.append(doc.problem(where + ("id",), f"metric '{raw['id']}' appears twice"))
+        if raw.get("status") == "ok" and not raw.get("samples"):
+            problems.append(doc.problem(where + ("samples",),
+                                        f"{describe(where)}: status is 'ok' but there are no "
+                                        "samples"))
+        metrics[raw["id"]] = _metric(raw)
+    if problems:
+        raise InputError(problems)
+    env = data["environment"]
+    return Environment(
+        label=env["label"], description=env.get("description", ""),
+        collected_at=data.get("collected_at", ""), system=data.get("system", {}),
+        metrics=metrics, file_name=path.name, probe_version=data.get("probe_version", ""),
+    ), content
+
+
+def _metric(raw: dict[str, Any]) -> Metric:
+    return Metric(id=raw["id"], name=raw.get("name", raw["id"]), unit=raw.get("unit", ""),
+                  better=raw.get("better", "lower"),
+                  samples=tuple(float(x) for x in raw.get("samples", [])),
+                  status=raw.get("status", "ok"), tool=raw.get("tool", ""),
+                  params=raw.get("params", {}), error=raw.get("error", ""))
+
+
+def _text(doc: Document, path: KeyPath, default: str = "") -> Text:
+    value: Any = doc.data
+    for part in path:
+        value = value.get(part, default) if isinstance(value, dict) else value[part]
+    line, col = doc.position(path)
+    return Text(str(value), Source(doc.path, line, col))
+
+
+def _build_report(report_dir: Path, doc: Document, envs: list[Environment],
+                  inputs: list[InputFile], date: dt.date) -> Report:
+    data = doc.data
+    sections = []
+    for i, raw in enumerate(data["sections"]):
+        base = ("sections", i)
+        sections.append(Section(
+            title=raw["title"],
+            metrics=tuple(_section_metric(m, envs) for m in raw["metrics"]),
+            analysis=_text(doc, base + ("analysis",)),
+            label=_text(doc, base + ("label",)) if "label" in raw else None,
+        ))
+    conclusions = data.get("conclusions", {})
+    return Report(
+        slug=report_dir.resolve().name,
+        title=data["title"],
+        date=date,
+        author=data.get("author", ""),
+        intro=_text(doc, ("intro",)),
+        baseline=data["baseline"],
+        environments=tuple(envs),
+        system=tuple(SystemRow(str(row["key"]), _text(doc, ("system", i, "value")))
+                     for i, row in enumerate(data.get("system", []))),
+        sections=tuple(sections),
+        conclusions=tuple(ConclusionItem(c["name"], tuple(c["metrics"]), c.get("note", ""))
+                          for c in conclusions.get("items", [])),
+        tier_headings=dict(conclusions.get("headings", {})),
+        summary=_text(doc, ("summary",)),
+        thresholds=Thresholds(**data.get("thresholds", {})),
+        keywords=tuple(data.get("keywords", [])),
+        inputs=tuple(inputs),
+    )
+
+
+def _section_metric(raw: str | dict[str, str], envs: list[Environment]) -> SectionMetric:
+    metric_id = raw if isinstance(raw, str) else raw["id"]
+    if isinstance(raw, dict) and "short" in raw:
+        return SectionMetric(metric_id, raw["short"])
+    name = next((e.metrics[metric_id].name for e in envs if metric_id in e.metrics), metric_id)
+    return SectionMetric(metric_id, name)
+
+
+# --- cross-file checks -------------------------------------------------------
+
+def _check_references(doc: Document, report: Report) -> list[Problem]:
+    """Metric ids, placeholders and links in the author's text."""
+    problems: list[Problem] = []
+    data = doc.data
+    t = report.thresholds
+    if t.moderate >= t.severe:
+        problems.append(doc.problem(("thresholds",), "thresholds: moderate must be below severe"))
+    for i, raw in enumerate(data["sections"]):
+        for j, m in enumerate(raw["metrics"]):
+            path = ("sections", i, "metrics", j) + (() if isinstance(m, str) else ("id",))
+            problems.extend(_check_metric(doc, report, path, m if isinstance(m, str) else m["id"]))
+    for i, item in enumerate(data.get("conclusions", {}).get("items", [])):
+        for j, metric_id in enumerate(item["metrics"]):
+            problems.extend(_check_metric(doc, report, ("conclusions", "items", i, "metrics", j),
+                                          metric_id))
+    for path in _text_paths(data):
+        problems.extend(_check_text(doc, report, path))
+    return problems
+
+
+def _check_metric(doc: Document, report: Report, path: KeyPath, metric_id: str) -> list[Problem]:
+    missing = [e.file_name for e in report.environments if metric_id not in e.metrics]
+    if not missing:
+        return []
+    known = set().union(*(e.metrics for e in report.environments))
+    return [doc.problem(path, f"unknown metric '{metric_id}': not in {', '.join(missing)}"
+                              f"{hint(metric_id, known)}")]
+
+
+def _text_paths(data: dict[str, Any]) -> Iterator[KeyPath]:
+    """Every field where the author may write placeholders."""
+    for key in ("intro", "summary"):
+        if key in data:
+            yield (key,)
+    for i, row in enumerate(data.get("system", [])):
+        if isinstance(row["value"], str):
+            yield ("system", i, "value")
+    for i, section in enumerate(data["sections"]):
+        for key in ("analysis", "label"):
+            if key in section:
+                yield ("sections", i, key)
+    for i, item in enumerate(data.get("conclusions", {}).get("items", [])):
+        if "note" in item:
+            yield ("conclusions", "items", i, "note")
+
+
+def _check_text(doc: Document, report: Report, path: KeyPath) -> list[Problem]:
+    text = _text(doc, path).markdown
+    scope = report_scope(report)
+    problems = []
+    for offset, expr, ref in refs(text, scope):
+        line, col = doc.text_position(path, offset, text)
+        if isinstance(ref, PlaceholderError):
+            problems.append(Problem(doc.path, line, col, ref.message))
+        elif ref.metric is not None and not _usable(report, ref.metric, ref.env, ref.field):
+            problems.append(Problem(doc.path, line, col,
+                                    f"placeholder '{{{{ {expr} }}}}' has no figure: metric "
+                                    f"'{ref.metric}' was not measured successfully in "
+                                    f"'{ref.env}' or the baseline"))
+    for line_offset, message in _link_problems(text):
+        line, col = doc.text_position(path, line_offset, text)
+        problems.append(Problem(doc.path, line, col, message))
+    return problems
+
+
+def _usable(report: Report, metric_id: str, env: str, field: str) -> bool:
+    def ok(label: str) -> bool:
+        metric = report.environment(label).metrics.get(metric_id)
+        return metric is not None and metric.usable
+
+    return ok(env) and (field == "value" or ok(report.baseline))
+
+
+ALLOWED_LINKS = ("http://", "https://", "mailto:", "#")
+
+
+def _link_problems(text: str) -> Iterator[tuple[int, str]]:
+    """Links must be web, mail or in-page; images only the report's own charts."""
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    for token in markdown.parser().parse(text):
+        offset = line_starts[token.map[0]] if token.map and token.map[0] < len(line_starts) else 0
+        for child in token.children or ():
+            if child.type == "link_open":
+                href = str(child.attrs.get("href", ""))
+                if not href.startswith(ALLOWED_LINKS) and (":" in href or href.startswith("/")):
+                    yield offset, f"link to '{href}' is not allowed: use http(s), mailto or a " \
+                                  "relative link"
+            elif child.type == "image":
+                src = str(child.attrs.get("src", ""))
+                if not (src.startswith("charts/") and ".." not in src and src.endswith(".svg")):
+                    yield offset, f"image '{src}' is not allowed: the text may only show the " \
+                                  "report's own charts (charts/<name>.svg)"
+    # markdown-it drops links it finds unsafe (javascript:, file:, data:) before
+    # we see them; catch those by their raw text too.
+    for scheme in ("javascript:", "vbscript:", "file:", "data:"):
+        start = text.lower().find(f"]({scheme}")
+        if start >= 0:
+            yield start, f"link with '{scheme}' is not allowed: use http(s), mailto or a " \
+                         "relative link"
+
+
+def _check_tools(doc: Document, report: Report) -> list[Problem]:
+    """Warn when environments measured a section's metric with different tools."""
+    warnings = []
+    for i, section in enumerate(report.sections):
+        for j, sm in enumerate(section.metrics):
+            tools = {e.label: e.metrics[sm.id].tool for e in report.environments}
+            if len(set(tools.values())) > 1:
+                listed = ", ".join(f"{t or 'unknown tool'} in {e}" for e, t in tools.items())
+                warnings.append(doc.problem(("sections", i, "metrics", j),
+                                            f"metric '{sm.id}' was measured with different "
+                                            f"tools: {listed}", warning=True))
+    return warnings

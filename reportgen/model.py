@@ -1,0 +1,151 @@
+"""The report as plain data: what the loader produces and every renderer reads.
+
+Nothing here touches files; positions are kept only as ``Source`` values so a
+later stage can still point at the author's line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Better = Literal["lower", "higher"]
+Status = Literal["ok", "failed", "timeout", "skipped"]
+TIERS = ("negligible", "moderate", "severe")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a piece of author text starts, for messages found after loading."""
+
+    path: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric as measured in one environment."""
+
+    id: str
+    name: str
+    unit: str
+    better: Better
+    samples: tuple[float, ...]
+    status: Status = "ok"
+    tool: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "ok" and bool(self.samples)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One results file: an environment and what was measured there."""
+
+    label: str
+    description: str
+    collected_at: str
+    system: dict[str, Any]
+    metrics: dict[str, Metric]
+    file_name: str  # the results file's name, e.g. guest.json
+    probe_version: str = ""
+
+
+@dataclass(frozen=True)
+class SectionMetric:
+    id: str
+    short: str  # the short name used when a section's label is composed
+
+
+@dataclass(frozen=True)
+class Text:
+    """Author Markdown with placeholders, and where it starts."""
+
+    markdown: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    metrics: tuple[SectionMetric, ...]
+    analysis: Text
+    label: Text | None = None  # author override of the computed badge
+
+
+@dataclass(frozen=True)
+class ConclusionItem:
+    name: str
+    metrics: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Comparison settings; defaults follow docs/formats.md."""
+
+    moderate: float = 1.15  # slowdown from which a metric is a moderate cost
+    severe: float = 10.0  # ... and a severe one
+    noise: float = 0.03  # a relative change smaller than this is "same"
+    multiplier: float = 3.0  # slowdowns from here on are written "~Nx"
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    key: str
+    value: Text
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file the report was built from, carried so outputs can include it."""
+
+    name: str  # path relative to the report dir, e.g. results/guest.json
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    date: dt.date
+    author: str
+    intro: Text
+    baseline: str
+    environments: tuple[Environment, ...]
+    system: tuple[SystemRow, ...]
+    sections: tuple[Section, ...]
+    conclusions: tuple[ConclusionItem, ...]
+    tier_headings: dict[str, str]
+    summary: Text
+    thresholds: Thresholds = Thresholds()
+    keywords: tuple[str, ...] = ()
+    inputs: tuple[InputFile, ...] = ()
+
+    def environment(self, label: str) -> Environment:
+        return next(e for e in self.environments if e.label == label)
+
+    @property
+    def others(self) -> tuple[Environment, ...]:
+        """The environments compared against the baseline."""
+        return tuple(e for e in self.environments if e.label != self.baseline)
+
+
+@dataclass(frozen=True)
+class Site:
+    """site.yml: which report directories to build, how and where."""
+
+    title: str
+    base_url: str
+    report_dirs: tuple[Path, ...]
+    formats: tuple[str, ...]
+    output: Path
+    archive: Path
+    root: Path  # the directory holding site.yml
+    paper: str = "A4"
