@@ -151,7 +151,7 @@ def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
             problems.append(doc.problem(where, f"results file '{name}' not found"))
         else:
             try:
-                env, content = _load_environment(path)
+                env, content = _load_environment(path, path.relative_to(root).as_posix())
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -159,7 +159,7 @@ def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
                 problems.append(doc.problem(where, f"two results files are labelled "
                                                    f"'{env.label}'"))
             envs.append(env)
-            inputs.append(InputFile(path.relative_to(root).as_posix(), content))
+            inputs.append(InputFile(env.file_name, content))
     return envs, inputs, warnings
 
 
@@ -178,7 +178,7 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
         yield (), name
 
 
-def _load_environment(path: Path) -> tuple[Environment, bytes]:
+def _load_environment(path: Path, name: str) -> tuple[Environment, bytes]:
     content = path.read_bytes()
     shown = display(path)
     try:
@@ -213,7 +213,7 @@ def _load_environment(path: Path) -> tuple[Environment, bytes]:
     return Environment(
         label=env["label"], description=env.get("description", ""),
         collected_at=data.get("collected_at", ""), system=data.get("system", {}),
-        metrics=metrics, file_name=path.name, probe_version=data.get("probe_version", ""),
+        metrics=metrics, file_name=name, probe_version=data.get("probe_version", ""),
     ), content
 
 

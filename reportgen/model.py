@@ -53,7 +53,7 @@ class Environment:
     collected_at: str
     system: dict[str, Any]
     metrics: dict[str, Metric]
-    file_name: str  # the results file's name, e.g. guest.json
+    file_name: str  # the results file, relative to the report dir: results/guest.json
     probe_version: str = ""
 
 

@@ -1,0 +1,99 @@
+"""The `reportgen` command line.
+
+Errors in the user's input are ReportgenError subclasses whose message is
+already the full ``file:line:col: message`` text: they are printed as they
+are, with exit status 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reportgen import __version__
+from reportgen.errors import ReportgenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INPUT = 2
+
+site_option = click.option("-f", "--file", "site_file", default="site.yml", show_default=True,
+                           type=click.Path(path_type=Path, dir_okay=False),
+                           help="The site file.")
+
+
+def reports_errors(func: F) -> F:
+    """Turn input errors into their message on stderr and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ReportgenError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _formats(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    chosen = tuple(f.strip() for f in value.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in ("html", "pdf", "txt", "md")]
+    if unknown or not chosen:
+        raise click.BadParameter(f"expected a comma-separated list of html, pdf, txt, md; "
+                                 f"got {value!r}")
+    return chosen
+
+
+@click.group()
+@click.version_option(__version__, prog_name="reportgen")
+def main() -> None:
+    """Turn benchmark results and an author's analysis into reports."""
+
+
+@main.command()
+@site_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              help="Output directory (default: site.yml's output).")
+@click.option("--formats", help="Comma-separated formats to build: html,pdf,txt,md "
+                                "(default: site.yml's formats).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@reports_errors
+def build(site_file: Path, output: Path | None, formats: str | None, strict: bool) -> None:
+    """Build the site: HTML, PDF, text and Markdown for every report."""
+    from reportgen.build import build as run
+
+    run(site_file, output_dir=output, formats=_formats(formats), strict=strict)
+
+
+@main.command()
+@site_option
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@reports_errors
+def check(site_file: Path, strict: bool) -> None:
+    """Validate site.yml, every report.yml and results file; write nothing."""
+    from reportgen.build import check as run
+    from reportgen.errors import InputError
+
+    analyses, warnings = run(site_file)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+    if strict and warnings:
+        raise InputError(warnings)
+    click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def probe(args: tuple[str, ...]) -> None:
+    """Run the probes on this machine (same options as probes/run.py; try --help)."""
+    from reportgen.probe import run
+
+    sys.exit(run(list(args)))

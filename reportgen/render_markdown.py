@@ -1,0 +1,74 @@
+"""GitHub-flavoured Markdown: report.md, for forums and READMEs.
+
+The author's Markdown passes through as written (placeholders resolved);
+the figures reportgen computes become tables, and charts image links.
+"""
+
+from __future__ import annotations
+
+from reportgen import figures
+from reportgen.analysis import Analysis, MetricView
+
+
+def render(analysis: Analysis, charts: dict[str, str]) -> str:
+    """``charts`` maps a section anchor (or "overview") to its image path."""
+    report = analysis.report
+    out = [f"# {_escape(report.title)}", ""]
+    out += [f"{_escape(report.author)}, {report.date.isoformat()}" if report.author
+            else report.date.isoformat(), ""]
+    if analysis.intro.strip():
+        out += [analysis.intro.strip(), ""]
+    rows = list(analysis.system) + [("Date", report.date.isoformat())]
+    out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
+    out += ["## Analysis and notes", ""]
+    for section in analysis.sections:
+        out += [f"### {section.number}. {_escape(section.title)} ({_escape(section.badge)})", ""]
+        if section.analysis.strip():
+            out += [section.analysis.strip(), ""]
+        out += _results(analysis, section.metrics) + [""]
+        if section.anchor in charts:
+            out += [f"![{_escape(section.title)}]({charts[section.anchor]})", ""]
+    out += ["## Conclusions", ""]
+    several = len(analysis.conclusions) > 1
+    for env in analysis.conclusions:
+        for block in env.blocks:
+            heading = f"{block.heading} ({env.env})" if several else block.heading
+            out += [f"**{_escape(heading)}**", ""]
+            out += [f"- {_escape(i.name)}: {_escape(i.figure)}" + (f", {i.note}" if i.note else "")
+                    for i in block.items] + [""]
+    if "overview" in charts:
+        out += [f"![Slowdown per metric]({charts['overview']})", ""]
+    if analysis.summary.strip():
+        out += ["## Summary", "", analysis.summary.strip(), ""]
+    return "\n".join(out)
+
+
+def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
+    envs = [e.label for e in analysis.report.environments]
+    header = ["Metric"] + envs + [f"{e} vs {analysis.report.baseline}" for e in envs[1:]]
+    rows = []
+    for metric in metrics:
+        values = [figures.quantity(m.median, metric.unit) if m.median is not None
+                  else m.metric.status for m in metric.measurements]
+        labels = [f"{m.comparison.label} ({figures.ratio(m.comparison.slowdown)})"
+                  if m.comparison else "n/a" for m in metric.measurements[1:]]
+        rows.append([metric.name] + values + labels)
+    return _table(header, rows)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _cell(text: str) -> str:
+    return _escape(text).replace("\n", " ")
+
+
+def _escape(text: str) -> str:
+    """Keep computed or plain text literal in Markdown."""
+    for ch in "\\`*_[]<>|#":
+        text = text.replace(ch, "\\" + ch)
+    return text

@@ -1,0 +1,60 @@
+"""Plain text in the layout of a mailing-list post: report.txt.
+
+The title is left out on purpose: in a post it is the subject line.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from reportgen import markdown
+from reportgen.analysis import Analysis, EnvConclusions
+
+RULE = "=" * 78
+
+
+def render(analysis: Analysis) -> str:
+    lines: list[str] = []
+    if analysis.intro.strip():
+        lines += [markdown.to_text(analysis.intro), ""]
+    lines += _system(analysis)
+    lines += [RULE, "ANALYSIS AND NOTES", RULE]
+    for i, section in enumerate(analysis.sections):
+        if i:
+            lines.append("")
+        lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
+        if section.analysis.strip():
+            lines.append(markdown.to_text(section.analysis))
+    lines += [RULE, "CONCLUSIONS", RULE]
+    several = len(analysis.conclusions) > 1
+    for i, env in enumerate(analysis.conclusions):
+        if i:
+            lines.append("")
+        lines += _conclusions(env, several)
+    if analysis.summary.strip():
+        lines += ["", markdown.to_text(analysis.summary, first_prefix="Summary: ")]
+    lines.append(RULE)
+    return "\n".join(lines) + "\n"
+
+
+def _system(analysis: Analysis) -> list[str]:
+    rows = list(analysis.system)
+    if not any(key.lower() == "date" for key, _ in rows):
+        rows.append(("Date", analysis.report.date.isoformat()))
+    width = max(len(key) for key, _ in rows)
+    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
+
+
+def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
+    lines: list[str] = []
+    for i, block in enumerate(env.blocks):
+        if i:
+            lines.append("")
+        heading = f"{block.heading} ({env.env})" if several else block.heading
+        lines.append(f"{heading}:")
+        for item in block.items:
+            note = f", {item.note}" if item.note else ""
+            lines.append(textwrap.fill(f"- {item.name}: {item.figure}{note}", markdown.WIDTH,
+                                       subsequent_indent="  ", break_long_words=False,
+                                       break_on_hyphens=False))
+    return lines
