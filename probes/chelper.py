@@ -1,0 +1,86 @@
+"""Build the C helper (c/probe_helper.c) with the machine's compiler, once.
+
+The binary is cached under $XDG_CACHE_HOME/reportgen-probes/<hash>/ (default
+~/.cache/...; REPORTGEN_PROBES_CACHE overrides the base), keyed by a hash of
+the source, the compiler's identity and the flags: a new compiler or a new
+source builds a new binary, and the old one is never reused by mistake.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from typing import List, Optional, Tuple
+
+from commands import version_line
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "c", "probe_helper.c")
+CFLAGS = ["-O2", "-pthread"]
+
+
+def find_compiler() -> Optional[str]:
+    for name in [os.environ.get("CC", ""), "cc", "clang", "gcc"]:
+        path = shutil.which(name) if name else None
+        if path:
+            return path
+    return None
+
+
+def cache_base() -> str:
+    explicit = os.environ.get("REPORTGEN_PROBES_CACHE")
+    if explicit:
+        return explicit
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(xdg, "reportgen-probes")
+
+
+def source_hash(compiler_id: str) -> str:
+    digest = hashlib.sha256()
+    with open(SOURCE, "rb") as src:
+        digest.update(src.read())
+    digest.update(("\0" + compiler_id + "\0" + " ".join(CFLAGS)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _compile(compiler: str, target_dir: str) -> str:
+    """Compile into target_dir atomically (temp name, then rename)."""
+    os.makedirs(target_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".probe_helper-", dir=target_dir)
+    os.close(fd)
+    try:
+        proc = subprocess.run([compiler] + CFLAGS + ["-o", tmp, SOURCE],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise OSError("compiler failed: " + proc.stdout.strip()[-300:])
+        final = os.path.join(target_dir, "probe_helper")
+        os.replace(tmp, final)
+        return final
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def build(scratch_dir: str) -> Tuple[Optional[str], List[str]]:
+    """Path of a ready helper (or None) and notes on what happened.
+
+    Tries the cache first; if the cache is not writable, builds into
+    scratch_dir (the run's work dir, removed at exit).
+    """
+    compiler = find_compiler()
+    if compiler is None:
+        return None, ["no C compiler found: using the Python fallback"]
+    compiler_id = version_line([compiler, "--version"]) or compiler
+    key = source_hash(compiler_id)
+    cached = os.path.join(cache_base(), key, "probe_helper")
+    if os.access(cached, os.X_OK):
+        return cached, []
+    notes = []
+    for target in (os.path.dirname(cached), os.path.join(scratch_dir, "c-helper")):
+        try:
+            return _compile(compiler, target), notes
+        except (OSError, subprocess.SubprocessError) as exc:
+            notes.append("cannot build the C helper in %s: %s" % (target, exc))
+    return None, notes + ["using the Python fallback"]

@@ -1,0 +1,95 @@
+"""Running a measurement in a child process, with a time limit.
+
+Every sample runs in a child (the C helper, the Python worker, sysbench or
+dd) in its own session, so that a hung sample can be killed with all of its
+children, and Ctrl-C in the terminal reaches the runner alone, which then
+stops the child itself.
+"""
+
+import os
+import signal
+import subprocess
+import time
+from typing import List, NamedTuple, Optional
+
+
+class ProbeError(Exception):
+    """The probe ran and failed: recorded as status "failed"."""
+
+
+class ProbeSkipped(Exception):
+    """The probe cannot run here (no space, no tool): status "skipped"."""
+
+
+class ProbeTimeout(Exception):
+    """The probe went past its time limit: status "timeout"."""
+
+
+class Result(NamedTuple):
+    stdout: str
+    stderr: str
+    elapsed_s: float  # wall clock from spawn to exit, seen by the runner
+
+
+def _kill_group(proc: "subprocess.Popen[str]") -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run(argv: List[str], timeout: float, cwd: Optional[str] = None) -> Result:
+    """Run `argv` to completion; raise ProbeTimeout or ProbeError.
+
+    Any other exception while waiting (the runner's interrupt) kills the
+    child's whole process group before propagating.
+    """
+    if timeout <= 0:
+        raise ProbeTimeout("time limit reached")
+    start = time.perf_counter()
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, cwd=cwd, text=True,
+                                start_new_session=True)
+    except OSError as exc:
+        raise ProbeError("cannot run %s: %s" % (argv[0], exc.strerror or exc)) from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise ProbeTimeout("time limit reached after %.1f s" % (time.perf_counter() - start))
+    except BaseException:
+        _kill_group(proc)
+        raise
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        detail = (err.strip().splitlines() or ["no message"])[-1]
+        raise ProbeError("%s exited with status %d: %s"
+                         % (os.path.basename(argv[0]), proc.returncode, detail))
+    return Result(out, err, elapsed)
+
+
+def numbers(text: str, count: int) -> List[float]:
+    """The first `count` numbers a helper printed; ProbeError if missing."""
+    fields = text.split()
+    try:
+        values = [float(field) for field in fields[:count]]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise ProbeError("unexpected helper output: %r" % text[:200])
+    return values
+
+
+def version_line(argv: List[str]) -> Optional[str]:
+    """First output line of a `--version`-style command, or None."""
+    try:
+        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        if line.strip():
+            return line.strip()
+    return None

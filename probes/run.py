@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""reportgen probes: measure this machine and write a results JSON file.
+
+    python3 probes/run.py --label guest -o guest.json [--profile quick]
+
+Standard library only (Python >= 3.8), runnable from any directory without
+installing reportgen; `reportgen probe` calls main() with the same arguments.
+See docs/probes.md.
+"""
+
+import argparse
+import fnmatch
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import stat
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from typing import Any, Dict, List, NoReturn, Optional, Sequence
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import chelper  # noqa: E402
+import commands  # noqa: E402
+import parsers  # noqa: E402
+import sysinfo  # noqa: E402
+from commands import ProbeError, ProbeSkipped, ProbeTimeout  # noqa: E402
+from workloads import PROFILES, WORKLOADS, Context, Workload  # noqa: E402
+
+PROBE_VERSION = "0.1.0"
+FORMAT = "reportgen-results/1"
+LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
+FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang"
+HELPER_FAMILIES = ("cpu.", "syscall.", "process.")
+
+
+class UsageError(Exception):
+    """Bad arguments: one line on stderr, exit status 2."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM; a BaseException so no probe's handler swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class Signals:
+    """Turn the first SIGINT/SIGTERM into Interrupted; later ones are noted
+    only, so that cleaning up and writing the results cannot be cut short."""
+
+    def __init__(self) -> None:
+        self.received: Optional[int] = None
+        self.raising = True
+        self.previous: Dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: run without handlers
+                pass
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is None:
+            self.received = signum
+        if self.raising:
+            self.raising = False
+            raise Interrupted(signum)
+
+    def hold(self) -> None:
+        self.raising = False
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+class Progress:
+    """One line per step on stderr; rewritten in place on a terminal."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total = total
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+
+    def _emit(self, text: str, final: bool) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            sys.stderr.write("\r\033[K" + text + ("\n" if final else ""))
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def step(self, index: int, metric_id: str, what: str, elapsed: float) -> None:
+        self._emit("[%d/%d] %s  %s  %.1fs" % (index, self.total, metric_id, what, elapsed),
+                   final=False)
+
+    def done(self, index: int, metric: Dict[str, Any]) -> None:
+        if metric["status"] == "ok" and metric["samples"]:
+            what = "ok  median %.4g %s" % (statistics.median(metric["samples"]), metric["unit"])
+        else:
+            what = "%s: %s" % (metric["status"], metric.get("error", ""))
+        self._emit("[%d/%d] %s  %s  %.1fs" % (index, self.total, metric["id"], what,
+                                              metric.get("duration_s", 0.0)), final=True)
+
+    def note(self, text: str) -> None:
+        self._emit("note: " + text, final=True)
+
+
+class Clock:
+    """Time left for the probe that is running."""
+
+    def __init__(self) -> None:
+        self.deadline = 0.0
+
+    def start(self, limit: float) -> float:
+        now = time.monotonic()
+        self.deadline = now + limit
+        return now
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = Parser(prog="probes/run.py",
+                    description="Measure the seed's workloads and write reportgen results JSON.")
+    parser.add_argument("--label", required=True,
+                        help="environment label, e.g. native or guest ([a-z][a-z0-9_-]*)")
+    parser.add_argument("--description", help="one line about the environment "
+                        "(default: OS, virtualization and CPU count)")
+    parser.add_argument("-o", "--output", help="results file (default: LABEL.json)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="standard")
+    parser.add_argument("--only", nargs="+", metavar="ID",
+                        help="run only these metrics (ids or shell patterns, e.g. 'disk.*')")
+    parser.add_argument("--workdir", help="existing directory for the disk probes' file "
+                        "(default: a new temporary directory)")
+    parser.add_argument("--threads", type=int, help="N for the tN sysbench metrics "
+                        "(default: online CPUs)")
+    parser.add_argument("--timeout", type=float, help="time limit per probe, seconds "
+                        "(default: by profile)")
+    parser.add_argument("--samples", type=int, help="samples per probe (default: by profile)")
+    parser.add_argument("--warmup", type=int, help="warm-up runs per probe (default: by profile)")
+    parser.add_argument("--file-size", type=int, metavar="MIB",
+                        help="size of the disk probes' file (default: by profile)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply iteration counts and sizes (tests use 0.01)")
+    parser.add_argument("--no-sysbench", action="store_true",
+                        help="use the built-in memory loop even if sysbench is installed")
+    parser.add_argument("--python-fallback", action="store_true",
+                        help="do not build the C helper; time loops in Python")
+    parser.add_argument("--hostname", action="store_true",
+                        help="record this machine's host name (off by default)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--list", action="store_true", help="list the metrics and exit")
+    args = parser.parse_args(list(argv))
+    if not LABEL.match(args.label):
+        raise UsageError("invalid label %r: use lower-case letters, digits, '-' and '_', "
+                         "starting with a letter" % args.label)
+    for name in ("threads", "samples", "file_size", "timeout"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise UsageError("--%s must be positive" % name.replace("_", "-"))
+    if args.warmup is not None and args.warmup < 0:
+        raise UsageError("--warmup must not be negative")
+    if not 0 < args.scale <= 1000:
+        raise UsageError("--scale must be in (0, 1000]")
+    return args
+
+
+def select(patterns: Optional[List[str]]) -> List[Workload]:
+    """Workloads in their fixed order, filtered by --only."""
+    if not patterns:
+        return list(WORKLOADS)
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(w.id, pattern) for w in WORKLOADS):
+            raise UsageError("--only %s matches no metric (see --list)" % pattern)
+    return [w for w in WORKLOADS if any(fnmatch.fnmatchcase(w.id, p) for p in patterns)]
+
+
+def make_workdir(requested: Optional[str]) -> str:
+    """A private directory for this run, inside --workdir if given."""
+    if requested is None:
+        return tempfile.mkdtemp(prefix="reportgen-probes-")
+    try:
+        mode = os.stat(requested).st_mode
+    except OSError as exc:
+        raise UsageError("--workdir %s: %s" % (requested, exc.strerror))
+    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
+        raise UsageError("--workdir %s is a device, not a directory" % requested)
+    if not stat.S_ISDIR(mode):
+        raise UsageError("--workdir %s is not a directory" % requested)
+    try:
+        return tempfile.mkdtemp(prefix="reportgen-probes-", dir=requested)
+    except OSError as exc:
+        raise UsageError("--workdir %s: %s" % (requested, exc.strerror))
+
+
+def online_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def make_context(args: argparse.Namespace, selected: List[Workload], workdir: str,
+                 clock: Clock, progress: Progress) -> Context:
+    profile = PROFILES[args.profile]
+    overrides = {"samples": args.samples, "sysbench_samples": args.samples,
+                 "warmup": args.warmup, "timeout_s": args.timeout,
+                 "file_mib": args.file_size}
+    profile = profile._replace(**{k: v for k, v in overrides.items() if v is not None})
+    sysbench = None if args.no_sysbench else shutil.which("sysbench")
+    sysbench_version = ""
+    if sysbench:
+        line = commands.version_line([sysbench, "--version"]) or ""
+        sysbench_version = parsers.parse_sysbench_version(line) or "unknown"
+    dd = shutil.which("dd")
+    helper = None
+    wants_helper = any(w.id.startswith(HELPER_FAMILIES) or
+                       (w.id.startswith("memory.sysbench.") and not sysbench) for w in selected)
+    if wants_helper and not args.python_fallback:
+        helper, notes = chelper.build(workdir)
+        for note in notes:
+            progress.note(note)
+    filesystem = sysinfo.filesystem_type(workdir)
+    if filesystem in sysinfo.MEMORY_FILESYSTEMS and any(w.id.startswith("disk.")
+                                                        for w in selected):
+        progress.note("%s is on %s: the disk probes will measure memory; use --workdir"
+                      % (os.path.dirname(workdir), filesystem))
+    return Context(profile=profile, workdir=workdir, threads=args.threads or online_cpus(),
+                   scale=args.scale,
+                   file_bytes=max(1 << 20, int(profile.file_mib * args.scale) << 20),
+                   helper=helper, sysbench=sysbench, sysbench_version=sysbench_version,
+                   dd=dd, dd_version=sysinfo.dd_version(dd) if dd else "",
+                   filesystem=filesystem or "", remaining=clock.remaining)
+
+
+def new_metric(workload: Workload) -> Dict[str, Any]:
+    return {"id": workload.id, "name": workload.name, "unit": workload.unit,
+            "better": workload.better, "samples": [], "status": "skipped",
+            "error": "not run"}
+
+
+def injected_faults() -> Dict[str, str]:
+    spec = os.environ.get(FAULT_ENV, "")
+    return dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
+
+
+def run_probe(workload: Workload, ctx: Context, metric: Dict[str, Any], index: int,
+              clock: Clock, progress: Progress) -> None:
+    """Warm-up and samples of one workload; the outcome goes into `metric`.
+
+    Any failure ends this probe alone; Interrupted goes up to the caller.
+    """
+    start = clock.start(ctx.profile.timeout_s)
+    fault = injected_faults().get(workload.id)
+    try:
+        progress.step(index, workload.id, "preparing", 0.0)
+        if fault == "fail":
+            raise ProbeError("injected failure (%s)" % FAULT_ENV)
+        plan = workload.prepare(ctx)
+        metric["tool"], metric["params"] = plan.tool, plan.params
+        sample = plan.sample
+        if fault == "hang":
+            def sample(timeout: float) -> float:
+                commands.run([sys.executable, chelper.HERE + "/worker.py", "sleep", "3600"],
+                             timeout)
+                return 0.0
+        for i in range(plan.warmup + plan.samples):
+            warm = i < plan.warmup
+            what = ("warm-up %d/%d" % (i + 1, plan.warmup) if warm
+                    else "sample %d/%d" % (i - plan.warmup + 1, plan.samples))
+            progress.step(index, workload.id, what, time.monotonic() - start)
+            value = sample(clock.remaining())
+            if not warm:
+                metric["samples"].append(float("%.6g" % value))
+        metric["status"] = "ok"
+        metric.pop("error", None)
+    except ProbeSkipped as exc:
+        metric.update(status="skipped", error=str(exc))
+    except ProbeTimeout as exc:
+        metric.update(status="timeout", error="%s (limit %g s)" % (exc, ctx.profile.timeout_s))
+    except ProbeError as exc:
+        metric.update(status="failed", error=str(exc))
+    except Exception as exc:  # a bug in one probe must not lose the others' results
+        metric.update(status="failed", error="%s: %s" % (type(exc).__name__, exc))
+    finally:
+        metric["duration_s"] = round(time.monotonic() - start, 3)
+
+
+def write_json(path: str, data: Dict[str, Any]) -> None:
+    """Atomically: temp file in the same directory, fsync, rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable; not every system allows this
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def results(args: argparse.Namespace, started: datetime, system: Dict[str, Any],
+            metrics: List[Dict[str, Any]]) -> Dict[str, Any]:
+    environment = {"label": args.label,
+                   "description": args.description or sysinfo.describe(system)}
+    data: Dict[str, Any] = {
+        "format": FORMAT, "environment": environment,
+        "collected_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "probe_version": PROBE_VERSION, "profile": args.profile,
+    }
+    if args.hostname:
+        data["hostname"] = platform.node()
+    data["system"] = system
+    data["metrics"] = metrics
+    return data
+
+
+def measure(args: argparse.Namespace, selected: List[Workload], output: str) -> int:
+    started = datetime.now(timezone.utc)
+    progress = Progress(len(selected), args.quiet)
+    signals = Signals()
+    clock = Clock()
+    metrics = [new_metric(w) for w in selected]
+    system: Dict[str, Any] = {}
+    workdir = make_workdir(args.workdir)
+    status = 0
+    signals.install()
+    try:
+        ctx = make_context(args, selected, workdir, clock, progress)
+        system = sysinfo.collect(sysinfo.tool_versions(chelper.find_compiler(), ctx.sysbench,
+                                                       ctx.dd))
+        for index, (workload, metric) in enumerate(zip(selected, metrics), 1):
+            run_probe(workload, ctx, metric, index, clock, progress)
+            progress.done(index, metric)
+    except Interrupted as exc:
+        signals.hold()
+        for metric in metrics:
+            if metric["status"] == "skipped" and metric["error"] == "not run":
+                metric["error"] = "interrupted by %s" % exc
+        progress.note("interrupted by %s: writing what was measured" % exc)
+    finally:
+        signals.hold()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if not system:
+            system = {"tools": {"python": platform.python_version()}}
+        write_json(output, results(args, started, system, metrics))
+        signals.restore()
+    if signals.received is not None:
+        return 128 + signals.received
+    if any(m["status"] in ("failed", "timeout") for m in metrics):
+        status = 1
+    progress.note("wrote %s" % output)
+    return status
+
+
+def fail(message: str) -> int:
+    sys.stderr.write("probes/run.py: error: %s\n" % message)
+    return 2
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        if args.list:
+            for w in WORKLOADS:
+                print("%-28s %-8s %s" % (w.id, w.unit, w.name))
+            return 0
+        selected = select(args.only)
+        output = args.output or args.label + ".json"
+        if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+            raise UsageError("cannot write %s: no such directory" % output)
+        return measure(args, selected, output)
+    except UsageError as exc:
+        return fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

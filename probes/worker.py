@@ -1,0 +1,152 @@
+"""Python side of the probes: fallbacks and file I/O, one sample per process.
+
+Run as ``python3 worker.py MODE ARGS...``; prints one line on stdout in the
+same format as the C helper (probes/c/probe_helper.c), so the runner parses
+both the same way.  The fallbacks for cpu, getpid and fork time the
+interpreter as much as the system; they exist only for machines without a C
+compiler, and the results are marked ``python-fallback``.
+"""
+
+import mmap
+import os
+import sys
+import time
+from typing import Callable, Dict, List
+
+MASK64 = (1 << 64) - 1
+CHUNK = 1 << 20  # file I/O block: 1 MiB
+
+
+def cpu(n: int) -> str:
+    """The C helper's integer loop, bit for bit, in Python."""
+    seed = os.getpid()
+    x, acc, m = seed, 0, (seed | 1) + 1000003
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        x = (x * 6364136223846793005 + 1442695040888963407) & MASK64
+        x ^= x >> 29
+        acc = (acc + x % m) & MASK64
+    return "%d %d" % (time.perf_counter_ns() - t0, acc)
+
+
+def getpid(n: int) -> str:
+    call = os.getpid
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        call()
+    return str(time.perf_counter_ns() - t0)
+
+
+def fork(n: int) -> str:
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    return str(time.perf_counter_ns() - t0)
+
+
+def _mem_loop(oper: str, block: int, deadline: float) -> int:
+    buf = bytearray(block)
+    fill = bytes(range(256)) * (block // 256 + 1)
+    fill = fill[:block]
+    events = 0
+    while time.perf_counter() < deadline:
+        if oper == "write":
+            buf[:] = fill
+        else:
+            buf.count(1)
+        events += 1
+    return events * block
+
+
+def mem(oper: str, block: int, threads: int, seconds: int) -> str:
+    """sysbench-like memory loop; one forked process per thread (GIL)."""
+    t0 = time.perf_counter_ns()
+    deadline = time.perf_counter() + seconds
+    readers: List[int] = []
+    pids: List[int] = []
+    for _ in range(threads):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            os.write(w, str(_mem_loop(oper, block, deadline)).encode())
+            os._exit(0)
+        os.close(w)
+        readers.append(r)
+        pids.append(pid)
+    total = 0
+    for r, pid in zip(readers, pids):
+        total += int(os.read(r, 64) or b"0")
+        os.close(r)
+        os.waitpid(pid, 0)
+    return "%d %d" % (total, time.perf_counter_ns() - t0)
+
+
+def _aligned_buffer() -> memoryview:
+    """A page-aligned 1 MiB buffer, as dd uses: copies to and from a
+    misaligned one of that size run at a fraction of the speed on some CPUs."""
+    return memoryview(mmap.mmap(-1, CHUNK))
+
+
+def write_fsync(path: str, size: int) -> str:
+    """Write `size` bytes of incompressible data, fsync; time both."""
+    block = _aligned_buffer()
+    block[:] = os.urandom(CHUNK)  # random: a compressing file system cannot cheat
+    t0 = time.perf_counter_ns()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        left = size
+        while left > 0:
+            left -= os.write(fd, block[: min(left, CHUNK)])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return "%d %d" % (size, time.perf_counter_ns() - t0)
+
+
+def read_file(path: str) -> str:
+    view = _aligned_buffer()
+    total = 0
+    t0 = time.perf_counter_ns()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while True:
+            got = os.readv(fd, [view])
+            if got == 0:
+                break
+            total += got
+    finally:
+        os.close(fd)
+    return "%d %d" % (total, time.perf_counter_ns() - t0)
+
+
+def sleep(seconds: str) -> str:
+    """Test aid: a sample that hangs (see REPORTGEN_PROBES_TEST_FAULT)."""
+    time.sleep(float(seconds))
+    return "0"
+
+
+MODES: Dict[str, Callable[..., str]] = {
+    "cpu": lambda n: cpu(int(n)),
+    "getpid": lambda n: getpid(int(n)),
+    "fork": lambda n: fork(int(n)),
+    "mem": lambda o, b, t, s: mem(o, int(b), int(t), int(s)),
+    "write": lambda p, n: write_fsync(p, int(n)),
+    "read": read_file,
+    "sleep": sleep,
+}
+
+
+def main(argv: List[str]) -> int:
+    if not argv or argv[0] not in MODES:
+        sys.stderr.write("usage: worker.py %s ARGS...\n" % "|".join(sorted(MODES)))
+        return 2
+    print(MODES[argv[0]](*argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,266 @@
+"""The seed's workloads: what each one runs, with which parameters.
+
+A workload's `prepare` returns a Plan: the tool and parameters to record and
+a `sample(timeout) -> value` function.  The runner (run.py) owns warm-up,
+repetition, time limits and progress, identically for every workload.
+"""
+
+import os
+import sys
+from typing import Callable, Dict, List, NamedTuple, Optional
+
+import commands
+import parsers
+from commands import ProbeError, ProbeSkipped
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "worker.py")
+MB = 1000 * 1000  # dd and disk throughput: decimal megabytes, as dd prints them
+MIB = 1024 * 1024  # sysbench throughput: binary megabytes, as sysbench prints them
+DATA_FILE = "probe-data.bin"
+FREE_MARGIN = 32 * MIB  # left free beyond the test file, so we never fill a disk
+
+
+class Profile(NamedTuple):
+    name: str
+    samples: int
+    warmup: int
+    sysbench_samples: int
+    sysbench_time_s: int
+    cpu_iterations: int
+    getpid_iterations: int
+    fork_iterations: int
+    file_mib: int
+    timeout_s: float
+
+
+PROFILES = {
+    "quick": Profile("quick", 5, 1, 3, 1, 20000000, 500000, 300, 64, 30),
+    "standard": Profile("standard", 10, 2, 5, 3, 100000000, 5000000, 2000, 256, 300),
+    "thorough": Profile("thorough", 30, 3, 10, 10, 100000000, 10000000, 5000, 1024, 1800),
+}
+
+
+class Context(NamedTuple):
+    profile: Profile
+    workdir: str  # the run's private directory; every file goes here
+    threads: int
+    scale: float  # < 1 only in tests: shrinks iteration counts and sizes
+    file_bytes: int
+    helper: Optional[str]  # compiled C helper, or None: Python fallback
+    sysbench: Optional[str]
+    sysbench_version: str
+    dd: Optional[str]
+    dd_version: str
+    filesystem: str  # type of the file system holding workdir, "" if unknown
+    remaining: Callable[[], float]  # seconds left for the current probe
+
+    def scaled(self, count: int) -> int:
+        return max(1, int(count * self.scale))
+
+
+class Plan(NamedTuple):
+    tool: str
+    params: Dict[str, object]
+    sample: Callable[[float], float]
+    samples: int
+    warmup: int
+
+
+class Workload(NamedTuple):
+    id: str
+    name: str
+    unit: str
+    better: str
+    prepare: Callable[[Context], Plan]
+
+
+def _python(*args: str) -> List[str]:
+    return [sys.executable, WORKER] + list(args)
+
+
+def _loop(ctx: Context, mode: str, iterations: int, per_run: bool, ns_per_unit: float,
+          python_divisor: int = 1) -> Plan:
+    """A timed loop of the C helper (or the Python worker): cpu, getpid, fork.
+
+    The value is elapsed ns per iteration, or per whole run (`per_run`, for
+    cpu.integer), divided by `ns_per_unit`.  The Python fallback may run
+    fewer iterations (`python_divisor`) and extrapolates linearly.
+    """
+    params: Dict[str, object] = {"iterations": iterations}
+    if ctx.helper:
+        argv, tool, measured = [ctx.helper, mode, str(iterations)], "c-helper", iterations
+    else:
+        measured = max(1, iterations // python_divisor)
+        argv, tool = _python(mode, str(measured)), "python-fallback"
+        if measured != iterations:
+            params["measured_iterations"] = measured
+
+    def sample(timeout: float) -> float:
+        elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 1)[0]
+        per_iteration = elapsed_ns / measured
+        return per_iteration * (iterations if per_run else 1) / ns_per_unit
+
+    p = ctx.profile
+    return Plan(tool, params, sample, p.samples, p.warmup)
+
+
+def cpu_integer(ctx: Context) -> Plan:
+    plan = _loop(ctx, "cpu", ctx.scaled(ctx.profile.cpu_iterations), True, 1e6, 200)
+    plan.params["kernel"] = "64-bit LCG step, xorshift, modulo; integer only"
+    return plan
+
+
+def syscall_getpid(ctx: Context) -> Plan:
+    plan = _loop(ctx, "getpid", ctx.scaled(ctx.profile.getpid_iterations), False, 1.0)
+    plan.params["call"] = "syscall(SYS_getpid)" if ctx.helper else "os.getpid()"
+    return plan
+
+
+def process_fork_wait(ctx: Context) -> Plan:
+    plan = _loop(ctx, "fork", ctx.scaled(ctx.profile.fork_iterations), False, 1e3)
+    plan.params["child"] = "_exit(0) at once; parent waitpid()"
+    return plan
+
+
+DD_BLOCK = 1 << 20
+DD_COUNT = 256
+
+
+def memory_dd_zero(ctx: Context) -> Plan:
+    """dd if=/dev/zero of=/dev/null, timed from outside.
+
+    The probe times the whole dd process, so any dd will do.  A dd of one
+    block costs the same start-up (exec, buffer allocation, exit); taking
+    the fastest of three as a baseline and subtracting it leaves the time
+    of the remaining blocks alone.
+    """
+    if not ctx.dd:
+        raise ProbeSkipped("dd not found in PATH")
+    count = max(2, ctx.scaled(DD_COUNT))
+
+    def dd_argv(blocks: int) -> List[str]:
+        return [ctx.dd or "dd", "if=/dev/zero", "of=/dev/null", "bs=%d" % DD_BLOCK,
+                "count=%d" % blocks]
+
+    baseline = min(commands.run(dd_argv(1), ctx.remaining()).elapsed_s for _ in range(3))
+
+    def sample(timeout: float) -> float:
+        elapsed = commands.run(dd_argv(count), timeout).elapsed_s - baseline
+        if elapsed <= 0:
+            raise ProbeError("dd of %d blocks was not slower than dd of one" % count)
+        return (count - 1) * DD_BLOCK / elapsed / MB
+
+    params: Dict[str, object] = {
+        "bs": DD_BLOCK, "count": count, "bytes": count * DD_BLOCK,
+        "startup_baseline_ms": round(baseline * 1e3, 3),
+        "timing": "wall clock of dd minus that of a one-block dd",
+    }
+    p = ctx.profile
+    return Plan("dd (%s)" % ctx.dd_version, params, sample, p.samples, p.warmup)
+
+
+SYSBENCH_BLOCK = "1K"  # sysbench's default block size, as in the seed
+SYSBENCH_BLOCK_BYTES = 1024
+
+
+def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
+    def prepare(ctx: Context) -> Plan:
+        threads = ctx.threads if all_threads else 1
+        seconds = ctx.profile.sysbench_time_s
+        params: Dict[str, object] = {"oper": oper, "threads": threads, "time_s": seconds,
+                                     "block_size": SYSBENCH_BLOCK, "scope": "global",
+                                     "access_mode": "seq"}
+        if ctx.sysbench:
+            argv = [ctx.sysbench, "memory", "--memory-oper=" + oper,
+                    "--memory-block-size=" + SYSBENCH_BLOCK, "--memory-total-size=4T",
+                    "--threads=%d" % threads, "--time=%d" % seconds, "run"]
+            tool = "sysbench " + ctx.sysbench_version
+
+            def sample(timeout: float) -> float:
+                try:
+                    return parsers.parse_sysbench_memory(commands.run(argv, timeout).stdout)
+                except ValueError as exc:
+                    raise ProbeError(str(exc)) from exc
+        else:
+            block = str(SYSBENCH_BLOCK_BYTES)
+            if ctx.helper:
+                argv, kind = [ctx.helper, "mem", oper, block, str(threads), str(seconds)], "c-helper"
+            else:
+                argv, kind = _python("mem", oper, block, str(threads), str(seconds)), "python"
+            tool = "builtin-memory %s (sysbench missing)" % kind
+
+            def sample(timeout: float) -> float:
+                moved, elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 2)
+                return moved / MIB / (elapsed_ns / 1e9)
+
+        p = ctx.profile
+        return Plan(tool, params, sample, p.sysbench_samples, min(p.warmup, 1))
+    return prepare
+
+
+def _require_free(ctx: Context, need: int) -> None:
+    stat = os.statvfs(ctx.workdir)
+    free = stat.f_bavail * stat.f_frsize
+    if free < need + FREE_MARGIN:
+        raise ProbeSkipped("not enough free space in %s: need %d MiB, %d MiB available"
+                           % (os.path.dirname(ctx.workdir), (need + FREE_MARGIN) // MIB,
+                              free // MIB))
+
+
+def _disk_params(ctx: Context) -> Dict[str, object]:
+    return {"file_bytes": ctx.file_bytes, "block_bytes": 1 << 20,
+            "filesystem": ctx.filesystem or "unknown"}
+
+
+def _throughput(argv: List[str], timeout: float) -> float:
+    moved, elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 2)
+    return moved / MB / (elapsed_ns / 1e9)
+
+
+def disk_write_fsync(ctx: Context) -> Plan:
+    path = os.path.join(ctx.workdir, DATA_FILE)
+    if not os.path.exists(path):  # rewriting our own file needs no more room
+        _require_free(ctx, ctx.file_bytes)
+    argv = _python("write", path, str(ctx.file_bytes))
+    params = _disk_params(ctx)
+    params.update({"data": "random", "fsync": "once, before the clock stops"})
+    p = ctx.profile
+    return Plan("python-io", params, lambda timeout: _throughput(argv, timeout),
+                p.samples, p.warmup)
+
+
+def disk_cached_read(ctx: Context) -> Plan:
+    """Read back the file of disk.write_fsync (written here if missing).
+
+    At least one warm-up read, so that the samples come from the page cache.
+    """
+    path = os.path.join(ctx.workdir, DATA_FILE)
+    if not os.path.exists(path) or os.path.getsize(path) != ctx.file_bytes:
+        _require_free(ctx, ctx.file_bytes)
+        commands.run(_python("write", path, str(ctx.file_bytes)), ctx.remaining())
+    argv = _python("read", path)
+    p = ctx.profile
+    return Plan("python-io", _disk_params(ctx), lambda timeout: _throughput(argv, timeout),
+                p.samples, max(1, p.warmup))
+
+
+# The metric ids of the contract.  The schema allows only lower case in ids,
+# so the N-thread variants are spelled "tn".
+ALL_THREADS = "tn"
+
+WORKLOADS = [
+    Workload("cpu.integer", "integer CPU loop", "ms", "lower", cpu_integer),
+    Workload("syscall.getpid", "getpid() latency", "ns", "lower", syscall_getpid),
+    Workload("process.fork_wait", "fork()+wait latency", "us", "lower", process_fork_wait),
+    Workload("memory.dd_zero", "dd /dev/zero bandwidth", "MB/s", "higher", memory_dd_zero),
+] + [
+    Workload("memory.sysbench.%s.%s" % (oper, suffix),
+             "sysbench %s, %s" % (oper, "1 thread" if suffix == "t1" else "N threads"),
+             "MiB/s", "higher", _sysbench(oper, suffix != "t1"))
+    for oper in ("read", "write") for suffix in ("t1", ALL_THREADS)
+] + [
+    Workload("disk.write_fsync", "write+fsync throughput", "MB/s", "higher", disk_write_fsync),
+    Workload("disk.cached_read", "cached read throughput", "MB/s", "higher", disk_cached_read),
+]
+
