@@ -1,0 +1,217 @@
+"""Charts as SVG bytes: one per numbered section and an overview of slowdowns.
+
+Built with matplotlib's object API (``Figure`` + the Agg-free SVG writer), never
+pyplot, so no global figure state leaks between builds.  Every style setting is
+applied inside an ``rc_context`` that starts from matplotlib's shipped defaults,
+which keeps a user's matplotlibrc out of the picture.  A fixed ``svg.hashsalt``
+and ``Date: None`` make the bytes the same on every build.
+
+Every chart carries alt text that states its numbers; the page also shows the
+same numbers in a table, so nothing is only in a picture.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from reportgen import figures
+from reportgen.analysis import Analysis, Measurement, MetricView, SectionView
+from reportgen.compare import Comparison
+
+# One colour per tier, shared with templates/style.css (a test checks they agree).
+TIER_COLOURS = {
+    "negligible": "#2f7a4d",
+    "moderate": "#a35f00",
+    "severe": "#b3261e",
+}
+BASELINE_COLOUR = "#7b8494"
+INK = "#1f2328"
+MUTED = "#59606b"
+GRID = "#d8dce2"
+
+WIDTH_IN = 6.4
+_STYLE: dict[Any, Any] = {  # keys checked by matplotlib at run time
+    "svg.hashsalt": "reportgen",
+    "svg.fonttype": "path",  # glyphs as paths: the chart looks the same in every viewer
+    "font.family": "DejaVu Sans",  # shipped with matplotlib, so present on every machine
+    "font.size": 9.0,
+    "axes.edgecolor": GRID,
+    "axes.labelcolor": MUTED,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.titlecolor": INK,
+    "axes.titlelocation": "left",
+    "xtick.color": MUTED,
+    "ytick.color": INK,
+    "text.color": INK,
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # file name under output/<slug>/charts/, e.g. "s1.svg", "overview.svg"
+    alt: str  # what the chart shows, with its numbers
+    svg: bytes
+
+
+def section_charts(analysis: Analysis) -> list[Chart]:
+    """One chart per section, in section order, named after the section's anchor."""
+    baseline = analysis.report.baseline
+    return [_section_chart(section, baseline) for section in analysis.sections]
+
+
+def overview_chart(analysis: Analysis) -> Chart:
+    """Slowdown of every compared metric, log scale, coloured by tier, a line at 1x."""
+    comparisons = analysis.comparisons
+    names = metric_names(analysis)
+    several = len(analysis.report.others) > 1
+    labels = [_row_label(names[c.metric_id], c.env, several) for c in comparisons]
+    svg = _render(lambda fig: _draw_overview(fig, comparisons, labels, analysis.report.baseline),
+                  height=max(1.6, 0.9 + 0.32 * len(comparisons)))
+    described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
+                          for label, c in zip(labels, comparisons))
+    alt = (f"Bar chart of the slowdown against {analysis.report.baseline} per metric, on a "
+           f"log scale with a line at 1x (no difference). {described or 'No comparisons.'}")
+    return Chart("overview.svg", alt, svg)
+
+
+def metric_names(analysis: Analysis) -> dict[str, str]:
+    """Metric id to display name, for every metric shown in a section."""
+    return {m.id: m.name for s in analysis.sections for m in s.metrics}
+
+
+def bar_colour(measurement: Measurement, baseline: str) -> str:
+    """The baseline is neutral grey; every other environment wears its tier colour."""
+    if measurement.env == baseline or measurement.comparison is None:
+        return BASELINE_COLOUR
+    return TIER_COLOURS[measurement.comparison.tier]
+
+
+# --- section charts ---------------------------------------------------------------------
+
+
+def _section_chart(section: SectionView, baseline: str) -> Chart:
+    rows = sum(len(m.measurements) for m in section.metrics)
+    height = 0.35 * rows + 0.75 * len(section.metrics) + 0.2
+    svg = _render(lambda fig: _draw_section(fig, section, baseline), height=height)
+    return Chart(f"{section.anchor}.svg", _section_alt(section), svg)
+
+
+def _section_alt(section: SectionView) -> str:
+    parts = []
+    for metric in section.metrics:
+        values = ", ".join(f"{m.env} {_value_text(m, metric.unit)}" for m in metric.measurements)
+        parts.append(f"{metric.name} ({metric.better} is better): {values}")
+    return f"Bar chart of the medians in section {section.number}, {section.title}. " + \
+        "; ".join(parts) + "."
+
+
+def _draw_section(fig: Figure, section: SectionView, baseline: str) -> None:
+    # One panel per metric: metrics in one section may differ in unit.
+    ratios = [len(m.measurements) + 1 for m in section.metrics]
+    axes = fig.subplots(nrows=len(section.metrics), ncols=1, squeeze=False,
+                        gridspec_kw={"height_ratios": ratios})
+    for ax, metric in zip(axes[:, 0], section.metrics):
+        _draw_metric(ax, metric, baseline)
+
+
+def _draw_metric(ax: Axes, metric: MetricView, baseline: str) -> None:
+    rows = metric.measurements
+    ys = list(range(len(rows)))
+    values = [m.median or 0.0 for m in rows]
+    ax.barh(ys, values, height=0.6, color=[bar_colour(m, baseline) for m in rows])
+    top = max(values, default=0.0) or 1.0
+    for y, m in zip(ys, rows):
+        ax.text((m.median or 0.0) + top * 0.015, y, _value_text(m, metric.unit),
+                va="center", ha="left", color=INK if m.median else MUTED)
+    ax.set_xlim(0, top * 1.45)  # room for the value labels right of the bars
+    ax.set_yticks(ys, [m.env for m in rows])
+    ax.invert_yaxis()
+    ax.set_title(f"{metric.name} ({metric.unit}, {metric.better} is better)")
+    _tidy(ax)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: figures.number(v)))
+
+
+def _value_text(m: Measurement, unit: str) -> str:
+    if m.median is None:
+        return m.metric.status
+    text = figures.quantity(m.median, unit)
+    return f"{text} ({m.comparison.label})" if m.comparison else text
+
+
+# --- overview ---------------------------------------------------------------------------
+
+
+def _row_label(name: str, env: str, several: bool) -> str:
+    return f"{name}, {env}" if several else name
+
+
+def _draw_overview(fig: Figure, comparisons: Sequence[Comparison], labels: Sequence[str],
+                   baseline: str) -> None:
+    ax = fig.subplots()
+    ys = list(range(len(comparisons)))
+    slowdowns = [c.slowdown for c in comparisons]
+    # Bars grow from 1x, rightwards when worse and leftwards when better.
+    ax.barh(ys, [s - 1 for s in slowdowns], left=1, height=0.6,
+            color=[TIER_COLOURS[c.tier] for c in comparisons])
+    ax.set_xscale("log")
+    low, high = min(slowdowns + [1.0]) / 1.4, max(slowdowns + [1.0]) * 2.6
+    ax.set_xlim(low, high)
+    ax.axvline(1, color=INK, linewidth=1)
+    for y, c in zip(ys, comparisons):  # right of the bar or the 1x line, clear of the names
+        ax.text(max(c.slowdown, 1.0) * 1.06, y, figures.ratio(c.slowdown), va="center")
+    ax.set_yticks(ys, list(labels))
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(FixedLocator(list(_log_ticks(low, high))))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: figures.ratio(v)))
+    ax.set_xlabel(f"slowdown against {baseline} (log scale; 1x = no difference)")
+    _tidy(ax)
+
+
+def _log_ticks(low: float, high: float) -> Iterator[float]:
+    """1, 2, 5 per decade when the range is short, decades only when it is long."""
+    steps = (1.0, 2.0, 5.0) if high / low < 200 else (1.0,)
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for step in steps:
+            tick = step * 10.0 ** exponent
+            if low <= tick <= high:
+                yield tick
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+def _tidy(ax: Axes) -> None:
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()  # matplotlib's shipped defaults, not the user's matplotlibrc
+        matplotlib.rcParams.update(_STYLE)
+        yield
+
+
+def _render(draw: Callable[[Figure], None], *, height: float) -> bytes:
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+        draw(fig)
+        out = io.BytesIO()
+        fig.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()

@@ -1,0 +1,166 @@
+"""The report page and the site index as HTML, from Jinja2 templates in templates/.
+
+Every template is autoescaped and undefined names are errors.  Author Markdown
+goes through reportgen.markdown (raw HTML off) and is the only text marked safe;
+everything else, including hostnames and CPU strings from results files, is
+escaped.  Pages use relative links only, so the site works from file://.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from reportgen import figures, markdown
+from reportgen.analysis import Analysis, Measurement, SectionView
+from reportgen.charts import Chart, metric_names
+from reportgen.compare import Comparison
+from reportgen.model import TIERS
+
+# Format key -> (file beside the report's index.html, link text).
+FORMATS = {
+    "pdf": ("report.pdf", "PDF"),
+    "txt": ("report.txt", "Plain text"),
+    "md": ("report.md", "Markdown"),
+}
+WORST_ON_INDEX = 3  # slowdowns listed per report on the site index
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a report page may link to: only files the build writes."""
+
+    formats: tuple[str, ...]  # subset of FORMATS' keys
+    data: tuple[str, ...]  # file names under data/
+    snapshots: tuple[tuple[str, str], ...] = ()  # (label, relative href) of archived PDFs
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
+
+
+def templates_dir() -> Path:
+    """The repository's templates/ folder (shared with the PDF renderer)."""
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment() -> jinja2.Environment:
+    """A Jinja2 environment for our templates: autoescape on, undefined is an error."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = lambda source: Markup(markdown.to_html(source))
+    env.filters["inline"] = lambda source: Markup(markdown.inline_html(source))
+    env.globals.update(
+        quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
+        interval=figures.interval, number=figures.number, tiers=TIERS,
+        section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
+    )
+    return env
+
+
+def stylesheet() -> bytes:
+    return (templates_dir() / "style.css").read_bytes()
+
+
+def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
+                  root: str = "..") -> str:
+    """The HTML of output/<slug>/index.html."""
+    report = analysis.report
+    by_name = {chart.name: chart for chart in charts}
+    return environment().get_template("report.html").render(
+        a=analysis,
+        report=report,
+        root=root,
+        downloads=_downloads(links, ""),
+        snapshots=[Link(label, _relative(href)) for label, href in links.snapshots],
+        section_charts={s.anchor: by_name.get(f"{s.anchor}.svg") for s in analysis.sections},
+        overview=by_name.get("overview.svg"),
+        names=metric_names(analysis),
+        several=len(report.others) > 1,
+    )
+
+
+def render_index(title: str, analyses: Sequence[Analysis], links: Mapping[str, Links]) -> str:
+    """The HTML of output/index.html: every report, newest first."""
+    ordered = sorted(analyses, key=lambda a: (-a.report.date.toordinal(), a.report.slug))
+    entries = [_IndexEntry.of(a, links.get(a.report.slug, Links((), ()))) for a in ordered]
+    return environment().get_template("index.html").render(title=title, entries=entries)
+
+
+@dataclass(frozen=True)
+class _IndexEntry:
+    analysis: Analysis
+    href: str
+    downloads: Downloads
+    worst: tuple[Comparison, ...]
+    names: Mapping[str, str]
+
+    @classmethod
+    def of(cls, analysis: Analysis, links: Links) -> _IndexEntry:
+        folder = quote(analysis.report.slug, safe="") + "/"
+        return cls(analysis, folder + "index.html", _downloads(links, folder),
+                   worst_comparisons(analysis), metric_names(analysis))
+
+
+def worst_comparisons(analysis: Analysis, count: int = WORST_ON_INDEX) -> tuple[Comparison, ...]:
+    """The largest slowdowns that are real costs (not ``same`` or faster)."""
+    costs = [c for c in analysis.comparisons if not c.neutral]
+    costs.sort(key=lambda c: (-c.slowdown, c.metric_id, c.env))
+    return tuple(costs[:count])
+
+
+def section_tier(section: SectionView) -> str:
+    """The worst tier in a section, or ``none`` when nothing could be compared."""
+    found = [c.tier for m in section.metrics for c in m.comparisons]
+    return max(found, key=TIERS.index) if found else "none"
+
+
+def slowdown_range(comparisons: Sequence[Comparison]) -> str:
+    """``3.96x``, or ``1.56x to 1.92x`` for a conclusion over several metrics."""
+    values = sorted(c.slowdown for c in comparisons)
+    if figures.ratio(values[0]) == figures.ratio(values[-1]):
+        return figures.ratio(values[0])
+    return figures.interval((values[0], values[-1]))
+
+
+def status_text(measurement: Measurement) -> str:
+    """Why a measurement has no median: ``failed: no space left on device``."""
+    metric = measurement.metric
+    if metric.status == "ok":
+        return "no samples"
+    return f"{metric.status}: {metric.error}" if metric.error else metric.status
+
+
+@dataclass(frozen=True)
+class Downloads:
+    formats: tuple[Link, ...]  # the report in other formats
+    data: tuple[Link, ...]  # the results files it was built from
+
+
+def _downloads(links: Links, folder: str) -> Downloads:
+    """Links to the built files; ``folder`` leads from the page to the report's folder."""
+    return Downloads(
+        tuple(Link(FORMATS[f][1], folder + FORMATS[f][0]) for f in FORMATS if f in links.formats),
+        tuple(Link(name, f"{folder}data/{quote(name, safe='')}") for name in links.data),
+    )
+
+
+def _relative(href: str) -> str:
+    """Refuse anything that would leave the site or need a network."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("/"):
+        raise ValueError(f"link must be relative: {href!r}")
+    return href
