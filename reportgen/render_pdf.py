@@ -1,0 +1,295 @@
+"""PDF stage: the report page's HTML to an archival PDF/A-3b file.
+
+The PDF is rendered by WeasyPrint from the same HTML as the report page, with
+``templates/pdf.css`` on top for print.  Three rules hold for every render:
+
+* **Safe**: resources are fetched only from the build's own files (the staging
+  output root and ``templates/``); anything else -- other paths, devices,
+  http(s), data: URLs -- stops the render with a :class:`BuildError` naming the
+  report, the reference and why.  A resource WeasyPrint could not load or draw
+  is an error too: no PDF is written with a silently missing image.
+* **Bounded**: the render runs in a worker process that is killed when the time
+  limit is reached.
+* **Reproducible**: dates come from the report (or ``SOURCE_DATE_EPOCH``), the
+  fonts are shipped under ``templates/fonts/``, attachments carry fixed dates
+  and the PDF identifier is a hash of the content, so equal inputs give equal
+  bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, SpawnContext
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from reportgen.errors import BuildError
+from reportgen.model import Report
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PDF_CSS = TEMPLATES / "pdf.css"
+PAPERS = {"a4": "A4", "letter": "letter"}
+PDF_VARIANT = "pdf/a-3b"
+DEFAULT_LANG = "en"
+MEDIA_TYPES = {
+    ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg", ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf",
+    ".otf": "font/otf",
+}
+
+
+@dataclass(frozen=True)
+class PdfMeta:
+    """The PDF's document information and XMP metadata."""
+
+    title: str
+    author: str
+    subject: str
+    keywords: tuple[str, ...]
+    lang: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file embedded in the PDF (PDF/A-3 associated file)."""
+
+    name: str  # e.g. "results/guest.json" or "report.yml"
+    content: bytes
+
+
+def source_date(date: dt.date | None = None) -> dt.date:
+    """The date a PDF carries: ``date`` if given, else ``SOURCE_DATE_EPOCH``.
+
+    Without either there is no reproducible date, which is a build error.
+    """
+    if date is not None:
+        return date
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        raise BuildError("the report has no date and SOURCE_DATE_EPOCH is not set")
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+    except (ValueError, OverflowError, OSError):
+        raise BuildError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
+
+
+def pdf_inputs(report: Report) -> tuple[PdfMeta, list[Attachment]]:
+    """The metadata and attachments of ``report``'s PDF."""
+    base = next((e for e in report.environments if e.label == report.baseline), None)
+    others = [e.description or e.label for e in report.others]
+    subject = "Benchmark report"
+    if base is not None and others:
+        subject = f"{', '.join(others)} compared with {base.description or base.label}"
+    meta = PdfMeta(
+        title=report.title,
+        author=report.author,
+        subject=subject,
+        keywords=tuple(report.keywords),
+        lang=DEFAULT_LANG,
+        date=source_date(report.date),
+    )
+    return meta, [Attachment(f.name, f.content) for f in report.inputs]
+
+
+def render_pdf(html: str, base_dir: Path, *, report: str, meta: PdfMeta,
+               attachments: Sequence[Attachment], paper: str = "A4",
+               timeout: float = 120.0) -> bytes:
+    """Render ``html`` (the report page, relative to ``base_dir``) to PDF bytes.
+
+    ``base_dir`` is the report's staging directory; the fetcher allows files
+    under ``base_dir.parent`` and under ``templates/`` only.  Raises
+    :class:`BuildError` on a refused or missing resource, a failed render or
+    when ``timeout`` seconds pass.
+    """
+    size = PAPERS.get(paper.strip().lower())
+    if size is None:
+        raise BuildError(f"report {report}: unknown paper size '{paper}' (use A4 or Letter)")
+    job = _Job(html=html, base_dir=str(Path(base_dir).resolve()), report=report, meta=meta,
+               attachments=tuple(attachments), paper=size)
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_worker, args=(sender, job), daemon=True,
+                          name=f"reportgen-pdf-{report}")
+    process.start()
+    try:
+        sender.close()
+        if not receiver.poll(timeout):
+            raise BuildError(f"report {report}: the PDF took longer than {timeout:g} s to render;"
+                             " stopped")
+        try:
+            kind, value = receiver.recv()
+        except EOFError:
+            process.join(5)
+            raise BuildError(f"report {report}: the PDF renderer stopped unexpectedly"
+                             f" (exit code {process.exitcode})") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
+    if kind == "error":
+        raise BuildError(str(value))
+    assert isinstance(value, bytes)
+    return value
+
+
+# --- the worker ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Job:
+    html: str
+    base_dir: str
+    report: str
+    meta: PdfMeta
+    attachments: tuple[Attachment, ...]
+    paper: str
+
+
+def _context() -> ForkContext | SpawnContext:
+    """A process context whose workers start quickly.
+
+    ``fork`` starts a worker in milliseconds and needs no importable main
+    module; where there is no fork, ``spawn`` is the portable fallback.
+    """
+    if "fork" in multiprocessing.get_all_start_methods():
+        import weasyprint  # noqa: F401 - imported once here, every forked worker has it
+
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _worker(conn: Connection, job: _Job) -> None:
+    """Process entry point: render ``job`` and send ("ok", bytes) or ("error", message)."""
+    try:
+        conn.send(("ok", _render(job)))
+    except BuildError as exc:
+        conn.send(("error", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent by name
+        message = f"report {job.report}: PDF rendering failed: {type(exc).__name__}: {exc}"
+        conn.send(("error", message))
+    finally:
+        conn.close()
+
+
+class _Problems(logging.Handler):
+    """Collects what WeasyPrint reports as errors: a failed load is a failed build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR or "cannot be loaded" in message:
+            self.messages.append(message)
+
+
+def _render(job: _Job) -> bytes:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    # Libraries that stamp "now" into files (fontTools sets a font's head.modified
+    # when it rewrites one) read SOURCE_DATE_EPOCH; this worker is a process of its
+    # own, so pinning it to the report's date changes nothing for the caller.
+    midnight = dt.datetime.combine(job.meta.date, dt.time(), tzinfo=dt.timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(midnight.timestamp()))
+    base_dir = Path(job.base_dir)
+    fetcher = _fetcher_class()(job.report, (base_dir.parent, TEMPLATES))
+    problems = _Problems()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(problems)
+    try:
+        fonts = FontConfiguration()
+        stylesheets = [
+            weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
+            weasyprint.CSS(string=f"@page {{ size: {job.paper}; }}", font_config=fonts),
+        ]
+        document = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
+                                   url_fetcher=fetcher).render(
+            font_config=fonts, stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+        if fetcher.refused:
+            raise BuildError(fetcher.refused[0])
+        _set_metadata(document.metadata, job.meta)
+        stamp = dt.datetime.combine(job.meta.date, dt.time())
+        files = [weasyprint.Attachment(file_obj=io.BytesIO(a.content), name=a.name,
+                                       description=a.name, created=stamp, modified=stamp,
+                                       relationship="Source")
+                 for a in job.attachments]
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
+    except weasyprint.urls.FatalURLFetchingError:
+        raise BuildError(fetcher.refused[0] if fetcher.refused
+                         else f"report {job.report}: a resource could not be fetched") from None
+    finally:
+        logger.removeHandler(problems)
+    if fetcher.refused:
+        raise BuildError(fetcher.refused[0])
+    if problems.messages:
+        raise BuildError(f"report {job.report}: PDF rendering failed: {problems.messages[0]}")
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def _set_metadata(metadata: Any, meta: PdfMeta) -> None:
+    """Replace what WeasyPrint read from the HTML with the report's own metadata."""
+    stamp = f"{meta.date.isoformat()}T00:00:00Z"
+    metadata.title = meta.title
+    metadata.authors = [meta.author] if meta.author else []
+    metadata.description = meta.subject
+    metadata.keywords = list(meta.keywords)
+    metadata.lang = meta.lang
+    metadata.created = stamp
+    metadata.modified = stamp
+    metadata.generator = "reportgen"
+
+
+def _fetcher_class() -> Any:
+    """The safe fetcher, defined lazily so importing this module stays cheap."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class SafeFetcher(URLFetcher):  # type: ignore[misc]
+        """Serves regular files under the allowed roots; refuses everything else."""
+
+        def __init__(self, report: str, roots: Sequence[Path]) -> None:
+            super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+            self.report = report
+            self.roots = tuple(Path(r).resolve() for r in roots)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            path, why = self._check(url)
+            if path is None:
+                message = f"report {self.report}: cannot use '{url}': {why}"
+                self.refused.append(message)
+                raise FatalURLFetchingError(message)
+            kind = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
+                                      headers={"Content-Type": kind})
+
+        def _check(self, url: str) -> tuple[Path | None, str]:
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                kind = f"{parts.scheme}:" if parts.scheme else "a relative reference"
+                return None, (f"{kind} resources are not allowed; a PDF uses only the"
+                              " build's own files")
+            if parts.netloc not in ("", "localhost"):
+                return None, "files on other hosts are not allowed"
+            path = Path(unquote(parts.path))
+            resolved = path.resolve()
+            if not any(resolved.is_relative_to(root) for root in self.roots):
+                return None, "only the build's own files (charts, styles, fonts) may be used"
+            if not resolved.exists():
+                return None, "no such file in the build"
+            if not resolved.is_file():
+                return None, "not a regular file"
+            return resolved, ""
+
+    return SafeFetcher
