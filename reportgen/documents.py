@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +162,15 @@ def parse_yaml(text: str, path: str) -> Document:
     return doc
 
 
+# NaN and Infinity as bare values (not inside a string), which json accepts.
+_CONSTANT = re.compile(r'[:\[,]\s*(-?Infinity|NaN)\b')
+
+
+def _line_col(text: str, offset: int) -> Position:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -176,7 +186,9 @@ def parse_json(text: str, path: str) -> Document:
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
     except ValueError as exc:
-        raise InputError([Problem(path, 1, 1, f"JSON error: {exc}")]) from None
+        found = _CONSTANT.search(text)
+        line, col = _line_col(text, found.start(1)) if found else (1, 1)
+        raise InputError([Problem(path, line, col, f"JSON error: {exc}")]) from None
     try:
         doc = parse_yaml(text, path)
     except InputError as exc:

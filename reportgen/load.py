@@ -109,9 +109,9 @@ def load_report(report_dir: Path) -> Loaded:
     envs.sort(key=lambda e: e.label != data["baseline"])  # baseline first
     report = _build_report(report_dir, doc, envs, inputs, date)
     problems.extend(_check_references(doc, report))
-    warnings.extend(_check_tools(doc, report))
     if problems:
         raise InputError(problems)
+    warnings.extend(_check_tools(doc, report))
     return Loaded(report, warnings)
 
 
@@ -357,25 +357,31 @@ def _link_problems(text: str) -> Iterator[tuple[int, str]]:
     """Links must be web, mail or in-page; images only the report's own charts."""
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     for token in markdown.parser().parse(text):
-        offset = line_starts[token.map[0]] if token.map and token.map[0] < len(line_starts) else 0
+        block = line_starts[token.map[0]] if token.map and token.map[0] < len(line_starts) else 0
         for child in token.children or ():
             if child.type == "link_open":
                 href = str(child.attrs.get("href", ""))
                 if not href.startswith(ALLOWED_LINKS) and (":" in href or href.startswith("/")):
-                    yield offset, f"link to '{href}' is not allowed: use http(s), mailto or a " \
-                                  "relative link"
+                    yield _find(text, href, block), f"link to '{href}' is not allowed: links " \
+                                                    "may use http(s), mailto or a relative path"
             elif child.type == "image":
                 src = str(child.attrs.get("src", ""))
                 if not (src.startswith("charts/") and ".." not in src and src.endswith(".svg")):
-                    yield offset, f"image '{src}' is not allowed: the text may only show the " \
-                                  "report's own charts (charts/<name>.svg)"
+                    yield _find(text, src, block), f"image '{src}' is not allowed: the text " \
+                                                   "may only show the report's own charts " \
+                                                   "(charts/<name>.svg)"
     # markdown-it drops links it finds unsafe (javascript:, file:, data:) before
     # we see them; catch those by their raw text too.
     for scheme in ("javascript:", "vbscript:", "file:", "data:"):
         start = text.lower().find(f"]({scheme}")
         if start >= 0:
-            yield start, f"link with '{scheme}' is not allowed: use http(s), mailto or a " \
-                         "relative link"
+            yield start + 2, f"'{scheme}' URLs are not allowed: links may use http(s), mailto " \
+                             "or a relative path"
+
+
+def _find(text: str, needle: str, start: int) -> int:
+    found = text.find(needle, start)
+    return found if found >= 0 else start
 
 
 def _check_tools(doc: Document, report: Report) -> list[Problem]:

@@ -152,9 +152,10 @@ def hint(word: str, choices: Collection[str]) -> str:
 
 
 def _closest_prefix(parts: list[str], metrics: Collection[str]) -> str:
-    """The longest leading part of the name that looks like a metric id."""
-    for cut in range(len(parts), 0, -1):
+    """The leading part of the name that looks most like a metric id."""
+    def likeness(cut: int) -> float:
         name = ".".join(parts[:cut])
-        if difflib.get_close_matches(name, list(metrics), n=1):
-            return name
-    return ".".join(parts)
+        return max((difflib.SequenceMatcher(None, name, m).ratio() for m in metrics), default=0)
+
+    best = max(range(len(parts), 0, -1), key=likeness)
+    return ".".join(parts[:best])

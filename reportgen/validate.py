@@ -46,7 +46,8 @@ def _explain(doc: Document, error: ValidationError) -> list[Problem]:
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
-        return [doc.problem(path + (key,), f"unknown key '{key}' in {where}{hint(key, allowed)}",
+        inside = f" in {describe(path)}" if path else ""
+        return [doc.problem(path + (key,), f"unknown key '{key}'{inside}{hint(key, allowed)}",
                             key=True)
                 for key in instance if key not in allowed]
     if kind == "required":

@@ -1,0 +1,85 @@
+"""Golden files: expected outputs checked in under tests/.
+
+`make golden` (``python -m tests.golden``) rewrites them all from the current
+code; review the diff before committing it.
+
+* ``tests/golden/bhyve-smp/`` - the example report as text, Markdown and HTML;
+* ``tests/fixtures/errors/<case>/expected.txt`` - what ``reportgen build``
+  prints for each bad-input case (the case's files laid over ``_base``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from reportgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "bhyve-smp"
+ERRORS = ROOT / "tests" / "fixtures" / "errors"
+GOLDEN_FILES = ("report.txt", "report.md", "index.html", "charts/overview.svg", "charts/s5.svg")
+
+
+@contextmanager
+def cwd(path: Path) -> Iterator[None]:
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def build_example(output: Path, formats: str = "html,txt,md") -> Path:
+    """Build the example site into ``output``; returns the report's dir."""
+    with cwd(ROOT):
+        result = CliRunner().invoke(main, ["build", "-o", str(output), "--formats", formats])
+    assert result.exit_code == 0, result.output
+    return output / "bhyve-smp"
+
+
+def error_cases() -> list[Path]:
+    return sorted(p for p in ERRORS.iterdir() if p.is_dir() and p.name != "_base")
+
+
+def lay_out(case: Path, project: Path) -> Path:
+    """The base project with the case's files laid over it."""
+    shutil.copytree(ERRORS / "_base", project)
+    for source in case.rglob("*"):
+        if source.is_file() and source.name != "expected.txt":
+            target = project / source.relative_to(case)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    return project
+
+
+def run_build(project: Path) -> tuple[int, str]:
+    """Exit status and stderr of `reportgen build` run in ``project``."""
+    with cwd(project):
+        result = CliRunner().invoke(main, ["build"])
+    return result.exit_code, result.stderr
+
+
+def regenerate(scratch: Path) -> None:
+    report = build_example(scratch / "site")
+    for name in GOLDEN_FILES:
+        target = GOLDEN / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(report / name, target)
+    for case in error_cases():
+        _status, stderr = run_build(lay_out(case, scratch / case.name))
+        (case / "expected.txt").write_text(stderr)
+    print(f"rewrote {GOLDEN.relative_to(ROOT)} and {len(error_cases())} error expectations")
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        regenerate(Path(tmp))
