@@ -7,6 +7,7 @@ Standard library only (Python >= 3.8), runnable from any directory without
 installing reportgen; `reportgen probe` calls main() with the same arguments.
 See docs/probes.md.
 """
+from __future__ import annotations
 
 import argparse
 import fnmatch
@@ -22,16 +23,16 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, List, NoReturn, Optional, Sequence
+from typing import Any, NoReturn, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import chelper  # noqa: E402
-import commands  # noqa: E402
-import parsers  # noqa: E402
-import sysinfo  # noqa: E402
-from commands import ProbeError, ProbeSkipped, ProbeTimeout  # noqa: E402
-from workloads import PROFILES, WORKLOADS, Context, Workload  # noqa: E402
+import probe_cbuild as chelper
+import probe_commands as commands
+import probe_parsers as parsers
+import probe_sysinfo as sysinfo
+from probe_commands import ProbeError, ProbeSkipped, ProbeTimeout
+from probe_workloads import PROFILES, WORKER, WORKLOADS, Context, Workload
 
 PROBE_VERSION = "0.1.0"
 FORMAT = "reportgen-results/1"
@@ -57,9 +58,9 @@ class Signals:
     only, so that cleaning up and writing the results cannot be cut short."""
 
     def __init__(self) -> None:
-        self.received: Optional[int] = None
+        self.received: int | None = None
         self.raising = True
-        self.previous: Dict[int, Any] = {}
+        self.previous: dict[int, Any] = {}
 
     def install(self) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -101,16 +102,15 @@ class Progress:
         sys.stderr.flush()
 
     def step(self, index: int, metric_id: str, what: str, elapsed: float) -> None:
-        self._emit("[%d/%d] %s  %s  %.1fs" % (index, self.total, metric_id, what, elapsed),
-                   final=False)
+        self._emit(f"[{index}/{self.total}] {metric_id}  {what}  {elapsed:.1f}s", final=False)
 
-    def done(self, index: int, metric: Dict[str, Any]) -> None:
+    def done(self, index: int, metric: dict[str, Any]) -> None:
         if metric["status"] == "ok" and metric["samples"]:
-            what = "ok  median %.4g %s" % (statistics.median(metric["samples"]), metric["unit"])
+            what = "ok  median {:.4g} {}".format(statistics.median(metric["samples"]), metric["unit"])
         else:
-            what = "%s: %s" % (metric["status"], metric.get("error", ""))
-        self._emit("[%d/%d] %s  %s  %.1fs" % (index, self.total, metric["id"], what,
-                                              metric.get("duration_s", 0.0)), final=True)
+            what = "{}: {}".format(metric["status"], metric.get("error", ""))
+        self._emit(f"[{index}/{self.total}] {metric['id']}  {what}  "
+                   f"{metric.get('duration_s', 0.0):.1f}s", final=True)
 
     def note(self, text: str) -> None:
         self._emit("note: " + text, final=True)
@@ -139,7 +139,7 @@ class Parser(argparse.ArgumentParser):
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = Parser(prog="probes/run.py",
                     description="Measure the seed's workloads and write reportgen results JSON.")
-    parser.add_argument("--label", required=True,
+    parser.add_argument("--label",
                         help="environment label, e.g. native or guest ([a-z][a-z0-9_-]*)")
     parser.add_argument("--description", help="one line about the environment "
                         "(default: OS, virtualization and CPU count)")
@@ -168,13 +168,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--list", action="store_true", help="list the metrics and exit")
     args = parser.parse_args(list(argv))
+    if args.list:
+        return args
+    if args.label is None:
+        raise UsageError("--label is required (e.g. --label native or --label guest)")
     if not LABEL.match(args.label):
-        raise UsageError("invalid label %r: use lower-case letters, digits, '-' and '_', "
-                         "starting with a letter" % args.label)
+        raise UsageError(f"invalid label {args.label!r}: use lower-case letters, digits, '-' and '_', "
+                         "starting with a letter")
     for name in ("threads", "samples", "file_size", "timeout"):
         value = getattr(args, name)
         if value is not None and value <= 0:
-            raise UsageError("--%s must be positive" % name.replace("_", "-"))
+            raise UsageError("--{} must be positive".format(name.replace("_", "-")))
     if args.warmup is not None and args.warmup < 0:
         raise UsageError("--warmup must not be negative")
     if not 0 < args.scale <= 1000:
@@ -182,32 +186,32 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def select(patterns: Optional[List[str]]) -> List[Workload]:
+def select(patterns: list[str] | None) -> list[Workload]:
     """Workloads in their fixed order, filtered by --only."""
     if not patterns:
         return list(WORKLOADS)
     for pattern in patterns:
         if not any(fnmatch.fnmatchcase(w.id, pattern) for w in WORKLOADS):
-            raise UsageError("--only %s matches no metric (see --list)" % pattern)
+            raise UsageError(f"--only {pattern} matches no metric (see --list)")
     return [w for w in WORKLOADS if any(fnmatch.fnmatchcase(w.id, p) for p in patterns)]
 
 
-def make_workdir(requested: Optional[str]) -> str:
+def make_workdir(requested: str | None) -> str:
     """A private directory for this run, inside --workdir if given."""
     if requested is None:
         return tempfile.mkdtemp(prefix="reportgen-probes-")
     try:
         mode = os.stat(requested).st_mode
     except OSError as exc:
-        raise UsageError("--workdir %s: %s" % (requested, exc.strerror))
+        raise UsageError(f"--workdir {requested}: {exc.strerror}")
     if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
-        raise UsageError("--workdir %s is a device, not a directory" % requested)
+        raise UsageError(f"--workdir {requested} is a device, not a directory")
     if not stat.S_ISDIR(mode):
-        raise UsageError("--workdir %s is not a directory" % requested)
+        raise UsageError(f"--workdir {requested} is not a directory")
     try:
         return tempfile.mkdtemp(prefix="reportgen-probes-", dir=requested)
     except OSError as exc:
-        raise UsageError("--workdir %s: %s" % (requested, exc.strerror))
+        raise UsageError(f"--workdir {requested}: {exc.strerror}")
 
 
 def online_cpus() -> int:
@@ -216,7 +220,7 @@ def online_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def make_context(args: argparse.Namespace, selected: List[Workload], workdir: str,
+def make_context(args: argparse.Namespace, selected: list[Workload], workdir: str,
                  clock: Clock, progress: Progress) -> Context:
     profile = PROFILES[args.profile]
     overrides = {"samples": args.samples, "sysbench_samples": args.samples,
@@ -239,8 +243,7 @@ def make_context(args: argparse.Namespace, selected: List[Workload], workdir: st
     filesystem = sysinfo.filesystem_type(workdir)
     if filesystem in sysinfo.MEMORY_FILESYSTEMS and any(w.id.startswith("disk.")
                                                         for w in selected):
-        progress.note("%s is on %s: the disk probes will measure memory; use --workdir"
-                      % (os.path.dirname(workdir), filesystem))
+        progress.note(f"{os.path.dirname(workdir)} is on {filesystem}: the disk probes will measure memory; use --workdir")
     return Context(profile=profile, workdir=workdir, threads=args.threads or online_cpus(),
                    scale=args.scale,
                    file_bytes=max(1 << 20, int(profile.file_mib * args.scale) << 20),
@@ -249,18 +252,18 @@ def make_context(args: argparse.Namespace, selected: List[Workload], workdir: st
                    filesystem=filesystem or "", remaining=clock.remaining)
 
 
-def new_metric(workload: Workload) -> Dict[str, Any]:
+def new_metric(workload: Workload) -> dict[str, Any]:
     return {"id": workload.id, "name": workload.name, "unit": workload.unit,
             "better": workload.better, "samples": [], "status": "skipped",
             "error": "not run"}
 
 
-def injected_faults() -> Dict[str, str]:
+def injected_faults() -> dict[str, str]:
     spec = os.environ.get(FAULT_ENV, "")
     return dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
 
 
-def run_probe(workload: Workload, ctx: Context, metric: Dict[str, Any], index: int,
+def run_probe(workload: Workload, ctx: Context, metric: dict[str, Any], index: int,
               clock: Clock, progress: Progress) -> None:
     """Warm-up and samples of one workload; the outcome goes into `metric`.
 
@@ -271,41 +274,40 @@ def run_probe(workload: Workload, ctx: Context, metric: Dict[str, Any], index: i
     try:
         progress.step(index, workload.id, "preparing", 0.0)
         if fault == "fail":
-            raise ProbeError("injected failure (%s)" % FAULT_ENV)
+            raise ProbeError(f"injected failure ({FAULT_ENV})")
         plan = workload.prepare(ctx)
         metric["tool"], metric["params"] = plan.tool, plan.params
         sample = plan.sample
         if fault == "hang":
             def sample(timeout: float) -> float:
-                commands.run([sys.executable, chelper.HERE + "/worker.py", "sleep", "3600"],
-                             timeout)
+                commands.run([sys.executable, WORKER, "sleep", "3600"], timeout)
                 return 0.0
         for i in range(plan.warmup + plan.samples):
             warm = i < plan.warmup
-            what = ("warm-up %d/%d" % (i + 1, plan.warmup) if warm
-                    else "sample %d/%d" % (i - plan.warmup + 1, plan.samples))
+            what = (f"warm-up {i + 1}/{plan.warmup}" if warm
+                    else f"sample {i - plan.warmup + 1}/{plan.samples}")
             progress.step(index, workload.id, what, time.monotonic() - start)
             value = sample(clock.remaining())
             if not warm:
-                metric["samples"].append(float("%.6g" % value))
+                metric["samples"].append(float(f"{value:.6g}"))
         metric["status"] = "ok"
         metric.pop("error", None)
     except ProbeSkipped as exc:
         metric.update(status="skipped", error=str(exc))
     except ProbeTimeout as exc:
-        metric.update(status="timeout", error="%s (limit %g s)" % (exc, ctx.profile.timeout_s))
+        metric.update(status="timeout", error=f"{exc} (limit {ctx.profile.timeout_s:g} s)")
     except ProbeError as exc:
         metric.update(status="failed", error=str(exc))
-    except Exception as exc:  # a bug in one probe must not lose the others' results
-        metric.update(status="failed", error="%s: %s" % (type(exc).__name__, exc))
+    except Exception as exc:  # noqa: BLE001 - a bug in one probe must not lose the others
+        metric.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     finally:
         metric["duration_s"] = round(time.monotonic() - start, 3)
 
 
-def write_json(path: str, data: Dict[str, Any]) -> None:
+def write_json(path: str, data: dict[str, Any]) -> None:
     """Atomically: temp file in the same directory, fsync, rename."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2)
@@ -327,11 +329,11 @@ def write_json(path: str, data: Dict[str, Any]) -> None:
         pass
 
 
-def results(args: argparse.Namespace, started: datetime, system: Dict[str, Any],
-            metrics: List[Dict[str, Any]]) -> Dict[str, Any]:
+def results(args: argparse.Namespace, started: datetime, system: dict[str, Any],
+            metrics: list[dict[str, Any]]) -> dict[str, Any]:
     environment = {"label": args.label,
                    "description": args.description or sysinfo.describe(system)}
-    data: Dict[str, Any] = {
+    data: dict[str, Any] = {
         "format": FORMAT, "environment": environment,
         "collected_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "probe_version": PROBE_VERSION, "profile": args.profile,
@@ -343,13 +345,13 @@ def results(args: argparse.Namespace, started: datetime, system: Dict[str, Any],
     return data
 
 
-def measure(args: argparse.Namespace, selected: List[Workload], output: str) -> int:
+def measure(args: argparse.Namespace, selected: list[Workload], output: str) -> int:
     started = datetime.now(timezone.utc)
     progress = Progress(len(selected), args.quiet)
     signals = Signals()
     clock = Clock()
     metrics = [new_metric(w) for w in selected]
-    system: Dict[str, Any] = {}
+    system: dict[str, Any] = {}
     workdir = make_workdir(args.workdir)
     status = 0
     signals.install()
@@ -364,8 +366,8 @@ def measure(args: argparse.Namespace, selected: List[Workload], output: str) -> 
         signals.hold()
         for metric in metrics:
             if metric["status"] == "skipped" and metric["error"] == "not run":
-                metric["error"] = "interrupted by %s" % exc
-        progress.note("interrupted by %s: writing what was measured" % exc)
+                metric["error"] = f"interrupted by {exc}"
+        progress.note(f"interrupted by {exc}: writing what was measured")
     finally:
         signals.hold()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -377,26 +379,26 @@ def measure(args: argparse.Namespace, selected: List[Workload], output: str) -> 
         return 128 + signals.received
     if any(m["status"] in ("failed", "timeout") for m in metrics):
         status = 1
-    progress.note("wrote %s" % output)
+    progress.note(f"wrote {output}")
     return status
 
 
 def fail(message: str) -> int:
-    sys.stderr.write("probes/run.py: error: %s\n" % message)
+    sys.stderr.write(f"probes/run.py: error: {message}\n")
     return 2
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         if args.list:
             for w in WORKLOADS:
-                print("%-28s %-8s %s" % (w.id, w.unit, w.name))
+                print(f"{w.id:<28} {w.unit:<8} {w.name}")
             return 0
         selected = select(args.only)
         output = args.output or args.label + ".json"
         if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-            raise UsageError("cannot write %s: no such directory" % output)
+            raise UsageError(f"cannot write {output}: no such directory")
         return measure(args, selected, output)
     except UsageError as exc:
         return fail(str(exc))

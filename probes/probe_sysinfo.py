@@ -3,15 +3,15 @@
 Reading (files, sysctl, commands) is kept apart from deciding (pure
 functions over what was read), so the decisions are tested with fixtures.
 """
+from __future__ import annotations
 
 import os
 import platform
-import shutil
-import subprocess
-from typing import Callable, Dict, List, Optional
+from typing import Callable
 
-import parsers
-from commands import version_line
+import probe_commands as commands
+import probe_parsers as parsers
+from probe_commands import version_line
 
 FREEBSD_SYSCTLS = [
     "hw.model", "hw.ncpu", "kern.smp.cores", "hw.physmem", "hw.machine_arch",
@@ -43,14 +43,14 @@ MACHINE_MARKERS = [
 CONTAINER_MARKERS = [("/.dockerenv", "docker"), ("/run/.containerenv", "podman")]
 
 
-def vm_name(raw: str) -> Optional[str]:
+def vm_name(raw: str) -> str | None:
     key = raw.strip().lower()
     if key in ("", "none"):
         return None
     return VM_NAMES.get(key, raw.strip())
 
 
-def machine_name(evidence: List[str]) -> Optional[str]:
+def machine_name(evidence: list[str]) -> str | None:
     for text in evidence:
         upper = text.upper()
         for marker, name in MACHINE_MARKERS:
@@ -59,7 +59,7 @@ def machine_name(evidence: List[str]) -> Optional[str]:
     return None
 
 
-def combine(machine: Optional[str], accel: Optional[str]) -> Optional[str]:
+def combine(machine: str | None, accel: str | None) -> str | None:
     """One technology name: "QEMU + bhyve" for QEMU on a hardware accelerator."""
     if machine == "QEMU" and accel and accel not in ("QEMU/TCG", "QEMU"):
         return "QEMU + " + accel
@@ -68,7 +68,7 @@ def combine(machine: Optional[str], accel: Optional[str]) -> Optional[str]:
     return machine or accel
 
 
-def freebsd_virtualization(sysctl: Dict[str, str], smbios: List[str]) -> Dict[str, str]:
+def freebsd_virtualization(sysctl: dict[str, str], smbios: list[str]) -> dict[str, str]:
     """Role and technology from FreeBSD sysctls and SMBIOS strings (kenv)."""
     if sysctl.get("security.jail.jailed") == "1":
         return {"role": "container", "technology": "jail",
@@ -84,7 +84,7 @@ def freebsd_virtualization(sysctl: Dict[str, str], smbios: List[str]) -> Dict[st
             "detected_by": ", ".join(by)}
 
 
-def linux_virtualization(evidence: Dict[str, str]) -> Dict[str, str]:
+def linux_virtualization(evidence: dict[str, str]) -> dict[str, str]:
     """Role and technology from what Linux exposes.
 
     evidence keys (each optional): flags (cpuinfo), dmi (DMI vendor and
@@ -111,7 +111,7 @@ def linux_virtualization(evidence: Dict[str, str]) -> Dict[str, str]:
                 "technology": combine(machine, accel) or "unknown hypervisor",
                 "detected_by": ", ".join(by)}
         if container:
-            info["detected_by"] += "; also %s container markers" % container.lower()
+            info["detected_by"] += f"; also {container.lower()} container markers"
         return info
     if container:
         return {"role": "container", "technology": container.lower(),
@@ -128,17 +128,6 @@ def _read(path: str, limit: int = 1 << 20) -> str:
         return ""
 
 
-def _output(argv: List[str]) -> str:
-    """stdout of a command, whatever its exit status ("" if it cannot run)."""
-    if shutil.which(argv[0]) is None:
-        return ""
-    try:
-        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              stdin=subprocess.DEVNULL, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
 def _acpi_oem_ids() -> str:
     """OEM ids of the ACPI tables (bytes 10-15 of each header; root only)."""
     ids = []
@@ -149,11 +138,11 @@ def _acpi_oem_ids() -> str:
     return " ".join(ids)
 
 
-def freebsd_system() -> Dict[str, object]:
-    sysctl = parsers.parse_sysctl(_output(["sysctl"] + FREEBSD_SYSCTLS))
-    smbios = [_output(["kenv", "-q", name]).strip()
+def freebsd_system() -> dict[str, object]:
+    sysctl = parsers.parse_sysctl(commands.output(["sysctl"] + FREEBSD_SYSCTLS))
+    smbios = [commands.output(["kenv", "-q", name]).strip()
               for name in ("smbios.system.maker", "smbios.system.product")]
-    info: Dict[str, object] = {
+    info: dict[str, object] = {
         "cpu_model": sysctl.get("hw.model", ""),
         "os": sysctl.get("kern.ostype", "FreeBSD"),
         "os_release": sysctl.get("kern.osrelease", platform.release()),
@@ -179,7 +168,7 @@ def _container_marker() -> str:
     return ""
 
 
-def linux_system() -> Dict[str, object]:
+def linux_system() -> dict[str, object]:
     cpu = parsers.parse_cpuinfo(_read("/proc/cpuinfo"))
     release = parsers.parse_os_release(_read("/etc/os-release") or _read("/usr/lib/os-release"))
     dmi = " ".join(_read("/sys/class/dmi/id/" + name).strip()
@@ -188,15 +177,15 @@ def linux_system() -> Dict[str, object]:
         "flags": " ".join(cpu.get("flags", [])),  # type: ignore[arg-type]
         "dmi": dmi,
         "acpi_oem": _acpi_oem_ids(),
-        "detect_vm": _output(["systemd-detect-virt", "--vm"]).strip(),
-        "detect_container": _output(["systemd-detect-virt", "--container"]).strip(),
+        "detect_vm": commands.output(["systemd-detect-virt", "--vm"]).strip(),
+        "detect_container": commands.output(["systemd-detect-virt", "--container"]).strip(),
         "xen": _read("/sys/hypervisor/type").strip(),
         "container": _container_marker(),
     }
-    info: Dict[str, object] = {
+    info: dict[str, object] = {
         "os": "Linux",
         "os_release": release.get("PRETTY_NAME", platform.release()),
-        "kernel": "%s %s" % (platform.release(), platform.version()),
+        "kernel": f"{platform.release()} {platform.version()}",
         "arch": platform.machine(),
         "virtualization": linux_virtualization(evidence),
     }
@@ -209,7 +198,7 @@ def linux_system() -> Dict[str, object]:
     return info
 
 
-def generic_system() -> Dict[str, object]:
+def generic_system() -> dict[str, object]:
     return {"os": platform.system(), "os_release": platform.release(),
             "kernel": platform.version(), "arch": platform.machine(),
             "cpu_threads": os.cpu_count() or 1,
@@ -225,7 +214,7 @@ def dd_version(dd: str) -> str:
     return "BSD"
 
 
-def tool_versions(cc: Optional[str], sysbench: Optional[str], dd: Optional[str]) -> Dict[str, str]:
+def tool_versions(cc: str | None, sysbench: str | None, dd: str | None) -> dict[str, str]:
     tools = {"python": platform.python_version()}
     if cc:
         tools["cc"] = version_line([cc, "--version"]) or cc
@@ -237,41 +226,41 @@ def tool_versions(cc: Optional[str], sysbench: Optional[str], dd: Optional[str])
     return tools
 
 
-COLLECTORS: Dict[str, Callable[[], Dict[str, object]]] = {
+COLLECTORS: dict[str, Callable[[], dict[str, object]]] = {
     "FreeBSD": freebsd_system, "Linux": linux_system,
 }
 
 
-def collect(tools: Dict[str, str]) -> Dict[str, object]:
+def collect(tools: dict[str, str]) -> dict[str, object]:
     """System information for the results file; never raises."""
     collector = COLLECTORS.get(platform.system(), generic_system)
     try:
         info = collector()
-    except Exception as exc:  # a strange /proc must not cost the measurements
+    except Exception as exc:  # noqa: BLE001 - a strange /proc must not cost the measurements
         info = generic_system()
-        info["kernel"] = "%s (system information incomplete: %s)" % (info["kernel"], exc)
+        info["kernel"] = "{} (system information incomplete: {})".format(info["kernel"], exc)
     info["cpu_threads"] = info.get("cpu_threads") or os.cpu_count() or 1
     info["cpu_cores"] = info.get("cpu_cores") or info["cpu_threads"]
     info["tools"] = tools
     return {key: value for key, value in info.items() if value not in ("", None)}
 
 
-def describe(system: Dict[str, object]) -> str:
+def describe(system: dict[str, object]) -> str:
     """A default environment description, e.g. "FreeBSD 15.0-RELEASE, bhyve guest, 8 CPUs"."""
     virt = system.get("virtualization") or {}
     role = virt.get("role", "unknown") if isinstance(virt, dict) else "unknown"
     tech = virt.get("technology") if isinstance(virt, dict) else None
-    where = "%s %s" % (tech, role) if tech and role != "host" else role
+    where = f"{tech} {role}" if tech and role != "host" else role
     name, release = str(system.get("os", "?")), str(system.get("os_release", ""))
-    os_text = release if name in release else ("%s %s" % (name, release)).strip()
-    return "%s, %s, %s CPUs" % (os_text, where, system.get("cpu_threads", "?"))
+    os_text = release if name in release else (f"{name} {release}").strip()
+    return "{}, {}, {} CPUs".format(os_text, where, system.get("cpu_threads", "?"))
 
 
 
 MEMORY_FILESYSTEMS = ("tmpfs", "ramfs", "mfs", "md")
 
 
-def filesystem_type(path: str) -> Optional[str]:
+def filesystem_type(path: str) -> str | None:
     """File system type holding `path`: /proc/self/mounts or `mount -p`."""
-    text = _read("/proc/self/mounts") or _output(["mount", "-p"])
+    text = _read("/proc/self/mounts") or commands.output(["mount", "-p"])
     return parsers.filesystem_of(os.path.realpath(path), parsers.parse_mounts(text))

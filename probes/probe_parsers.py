@@ -3,21 +3,21 @@
 No I/O here, so every function is tested against fixture files taken from
 FreeBSD and Linux machines (tests/fixtures/probes/).
 """
+from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
 
 SYSCTL_LINE = re.compile(r"^([a-z_][a-z0-9_.%-]*)(?:: ?|=)(.*)$", re.IGNORECASE)
 
 
-def parse_sysctl(text: str) -> Dict[str, str]:
+def parse_sysctl(text: str) -> dict[str, str]:
     """`sysctl name...` output -> {name: value}.
 
     A value may run over several lines (kern.version does); lines that do
     not start a new ``name: value`` pair continue the previous value.
     """
-    values: Dict[str, str] = {}
-    last: Optional[str] = None
+    values: dict[str, str] = {}
+    last: str | None = None
     for line in text.splitlines():
         match = SYSCTL_LINE.match(line)
         if match and "." in match.group(1):
@@ -28,7 +28,7 @@ def parse_sysctl(text: str) -> Dict[str, str]:
     return {name: value.strip() for name, value in values.items()}
 
 
-def parse_key_values(text: str, sep: str = ":") -> List[Tuple[str, str]]:
+def parse_key_values(text: str, sep: str = ":") -> list[tuple[str, str]]:
     """Lines of ``key <sep> value`` (cpuinfo, meminfo, lscpu) in order."""
     pairs = []
     for line in text.splitlines():
@@ -38,13 +38,13 @@ def parse_key_values(text: str, sep: str = ":") -> List[Tuple[str, str]]:
     return pairs
 
 
-def parse_cpuinfo(text: str) -> Dict[str, object]:
+def parse_cpuinfo(text: str) -> dict[str, object]:
     """/proc/cpuinfo -> model, cores, threads and CPU flags (Linux, any arch)."""
     model = ""
     threads = 0
     cores = set()
     physical = core = ""
-    flags: List[str] = []
+    flags: list[str] = []
     for key, value in parse_key_values(text):
         if key == "processor":
             threads += 1
@@ -57,7 +57,7 @@ def parse_cpuinfo(text: str) -> Dict[str, object]:
             cores.add((physical, core))
         elif key in ("flags", "Features") and not flags:
             flags = value.split()
-    info: Dict[str, object] = {"flags": flags}
+    info: dict[str, object] = {"flags": flags}
     if model:
         info["cpu_model"] = model
     if threads:
@@ -66,7 +66,7 @@ def parse_cpuinfo(text: str) -> Dict[str, object]:
     return info
 
 
-def parse_meminfo(text: str) -> Optional[int]:
+def parse_meminfo(text: str) -> int | None:
     """/proc/meminfo -> MemTotal in bytes."""
     for key, value in parse_key_values(text):
         if key == "MemTotal":
@@ -75,7 +75,7 @@ def parse_meminfo(text: str) -> Optional[int]:
     return None
 
 
-def parse_os_release(text: str) -> Dict[str, str]:
+def parse_os_release(text: str) -> dict[str, str]:
     """/etc/os-release (shell-style KEY="value" lines) -> dict."""
     values = {}
     for key, value in parse_key_values(text, "="):
@@ -83,7 +83,7 @@ def parse_os_release(text: str) -> Dict[str, str]:
     return values
 
 
-def parse_mounts(text: str) -> List[Tuple[str, str]]:
+def parse_mounts(text: str) -> list[tuple[str, str]]:
     """/proc/self/mounts or FreeBSD `mount -p` -> [(mount point, fs type)].
 
     Both put the device, the mount point and the type in the first three
@@ -97,9 +97,9 @@ def parse_mounts(text: str) -> List[Tuple[str, str]]:
     return mounts
 
 
-def filesystem_of(path: str, mounts: List[Tuple[str, str]]) -> Optional[str]:
+def filesystem_of(path: str, mounts: list[tuple[str, str]]) -> str | None:
     """Type of the file system holding `path` (longest mount point prefix)."""
-    best: Tuple[int, Optional[str]] = (-1, None)
+    best: tuple[int, str | None] = (-1, None)
     for point, fstype in mounts:
         prefix = point.rstrip("/") + "/"
         if (path + "/").startswith(prefix) and len(prefix) > best[0]:
@@ -123,7 +123,7 @@ def parse_sysbench_memory(text: str) -> float:
     return float(match.group(1))
 
 
-def parse_sysbench_version(text: str) -> Optional[str]:
+def parse_sysbench_version(text: str) -> str | None:
     match = SYSBENCH_VERSION.search(text)
     return match.group(1) if match else None
 
@@ -132,7 +132,7 @@ DD_GNU = re.compile(r"^(\d+) bytes .*copied, ([0-9.e+-]+) s", re.MULTILINE)
 DD_BSD = re.compile(r"^(\d+) bytes transferred in ([0-9.e+-]+) secs", re.MULTILINE)
 
 
-def parse_dd_output(text: str) -> Tuple[int, float]:
+def parse_dd_output(text: str) -> tuple[int, float]:
     """dd's closing statistics line (GNU or BSD) -> (bytes, seconds)."""
     match = DD_GNU.search(text) or DD_BSD.search(text)
     if not match:

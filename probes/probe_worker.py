@@ -1,17 +1,18 @@
 """Python side of the probes: fallbacks and file I/O, one sample per process.
 
-Run as ``python3 worker.py MODE ARGS...``; prints one line on stdout in the
+Run as ``python3 probe_worker.py MODE ARGS...``; prints one line on stdout in the
 same format as the C helper (probes/c/probe_helper.c), so the runner parses
 both the same way.  The fallbacks for cpu, getpid and fork time the
 interpreter as much as the system; they exist only for machines without a C
 compiler, and the results are marked ``python-fallback``.
 """
+from __future__ import annotations
 
 import mmap
 import os
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Callable
 
 MASK64 = (1 << 64) - 1
 CHUNK = 1 << 20  # file I/O block: 1 MiB
@@ -26,7 +27,7 @@ def cpu(n: int) -> str:
         x = (x * 6364136223846793005 + 1442695040888963407) & MASK64
         x ^= x >> 29
         acc = (acc + x % m) & MASK64
-    return "%d %d" % (time.perf_counter_ns() - t0, acc)
+    return f"{time.perf_counter_ns() - t0} {acc}"
 
 
 def getpid(n: int) -> str:
@@ -65,8 +66,8 @@ def mem(oper: str, block: int, threads: int, seconds: int) -> str:
     """sysbench-like memory loop; one forked process per thread (GIL)."""
     t0 = time.perf_counter_ns()
     deadline = time.perf_counter() + seconds
-    readers: List[int] = []
-    pids: List[int] = []
+    readers: list[int] = []
+    pids: list[int] = []
     for _ in range(threads):
         r, w = os.pipe()
         pid = os.fork()
@@ -82,7 +83,7 @@ def mem(oper: str, block: int, threads: int, seconds: int) -> str:
         total += int(os.read(r, 64) or b"0")
         os.close(r)
         os.waitpid(pid, 0)
-    return "%d %d" % (total, time.perf_counter_ns() - t0)
+    return f"{total} {time.perf_counter_ns() - t0}"
 
 
 def _aligned_buffer() -> memoryview:
@@ -104,7 +105,7 @@ def write_fsync(path: str, size: int) -> str:
         os.fsync(fd)
     finally:
         os.close(fd)
-    return "%d %d" % (size, time.perf_counter_ns() - t0)
+    return f"{size} {time.perf_counter_ns() - t0}"
 
 
 def read_file(path: str) -> str:
@@ -120,7 +121,7 @@ def read_file(path: str) -> str:
             total += got
     finally:
         os.close(fd)
-    return "%d %d" % (total, time.perf_counter_ns() - t0)
+    return f"{total} {time.perf_counter_ns() - t0}"
 
 
 def sleep(seconds: str) -> str:
@@ -129,7 +130,7 @@ def sleep(seconds: str) -> str:
     return "0"
 
 
-MODES: Dict[str, Callable[..., str]] = {
+MODES: dict[str, Callable[..., str]] = {
     "cpu": lambda n: cpu(int(n)),
     "getpid": lambda n: getpid(int(n)),
     "fork": lambda n: fork(int(n)),
@@ -140,9 +141,9 @@ MODES: Dict[str, Callable[..., str]] = {
 }
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if not argv or argv[0] not in MODES:
-        sys.stderr.write("usage: worker.py %s ARGS...\n" % "|".join(sorted(MODES)))
+        sys.stderr.write("usage: probe_worker.py {} ARGS...\n".format("|".join(sorted(MODES))))
         return 2
     print(MODES[argv[0]](*argv[1:]))
     return 0

@@ -4,17 +4,18 @@ A workload's `prepare` returns a Plan: the tool and parameters to record and
 a `sample(timeout) -> value` function.  The runner (run.py) owns warm-up,
 repetition, time limits and progress, identically for every workload.
 """
+from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Dict, List, NamedTuple, Optional
+from typing import Callable, NamedTuple
 
-import commands
-import parsers
-from commands import ProbeError, ProbeSkipped
+import probe_commands as commands
+import probe_parsers as parsers
+from probe_commands import ProbeError, ProbeSkipped
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKER = os.path.join(HERE, "worker.py")
+WORKER = os.path.join(HERE, "probe_worker.py")
 MB = 1000 * 1000  # dd and disk throughput: decimal megabytes, as dd prints them
 MIB = 1024 * 1024  # sysbench throughput: binary megabytes, as sysbench prints them
 DATA_FILE = "probe-data.bin"
@@ -47,10 +48,10 @@ class Context(NamedTuple):
     threads: int
     scale: float  # < 1 only in tests: shrinks iteration counts and sizes
     file_bytes: int
-    helper: Optional[str]  # compiled C helper, or None: Python fallback
-    sysbench: Optional[str]
+    helper: str | None  # compiled C helper, or None: Python fallback
+    sysbench: str | None
     sysbench_version: str
-    dd: Optional[str]
+    dd: str | None
     dd_version: str
     filesystem: str  # type of the file system holding workdir, "" if unknown
     remaining: Callable[[], float]  # seconds left for the current probe
@@ -61,7 +62,7 @@ class Context(NamedTuple):
 
 class Plan(NamedTuple):
     tool: str
-    params: Dict[str, object]
+    params: dict[str, object]
     sample: Callable[[float], float]
     samples: int
     warmup: int
@@ -75,7 +76,7 @@ class Workload(NamedTuple):
     prepare: Callable[[Context], Plan]
 
 
-def _python(*args: str) -> List[str]:
+def _python(*args: str) -> list[str]:
     return [sys.executable, WORKER] + list(args)
 
 
@@ -87,7 +88,7 @@ def _loop(ctx: Context, mode: str, iterations: int, per_run: bool, ns_per_unit: 
     cpu.integer), divided by `ns_per_unit`.  The Python fallback may run
     fewer iterations (`python_divisor`) and extrapolates linearly.
     """
-    params: Dict[str, object] = {"iterations": iterations}
+    params: dict[str, object] = {"iterations": iterations}
     if ctx.helper:
         argv, tool, measured = [ctx.helper, mode, str(iterations)], "c-helper", iterations
     else:
@@ -139,25 +140,25 @@ def memory_dd_zero(ctx: Context) -> Plan:
         raise ProbeSkipped("dd not found in PATH")
     count = max(2, ctx.scaled(DD_COUNT))
 
-    def dd_argv(blocks: int) -> List[str]:
-        return [ctx.dd or "dd", "if=/dev/zero", "of=/dev/null", "bs=%d" % DD_BLOCK,
-                "count=%d" % blocks]
+    def dd_argv(blocks: int) -> list[str]:
+        return [ctx.dd or "dd", "if=/dev/zero", "of=/dev/null", f"bs={DD_BLOCK}",
+                f"count={blocks}"]
 
     baseline = min(commands.run(dd_argv(1), ctx.remaining()).elapsed_s for _ in range(3))
 
     def sample(timeout: float) -> float:
         elapsed = commands.run(dd_argv(count), timeout).elapsed_s - baseline
         if elapsed <= 0:
-            raise ProbeError("dd of %d blocks was not slower than dd of one" % count)
+            raise ProbeError(f"dd of {count} blocks was not slower than dd of one")
         return (count - 1) * DD_BLOCK / elapsed / MB
 
-    params: Dict[str, object] = {
+    params: dict[str, object] = {
         "bs": DD_BLOCK, "count": count, "bytes": count * DD_BLOCK,
         "startup_baseline_ms": round(baseline * 1e3, 3),
         "timing": "wall clock of dd minus that of a one-block dd",
     }
     p = ctx.profile
-    return Plan("dd (%s)" % ctx.dd_version, params, sample, p.samples, p.warmup)
+    return Plan(f"dd ({ctx.dd_version})", params, sample, p.samples, p.warmup)
 
 
 SYSBENCH_BLOCK = "1K"  # sysbench's default block size, as in the seed
@@ -168,13 +169,13 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
     def prepare(ctx: Context) -> Plan:
         threads = ctx.threads if all_threads else 1
         seconds = ctx.profile.sysbench_time_s
-        params: Dict[str, object] = {"oper": oper, "threads": threads, "time_s": seconds,
+        params: dict[str, object] = {"oper": oper, "threads": threads, "time_s": seconds,
                                      "block_size": SYSBENCH_BLOCK, "scope": "global",
                                      "access_mode": "seq"}
         if ctx.sysbench:
             argv = [ctx.sysbench, "memory", "--memory-oper=" + oper,
                     "--memory-block-size=" + SYSBENCH_BLOCK, "--memory-total-size=4T",
-                    "--threads=%d" % threads, "--time=%d" % seconds, "run"]
+                    f"--threads={threads}", f"--time={seconds}", "run"]
             tool = "sysbench " + ctx.sysbench_version
 
             def sample(timeout: float) -> float:
@@ -188,7 +189,7 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
                 argv, kind = [ctx.helper, "mem", oper, block, str(threads), str(seconds)], "c-helper"
             else:
                 argv, kind = _python("mem", oper, block, str(threads), str(seconds)), "python"
-            tool = "builtin-memory %s (sysbench missing)" % kind
+            tool = f"builtin-memory {kind} (sysbench missing)"
 
             def sample(timeout: float) -> float:
                 moved, elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 2)
@@ -203,17 +204,17 @@ def _require_free(ctx: Context, need: int) -> None:
     stat = os.statvfs(ctx.workdir)
     free = stat.f_bavail * stat.f_frsize
     if free < need + FREE_MARGIN:
-        raise ProbeSkipped("not enough free space in %s: need %d MiB, %d MiB available"
-                           % (os.path.dirname(ctx.workdir), (need + FREE_MARGIN) // MIB,
-                              free // MIB))
+        where = os.path.dirname(ctx.workdir)
+        raise ProbeSkipped(f"not enough free space in {where}: need "
+                           f"{(need + FREE_MARGIN) // MIB} MiB, {free // MIB} MiB available")
 
 
-def _disk_params(ctx: Context) -> Dict[str, object]:
+def _disk_params(ctx: Context) -> dict[str, object]:
     return {"file_bytes": ctx.file_bytes, "block_bytes": 1 << 20,
             "filesystem": ctx.filesystem or "unknown"}
 
 
-def _throughput(argv: List[str], timeout: float) -> float:
+def _throughput(argv: list[str], timeout: float) -> float:
     moved, elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 2)
     return moved / MB / (elapsed_ns / 1e9)
 
@@ -245,9 +246,9 @@ def disk_cached_read(ctx: Context) -> Plan:
                 p.samples, max(1, p.warmup))
 
 
-# The metric ids of the contract.  The schema allows only lower case in ids,
-# so the N-thread variants are spelled "tn".
-ALL_THREADS = "tn"
+# Suffix of the metrics that run on N threads (N = --threads, default: all
+# online CPUs), so that the id is the same on every machine.
+ALL_THREADS = "tN"
 
 WORKLOADS = [
     Workload("cpu.integer", "integer CPU loop", "ms", "lower", cpu_integer),
@@ -255,8 +256,8 @@ WORKLOADS = [
     Workload("process.fork_wait", "fork()+wait latency", "us", "lower", process_fork_wait),
     Workload("memory.dd_zero", "dd /dev/zero bandwidth", "MB/s", "higher", memory_dd_zero),
 ] + [
-    Workload("memory.sysbench.%s.%s" % (oper, suffix),
-             "sysbench %s, %s" % (oper, "1 thread" if suffix == "t1" else "N threads"),
+    Workload(f"memory.sysbench.{oper}.{suffix}",
+             "sysbench {}, {}".format(oper, "1 thread" if suffix == "t1" else "N threads"),
              "MiB/s", "higher", _sysbench(oper, suffix != "t1"))
     for oper in ("read", "write") for suffix in ("t1", ALL_THREADS)
 ] + [

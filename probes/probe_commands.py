@@ -5,12 +5,13 @@ dd) in its own session, so that a hung sample can be killed with all of its
 children, and Ctrl-C in the terminal reaches the runner alone, which then
 stops the child itself.
 """
+from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import time
-from typing import List, NamedTuple, Optional
+from typing import NamedTuple
 
 
 class ProbeError(Exception):
@@ -31,7 +32,7 @@ class Result(NamedTuple):
     elapsed_s: float  # wall clock from spawn to exit, seen by the runner
 
 
-def _kill_group(proc: "subprocess.Popen[str]") -> None:
+def _kill_group(proc: subprocess.Popen[str]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -39,7 +40,7 @@ def _kill_group(proc: "subprocess.Popen[str]") -> None:
     proc.wait()
 
 
-def run(argv: List[str], timeout: float, cwd: Optional[str] = None) -> Result:
+def run(argv: list[str], timeout: float, cwd: str | None = None) -> Result:
     """Run `argv` to completion; raise ProbeTimeout or ProbeError.
 
     Any other exception while waiting (the runner's interrupt) kills the
@@ -53,7 +54,7 @@ def run(argv: List[str], timeout: float, cwd: Optional[str] = None) -> Result:
                                 stdin=subprocess.DEVNULL, cwd=cwd, text=True,
                                 start_new_session=True)
     except OSError as exc:
-        raise ProbeError("cannot run %s: %s" % (argv[0], exc.strerror or exc)) from exc
+        raise ProbeError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -65,12 +66,12 @@ def run(argv: List[str], timeout: float, cwd: Optional[str] = None) -> Result:
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         detail = (err.strip().splitlines() or ["no message"])[-1]
-        raise ProbeError("%s exited with status %d: %s"
-                         % (os.path.basename(argv[0]), proc.returncode, detail))
+        name = os.path.basename(argv[0])
+        raise ProbeError(f"{name} exited with status {proc.returncode}: {detail}")
     return Result(out, err, elapsed)
 
 
-def numbers(text: str, count: int) -> List[float]:
+def numbers(text: str, count: int) -> list[float]:
     """The first `count` numbers a helper printed; ProbeError if missing."""
     fields = text.split()
     try:
@@ -78,18 +79,24 @@ def numbers(text: str, count: int) -> List[float]:
     except ValueError:
         values = []
     if len(values) != count:
-        raise ProbeError("unexpected helper output: %r" % text[:200])
+        raise ProbeError(f"unexpected helper output: {text[:200]!r}")
     return values
 
 
-def version_line(argv: List[str]) -> Optional[str]:
-    """First output line of a `--version`-style command, or None."""
+def output(argv: list[str], with_stderr: bool = False) -> str:
+    """stdout (and stderr) of a short command whatever its status; "" if it
+    cannot run.  For reading system facts, not for measuring."""
     try:
-        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, text=True, timeout=10).stdout
+        return subprocess.run(argv, stdout=subprocess.PIPE, check=False,
+                              stderr=subprocess.STDOUT if with_stderr else subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
-        return None
-    for line in out.splitlines():
+        return ""
+
+
+def version_line(argv: list[str]) -> str | None:
+    """First output line of a `--version`-style command, or None."""
+    for line in output(argv, with_stderr=True).splitlines():
         if line.strip():
             return line.strip()
     return None

@@ -5,22 +5,22 @@ The binary is cached under $XDG_CACHE_HOME/reportgen-probes/<hash>/ (default
 the source, the compiler's identity and the flags: a new compiler or a new
 source builds a new binary, and the old one is never reused by mistake.
 """
+from __future__ import annotations
 
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
-from typing import List, Optional, Tuple
 
-from commands import version_line
+from probe_commands import version_line
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "c", "probe_helper.c")
 CFLAGS = ["-O2", "-pthread"]
 
 
-def find_compiler() -> Optional[str]:
+def find_compiler() -> str | None:
     for name in [os.environ.get("CC", ""), "cc", "clang", "gcc"]:
         path = shutil.which(name) if name else None
         if path:
@@ -52,7 +52,8 @@ def _compile(compiler: str, target_dir: str) -> str:
     try:
         proc = subprocess.run([compiler] + CFLAGS + ["-o", tmp, SOURCE],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, text=True, timeout=120)
+                              stdin=subprocess.DEVNULL, text=True, timeout=120,
+                              check=False)
         if proc.returncode != 0:
             raise OSError("compiler failed: " + proc.stdout.strip()[-300:])
         final = os.path.join(target_dir, "probe_helper")
@@ -63,7 +64,7 @@ def _compile(compiler: str, target_dir: str) -> str:
             os.unlink(tmp)
 
 
-def build(scratch_dir: str) -> Tuple[Optional[str], List[str]]:
+def build(scratch_dir: str) -> tuple[str | None, list[str]]:
     """Path of a ready helper (or None) and notes on what happened.
 
     Tries the cache first; if the cache is not writable, builds into
@@ -82,5 +83,5 @@ def build(scratch_dir: str) -> Tuple[Optional[str], List[str]]:
         try:
             return _compile(compiler, target), notes
         except (OSError, subprocess.SubprocessError) as exc:
-            notes.append("cannot build the C helper in %s: %s" % (target, exc))
+            notes.append(f"cannot build the C helper in {target}: {exc}")
     return None, notes + ["using the Python fallback"]
