@@ -1,0 +1,149 @@
+"""The comparison rules of docs/formats.md, including their boundaries."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from reportgen import compare
+from reportgen.analysis import analyse
+from reportgen.model import ConclusionItem, Section, SectionMetric, Thresholds
+from tests.factories import environment, metric, report, text
+
+T = Thresholds()
+
+
+def label_of(base: float, value: float, better: str = "lower") -> str:
+    c = compare.compare(metric("m", [base], better), metric("m", [value], better), "guest", T)  # type: ignore[arg-type]
+    return c.label
+
+
+@pytest.mark.parametrize(("base", "value", "better", "expected"), [
+    (46, 182, "lower", "~4x"),          # getpid
+    (87, 5728, "lower", "~66x"),        # fork+wait
+    (413, 22, "higher", "~19x"),        # fsync throughput
+    (100, 108, "lower", "+8%"),         # time up 8%
+    (100, 64, "higher", "-36%"),        # throughput down 36%
+    (100, 41, "higher", "-59%"),        # slowdown 2.44: still a percentage
+    (100, 106, "higher", "guest faster"),
+    (100, 90, "lower", "guest faster"),
+    (100, 99.4, "higher", "same"),
+])
+def test_seed_labels(base: float, value: float, better: str, expected: str) -> None:
+    assert label_of(base, value, better) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (102.9, "same"), (103.1, "+3%"), (97.1, "same"), (96.9, "guest faster"),
+])
+def test_noise_boundary_is_three_percent(value: float, expected: str) -> None:
+    assert label_of(100, value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(299, "+199%"), (300, "~3x"), (349, "~3x"),
+                                                 (351, "~4x")])
+def test_multiplier_boundary(value: float, expected: str) -> None:
+    assert label_of(100, value) == expected
+
+
+def test_higher_is_better_multiplier_uses_slowdown() -> None:
+    assert label_of(100, 34, "higher") == "-66%"   # slowdown 2.94
+    assert label_of(100, 33, "higher") == "~3x"    # slowdown 3.03
+
+
+@pytest.mark.parametrize(("s", "expected"), [
+    (1.0, "negligible"), (1.149, "negligible"), (1.15, "moderate"), (9.99, "moderate"),
+    (10.0, "severe"), (66.0, "severe"),
+])
+def test_tier_boundaries(s: float, expected: str) -> None:
+    assert compare.tier(s, False, T) == expected
+
+
+def test_neutral_results_are_negligible_whatever_the_ratio() -> None:
+    assert compare.tier(2.0, True, T) == "negligible"
+
+
+def test_custom_thresholds() -> None:
+    custom = Thresholds(moderate=1.05, severe=2.0, noise=0.01, multiplier=1.5)
+    assert compare.tier(1.06, False, custom) == "moderate"
+    assert compare.tier(2.0, False, custom) == "severe"
+    assert compare.label(1.02, 0.02, None, "vm", custom) == "+2%"
+    assert compare.label(1.6, 0.6, None, "vm", custom) == "~2x"
+
+
+def test_slowdown_direction() -> None:
+    assert compare.slowdown(46, 182, "lower") == pytest.approx(3.9565, rel=1e-4)
+    assert compare.slowdown(413, 22, "higher") == pytest.approx(18.7727, rel=1e-4)
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (0.0, "values must be positive to be compared, got 0.0"),
+    (-3.0, "values must be positive to be compared, got -3.0"),
+    (math.nan, "not a finite number: nan"),
+    (math.inf, "not a finite number: inf"),
+])
+def test_invalid_values_are_refused_clearly(bad: float, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        compare.slowdown(10.0, bad, "lower")
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        compare.median([1.0, bad, 2.0])
+
+
+def test_median_needs_samples() -> None:
+    with pytest.raises(ValueError, match="^no samples$"):
+        compare.median([])
+
+
+def test_interval_needs_three_samples_each_side() -> None:
+    assert compare.bootstrap_interval([1, 2], [1, 2, 3], "lower", 1) is None
+    low, high = compare.bootstrap_interval([10, 10.1, 9.9], [20, 20.2, 19.8], "lower", 1) or (0, 0)
+    assert 1.9 < low <= 2.0 <= high < 2.1
+
+
+def test_interval_is_deterministic() -> None:
+    a = compare.bootstrap_interval([1, 2, 3, 4], [2, 3, 4, 5], "lower", 42)
+    assert a == compare.bootstrap_interval([1, 2, 3, 4], [2, 3, 4, 5], "lower", 42)
+
+
+def test_interval_containing_one_makes_same_even_past_noise() -> None:
+    noisy = compare.compare(metric("m", [100, 60, 140]), metric("m", [110, 70, 150]), "vm", T)
+    assert noisy.change == pytest.approx(0.10)
+    assert noisy.interval is not None and noisy.interval[0] < 1 < noisy.interval[1]
+    assert noisy.label == "same"
+    assert noisy.tier == "negligible"
+
+
+def test_compose_and_figure() -> None:
+    assert compare.compose([("", "~4x")]) == "~4x"
+    assert compare.compose([("write", "-36%"), ("read", "-48%")]) == "-36% write, -48% read"
+    cs = [compare.compare(metric("a", [100], "higher"), metric("a", [52], "higher"), "g", T),
+          compare.compare(metric("b", [100], "higher"), metric("b", [64], "higher"), "g", T)]
+    assert compare.figure(cs) == "-36% to -48%"
+    assert compare.figure(cs[:1]) == "-48%"
+
+
+def test_three_environments() -> None:
+    native = environment("native", metric("syscall.getpid", [46, 46, 46]),
+                         metric("disk.write_fsync", [413, 413, 413], "higher", "MB/s"))
+    kvm = environment("kvm", metric("syscall.getpid", [92, 92, 92]),
+                      metric("disk.write_fsync", [405, 405, 405], "higher", "MB/s"))
+    bhyve = environment("bhyve", metric("syscall.getpid", [182, 182, 182]),
+                        metric("disk.write_fsync", [22, 22, 22], "higher", "MB/s"))
+    section = Section("Both", (SectionMetric("syscall.getpid", "getpid"),
+                               SectionMetric("disk.write_fsync", "fsync")), text())
+    rep = report(native, kvm, bhyve, sections=[section],
+                 conclusions=[ConclusionItem("I/O", ("disk.write_fsync",), "")])
+    result = analyse(rep)
+    assert result.sections[0].badge == "kvm: +100% getpid, same fsync; bhyve: ~4x getpid, ~19x fsync"
+    assert [(c.env, [(b.tier, [i.figure for i in b.items]) for b in c.blocks])
+            for c in result.conclusions] == [
+        ("kvm", [("negligible", ["same"])]),
+        ("bhyve", [("severe", ["~19x"])]),
+    ]
+
+
+def test_failed_metric_shows_na_in_badge() -> None:
+    native = environment("native", metric("m", [1, 1, 1]))
+    guest = environment("guest", metric("m", [], status="failed", error="no space"))
+    assert analyse(report(native, guest)).sections[0].badge == "n/a"
