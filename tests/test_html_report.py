@@ -1,0 +1,191 @@
+"""The report page and the site index: structure, figures, links."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from reportgen import charts, figures, render_html
+from reportgen.analysis import Analysis, analyse
+from reportgen.render_html import Links, render_index, render_report
+from tests.test_html_support import parse, report
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "reports" / "bhyve-smp"
+ALL_LINKS = Links(("pdf", "txt", "md"), ("native.json", "guest.json"))
+
+
+def page(analysis: Analysis, links: Links = ALL_LINKS) -> str:
+    drawn = charts.section_charts(analysis) + [charts.overview_chart(analysis)]
+    return render_report(analysis, drawn, links)
+
+
+@pytest.fixture(scope="module")
+def two() -> Analysis:
+    return analyse(report())
+
+
+@pytest.fixture(scope="module")
+def three() -> Analysis:
+    return analyse(report(("native", "guest", "jail")))
+
+
+def test_section_headings_carry_number_anchor_and_badge(two: Analysis) -> None:
+    html = page(two)
+    assert ('<h3 id="s1"><span class="number">1.</span> Syscall getpid() '
+            '<span class="badge tier-moderate">~4x</span></h3>') in html
+    assert '<span class="badge tier-moderate">-36% write, -48% read</span></h3>' in html
+    assert '<h3 id="s3"><span class="number">3.</span> Disk: write+fsync ' \
+           '<span class="badge tier-severe">~19x</span></h3>' in html
+
+
+def test_parts_in_the_seed_order(two: Analysis) -> None:
+    doc = parse(page(two))
+    assert doc.text_of("h1") == "SMP guest"
+    h2 = [t for t in doc.texts["h2"] if t.strip()]
+    assert h2 == ["System", "Analysis and notes", "Conclusions", "Summary"]
+
+
+def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> None:
+    html = page(two)
+    getpid = two.sections[0].metrics[0]
+    guest = getpid.measurements[1]
+    assert guest.comparison is not None
+    assert f'<td class="num">{figures.quantity(182, "ns")}</td>' in html
+    assert f'<td class="num">{figures.quantity(46, "ns")}</td>' in html
+    assert f'<td class="num">{figures.ratio(guest.comparison.slowdown)}</td>' in html
+    assert f'<td class="num">{figures.interval(guest.comparison.interval)}</td>' in html
+    assert '<td class="num">5 <span class="tool">(c-loop)</span></td>' in html
+
+
+def test_every_table_has_a_head(two: Analysis) -> None:
+    doc = parse(page(two))
+    tags = [t for t, _ in doc.tags]
+    # The author's system rows are a key/value list; every other table has a header row.
+    assert tags.count("table") - 1 == tags.count("thead")
+
+
+def test_failed_metric_is_shown_with_its_error() -> None:
+    html = page(analyse(report(("native", "guest", "jail"))))
+    assert '<td colspan="5" class="missing">failed: no space left on device</td>' in html
+
+
+def test_charts_are_images_with_alt_text(two: Analysis) -> None:
+    drawn = charts.section_charts(two) + [charts.overview_chart(two)]
+    images = [a for t, a in parse(render_report(two, drawn, ALL_LINKS)).tags if t == "img"]
+    assert [(a["src"], a["alt"]) for a in images] == [(f"charts/{c.name}", c.alt) for c in drawn]
+
+
+def test_missing_charts_are_left_out(two: Analysis) -> None:
+    html = render_report(two, [], ALL_LINKS)
+    assert "<img" not in html
+
+
+def test_links_are_relative_and_only_to_built_files(two: Analysis) -> None:
+    doc = parse(page(two, Links(("txt",), ("native.json",))))
+    urls = [a[k] or "" for _, a in doc.tags for k in ("href", "src") if k in a]
+    for url in urls:
+        parts = urlsplit(url)
+        assert not parts.scheme and not parts.netloc and not url.startswith("/"), url
+    assert "report.txt" in urls and "data/native.json" in urls
+    assert "report.pdf" not in urls and "report.md" not in urls
+    assert "../style.css" in urls and "../index.html" in urls
+
+
+def test_css_root_is_configurable(two: Analysis) -> None:
+    html = render_report(two, [], ALL_LINKS, root="../..")
+    assert '<link rel="stylesheet" href="../../style.css">' in html
+
+
+def test_snapshots_are_linked_and_must_be_relative(two: Analysis) -> None:
+    links = Links(("pdf",), (), (("2026-06-09 (abcd1234)", "../archive/smp/x.pdf"),))
+    assert '<a href="../archive/smp/x.pdf">2026-06-09 (abcd1234)</a>' in page(two, links)
+    for bad in ("https://example.org/x.pdf", "/abs/x.pdf", "//host/x.pdf", "javascript:alert(1)"):
+        with pytest.raises(ValueError):
+            page(two, Links(("pdf",), (), (("x", bad),)))
+
+
+def test_generator_meta_has_no_version_or_time(two: Analysis) -> None:
+    assert '<meta name="generator" content="reportgen">' in page(two)
+
+
+def test_spec_side_by_side_with_differences_highlighted(three: Analysis) -> None:
+    html = page(three)
+    assert "<th scope=\"col\">native</th><th scope=\"col\">guest</th><th scope=\"col\">jail</th>" \
+        in html
+    # Memory: 64 GiB on the host and in the jail, 4 GiB in the guest.
+    assert ('<tr><th scope="row">Memory</th><td>64 GiB</td>'
+            '<td class="differs"><mark>4 GiB</mark></td><td>64 GiB</td></tr>') in html
+
+
+def test_conclusions_per_environment_grouped_by_tier(three: Analysis) -> None:
+    doc = parse(page(three))
+    assert "guest against native" in doc.texts["h3"]
+    assert "jail against native" in doc.texts["h3"]
+    assert [t for t in doc.texts["h4"]] == [
+        "Moderate overhead", "Severe overhead", "Negligible overhead"]
+    tables = [a["class"] for t, a in doc.tags if t == "table" and "tier" in (a["class"] or "")]
+    assert tables == ["tier tier-moderate", "tier tier-severe", "tier tier-negligible"]
+
+
+def test_single_environment_uses_tier_headings_directly(two: Analysis) -> None:
+    html = page(two)
+    assert '<h3 class="tier-heading tier-moderate">Moderate overhead</h3>' in html
+    assert "<h4" not in html
+
+
+def test_overview_table_repeats_the_chart_numbers(two: Analysis) -> None:
+    html = page(two)
+    for c in two.comparisons:
+        assert f'<td class="num">{figures.ratio(c.slowdown)}</td>' in html
+        assert figures.ratio(c.slowdown) in charts.overview_chart(two).alt
+
+
+def test_stylesheet_uses_the_chart_tier_colours() -> None:
+    css = render_html.stylesheet().decode()
+    for tier, colour in charts.TIER_COLOURS.items():
+        assert f"--{tier}: {colour};" in css
+    assert "http:" not in css and "https:" not in css and "@import" not in css
+
+
+def test_index_lists_reports_newest_first_with_worst_slowdowns() -> None:
+    old = analyse(report(slug="old", title="Old run", date=dt.date(2025, 1, 1)))
+    new = analyse(report(slug="new", title="New run", date=dt.date(2026, 1, 1)))
+    html = render_index("Benchmarks", [old, new], {"old": ALL_LINKS, "new": Links((), ())})
+    doc = parse(html)
+    assert [t for t in doc.texts["h2"] if t.strip()] == ["New run", "Old run"]
+    hrefs = [a["href"] for t, a in doc.tags if t == "a"]
+    assert hrefs == ["new/index.html", "new/index.html", "old/index.html", "old/index.html",
+                     "old/report.pdf", "old/report.txt", "old/report.md",
+                     "old/data/native.json", "old/data/guest.json"]
+    assert '<link rel="stylesheet" href="style.css">' in html
+    # Worst first: fsync ~19x, getpid ~4x, sysbench read -48%.
+    rows = [t for t in doc.texts["th"] if t.endswith(("latency", "throughput", "read", "write"))]
+    assert rows[:3] == ["write+fsync throughput", "getpid() latency", "sysbench memory read"]
+
+
+def test_index_without_slowdowns_says_so() -> None:
+    same = analyse(report(("native", "jail")))
+    html = render_index("Benchmarks", [same], {})
+    assert "No slowdowns" in html and "<table" not in html
+
+
+def test_pages_are_deterministic(two: Analysis) -> None:
+    assert page(two) == page(analyse(report()))
+
+
+@pytest.mark.skipif(not (EXAMPLE / "report.yml").exists(), reason="example not written yet")
+def test_example_report_renders_in_the_seed_structure() -> None:
+    from reportgen import load
+
+    analysis = analyse(load.load_report(EXAMPLE).report)
+    doc = parse(page(analysis))
+    ids = [a["id"] for t, a in doc.tags if t == "h3" and (a.get("id") or "").startswith("s")]
+    assert ids == [f"s{n}" for n in range(1, len(analysis.sections) + 1)]
+    badges = {s.badge for s in analysis.sections}
+    assert {"~4x", "~66x", "~19x"} <= badges
+    html = page(analysis)
+    for badge in ("~66x", "~19x"):
+        assert f'<span class="badge tier-severe">{badge}</span></h3>' in html
