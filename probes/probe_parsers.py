@@ -39,7 +39,7 @@ def parse_key_values(text: str, sep: str = ":") -> list[tuple[str, str]]:
 
 
 def parse_cpuinfo(text: str) -> dict[str, object]:
-    """/proc/cpuinfo -> model, cores, threads and CPU flags (Linux, any arch)."""
+    """/proc/cpuinfo -> model, cores, threads and x86 flags (Linux, any arch)."""
     model = ""
     threads = 0
     cores = set()
@@ -55,7 +55,7 @@ def parse_cpuinfo(text: str) -> dict[str, object]:
         elif key == "core id":
             core = value
             cores.add((physical, core))
-        elif key in ("flags", "Features") and not flags:
+        elif key == "flags" and not flags:  # x86 only; it carries "hypervisor"
             flags = value.split()
     info: dict[str, object] = {"flags": flags}
     if model:

@@ -37,7 +37,7 @@ MACHINE_MARKERS = [
     ("FIRECK", "Firecracker"), ("BHYVE", "bhyve"), ("QEMU", "QEMU"), ("BOCHS", "QEMU"),
     ("VMWARE", "VMware"), ("INNOTEK", "VirtualBox"), ("VBOX", "VirtualBox"),
     ("XEN", "Xen"), ("AMAZON EC2", "KVM (AWS Nitro)"), ("GOOGLE", "KVM (Google)"),
-    ("PARALLELS", "Parallels"), ("MICROSOFT", "Hyper-V"), ("MSFTVM", "Hyper-V"),
+    ("PARALLELS", "Parallels"), ("MICROSOFT CORPORATION VIRTUAL MACHINE", "Hyper-V"), ("MSFTVM", "Hyper-V"),
 ]
 
 CONTAINER_MARKERS = [("/.dockerenv", "docker"), ("/run/.containerenv", "podman")]
@@ -87,26 +87,30 @@ def freebsd_virtualization(sysctl: dict[str, str], smbios: list[str]) -> dict[st
 def linux_virtualization(evidence: dict[str, str]) -> dict[str, str]:
     """Role and technology from what Linux exposes.
 
-    evidence keys (each optional): flags (cpuinfo), dmi (DMI vendor and
-    product), acpi_oem (ACPI table OEM ids), detect_vm / detect_container
-    (systemd-detect-virt --vm / --container), xen (/sys/hypervisor/type),
-    container (a marker file's verdict).
+    evidence keys (each optional): flags (x86 cpuinfo flags), dmi (DMI
+    vendor and product), acpi_oem (ACPI table OEM ids), detect_vm and
+    detect_container (systemd-detect-virt --vm / --container), xen
+    (/sys/hypervisor/type), container (a marker file's verdict).
     """
     by = []
-    machine = machine_name([evidence.get("acpi_oem", ""), evidence.get("dmi", "")])
-    if machine:
-        by.append("ACPI OEM id" if machine_name([evidence.get("acpi_oem", "")]) else "DMI")
     accel = vm_name(evidence.get("detect_vm", ""))
     if accel:
         by.append("systemd-detect-virt")
-    if not accel and evidence.get("xen"):
+    elif evidence.get("xen"):
         accel = "Xen"
         by.append("/sys/hypervisor")
-    hypervisor_flag = "hypervisor" in evidence.get("flags", "").split()
-    if hypervisor_flag:
+    flags = evidence.get("flags", "").split()
+    if "hypervisor" in flags:
         by.append("cpuinfo hypervisor flag")
+    # Every x86 hypervisor sets the CPUID hypervisor bit; without it a
+    # vendor string in DMI (Microsoft, Amazon...) is bare-metal hardware.
+    x86_bare = bool(flags) and "hypervisor" not in flags and not accel
+    acpi_machine = machine_name([evidence.get("acpi_oem", "")])
+    machine = None if x86_bare else acpi_machine or machine_name([evidence.get("dmi", "")])
+    if machine:
+        by.append("ACPI OEM id" if acpi_machine else "DMI")
     container = vm_name(evidence.get("detect_container", "")) or evidence.get("container")
-    if machine or accel or hypervisor_flag:
+    if machine or accel or "hypervisor" in flags:
         info = {"role": "guest",
                 "technology": combine(machine, accel) or "unknown hypervisor",
                 "detected_by": ", ".join(by)}

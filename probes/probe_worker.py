@@ -62,10 +62,10 @@ def _mem_loop(oper: str, block: int, deadline: float) -> int:
     return events * block
 
 
-def mem(oper: str, block: int, threads: int, seconds: int) -> str:
+def mem(oper: str, block: int, threads: int, millis: int) -> str:
     """sysbench-like memory loop; one forked process per thread (GIL)."""
     t0 = time.perf_counter_ns()
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + millis / 1000
     readers: list[int] = []
     pids: list[int] = []
     for _ in range(threads):
@@ -134,7 +134,7 @@ MODES: dict[str, Callable[..., str]] = {
     "cpu": lambda n: cpu(int(n)),
     "getpid": lambda n: getpid(int(n)),
     "fork": lambda n: fork(int(n)),
-    "mem": lambda o, b, t, s: mem(o, int(b), int(t), int(s)),
+    "mem": lambda o, b, t, ms: mem(o, int(b), int(t), int(ms)),
     "write": lambda p, n: write_fsync(p, int(n)),
     "read": read_file,
     "sleep": sleep,

@@ -184,11 +184,13 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
                 except ValueError as exc:
                     raise ProbeError(str(exc)) from exc
         else:
-            block = str(SYSBENCH_BLOCK_BYTES)
+            millis = ctx.scaled(seconds * 1000)
+            params["time_s"] = millis / 1000
+            args = ["mem", oper, str(SYSBENCH_BLOCK_BYTES), str(threads), str(millis)]
             if ctx.helper:
-                argv, kind = [ctx.helper, "mem", oper, block, str(threads), str(seconds)], "c-helper"
+                argv, kind = [ctx.helper] + args, "c-helper"
             else:
-                argv, kind = _python("mem", oper, block, str(threads), str(seconds)), "python"
+                argv, kind = _python(*args), "python"
             tool = f"builtin-memory {kind} (sysbench missing)"
 
             def sample(timeout: float) -> float:

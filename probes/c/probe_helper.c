@@ -8,7 +8,7 @@
  *   cpu N                       -> "<elapsed_ns> <checksum>"
  *   getpid N                    -> "<elapsed_ns>"
  *   fork N                      -> "<elapsed_ns>"
- *   mem read|write BLOCK THREADS SECONDS
+ *   mem read|write BLOCK THREADS MILLISECONDS
  *                               -> "<bytes> <elapsed_ns>"
  *
  * Portable C99 + POSIX (FreeBSD and Linux); build: cc -O2 -pthread.
@@ -128,7 +128,7 @@ static void *mem_thread(void *arg)
 	return NULL;
 }
 
-static int mode_mem(const char *oper, long block, long threads, long seconds)
+static int mode_mem(const char *oper, long block, long threads, long millis)
 {
 	size_t words = (size_t)block / sizeof(size_t);
 	size_t *buf = calloc(words ? words : 1, sizeof(size_t));
@@ -145,7 +145,7 @@ static int mode_mem(const char *oper, long block, long threads, long seconds)
 		jobs[t].write = strcmp(oper, "write") == 0;
 		pthread_create(&tids[t], NULL, mem_thread, &jobs[t]);
 	}
-	struct timespec d = {seconds, 0};
+	struct timespec d = {millis / 1000, (millis % 1000) * 1000000L};
 	while (nanosleep(&d, &d) < 0 && errno == EINTR)
 		;
 	mem_stop = 1;
@@ -172,6 +172,6 @@ int main(int argc, char **argv)
 		return mode_mem(argv[2], parse_count(argv[3]), parse_count(argv[4]),
 		                parse_count(argv[5]));
 	fprintf(stderr, "usage: probe_helper cpu N | getpid N | fork N | "
-	                "mem read|write BLOCK THREADS SECONDS\n");
+	                "mem read|write BLOCK THREADS MILLISECONDS\n");
 	return 2;
 }
