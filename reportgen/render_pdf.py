@@ -85,10 +85,11 @@ def source_date(date: dt.date | None = None) -> dt.date:
 def pdf_inputs(report: Report) -> tuple[PdfMeta, list[Attachment]]:
     """The metadata and attachments of ``report``'s PDF."""
     base = next((e for e in report.environments if e.label == report.baseline), None)
-    others = [e.description or e.label for e in report.others]
+    others = [_first_sentence(e.description) or e.label for e in report.others]
     subject = "Benchmark report"
     if base is not None and others:
-        subject = f"{', '.join(others)} compared with {base.description or base.label}"
+        subject = (f"Benchmark report: {', '.join(others)} compared with"
+                   f" {_first_sentence(base.description) or base.label}")
     meta = PdfMeta(
         title=report.title,
         author=report.author,
@@ -98,6 +99,11 @@ def pdf_inputs(report: Report) -> tuple[PdfMeta, list[Attachment]]:
         date=source_date(report.date),
     )
     return meta, [Attachment(f.name, f.content) for f in report.inputs]
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text.split(". ")[0].rstrip(".")
 
 
 def render_pdf(html: str, base_dir: Path, *, report: str, meta: PdfMeta,
