@@ -51,6 +51,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     if strict and warnings:
         raise InputError(warnings)
     with output.staging(site.output) as stage:
+        render.assets(stage)
         for analysis in analyses:
             began = time.monotonic()
             render.report(analysis, site, stage)

@@ -44,8 +44,13 @@ def report(analysis: Analysis, site: Site, stage: Path) -> None:
         write(out / "index.html", render_html.render_report(analysis, drawn, links).encode())
 
 
+def assets(stage: Path) -> None:
+    """Files the pages and the PDFs share; written before any report."""
+    write(stage / "style.css", render_html.stylesheet())
+
+
 def site(analyses: list[Analysis], site: Site, stage: Path) -> None:
-    """The site's own pages: the index and the stylesheet."""
+    """The site's own pages: the index."""
     if "html" not in site.formats:
         return
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
@@ -53,7 +58,6 @@ def site(analyses: list[Analysis], site: Site, stage: Path) -> None:
         built, tuple(f"{e.label}.json" for e in a.report.environments),
         _snapshots(site, a.report.slug)) for a in analyses}
     write(stage / "index.html", render_html.render_index(site.title, analyses, links).encode())
-    write(stage / "style.css", render_html.stylesheet())
 
 
 def _snapshots(site: Site, slug: str) -> tuple[tuple[str, str], ...]:
