@@ -27,6 +27,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from reportgen import figures
 from reportgen.analysis import Analysis, Measurement, MetricView, SectionView
 from reportgen.compare import Comparison
+from reportgen.model import Thresholds
 
 # One colour per tier, shared with templates/style.css (a test checks they agree).
 TIER_COLOURS = {
@@ -76,12 +77,17 @@ def overview_chart(analysis: Analysis) -> Chart:
     names = metric_names(analysis)
     several = len(analysis.report.others) > 1
     labels = [_row_label(names[c.metric_id], c.env, several) for c in comparisons]
-    svg = _render(lambda fig: _draw_overview(fig, comparisons, labels, analysis.report.baseline),
+    report = analysis.report
+    svg = _render(lambda fig: _draw_overview(fig, comparisons, labels, report.baseline,
+                                             report.thresholds),
                   height=max(1.6, 0.9 + 0.32 * len(comparisons)))
     described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
                           for label, c in zip(labels, comparisons))
-    alt = (f"Bar chart of the slowdown against {analysis.report.baseline} per metric, on a "
-           f"log scale with a line at 1x (no difference). {described or 'No comparisons.'}")
+    bounds = " and ".join(f"{tier} from {figures.ratio(b)}"
+                          for tier, b in _tier_bounds(report.thresholds))
+    alt = (f"Bar chart of the slowdown against {report.baseline} per metric, on a log scale "
+           f"with a line at 1x (no difference) and dotted lines where the tiers begin "
+           f"({bounds}). {described or 'No comparisons.'}")
     return Chart("overview.svg", alt, svg)
 
 
@@ -102,7 +108,7 @@ def bar_colour(measurement: Measurement, baseline: str) -> str:
 
 def _section_chart(section: SectionView, baseline: str) -> Chart:
     rows = sum(len(m.measurements) for m in section.metrics)
-    height = 0.35 * rows + 0.75 * len(section.metrics) + 0.2
+    height = 0.3 * rows + 0.65 * len(section.metrics) + 0.15
     svg = _render(lambda fig: _draw_section(fig, section, baseline), height=height)
     return Chart(f"{section.anchor}.svg", _section_alt(section), svg)
 
@@ -117,20 +123,26 @@ def _section_alt(section: SectionView) -> str:
 
 
 def _draw_section(fig: Figure, section: SectionView, baseline: str) -> None:
-    # One panel per metric: metrics in one section may differ in unit.
+    # One panel per metric, since metrics in one section may differ in unit; when
+    # they share one, the panels share a scale so their bars compare at a glance.
+    shared = len({m.unit for m in section.metrics}) == 1
     ratios = [len(m.measurements) + 1 for m in section.metrics]
-    axes = fig.subplots(nrows=len(section.metrics), ncols=1, squeeze=False,
+    axes = fig.subplots(nrows=len(section.metrics), ncols=1, squeeze=False, sharex=shared,
                         gridspec_kw={"height_ratios": ratios})
-    for ax, metric in zip(axes[:, 0], section.metrics):
-        _draw_metric(ax, metric, baseline)
+    tops = [_top(m) for m in section.metrics]
+    for ax, metric, top in zip(axes[:, 0], section.metrics, tops):
+        _draw_metric(ax, metric, baseline, max(tops) if shared else top)
 
 
-def _draw_metric(ax: Axes, metric: MetricView, baseline: str) -> None:
+def _top(metric: MetricView) -> float:
+    return max((m.median or 0.0 for m in metric.measurements), default=0.0) or 1.0
+
+
+def _draw_metric(ax: Axes, metric: MetricView, baseline: str, top: float) -> None:
     rows = metric.measurements
     ys = list(range(len(rows)))
     values = [m.median or 0.0 for m in rows]
     ax.barh(ys, values, height=0.6, color=[bar_colour(m, baseline) for m in rows])
-    top = max(values, default=0.0) or 1.0
     for y, m in zip(ys, rows):
         ax.text((m.median or 0.0) + top * 0.015, y, _value_text(m, metric.unit),
                 va="center", ha="left", color=INK if m.median else MUTED)
@@ -157,7 +169,7 @@ def _row_label(name: str, env: str, several: bool) -> str:
 
 
 def _draw_overview(fig: Figure, comparisons: Sequence[Comparison], labels: Sequence[str],
-                   baseline: str) -> None:
+                   baseline: str, thresholds: Thresholds) -> None:
     ax = fig.subplots()
     ys = list(range(len(comparisons)))
     slowdowns = [c.slowdown for c in comparisons]
@@ -168,6 +180,8 @@ def _draw_overview(fig: Figure, comparisons: Sequence[Comparison], labels: Seque
     low, high = min(slowdowns + [1.0]) / 1.4, max(slowdowns + [1.0]) * 2.6
     ax.set_xlim(low, high)
     ax.axvline(1, color=INK, linewidth=1)
+    for tier, bound in _tier_bounds(thresholds):  # where moderate and severe begin
+        ax.axvline(bound, color=TIER_COLOURS[tier], linewidth=0.8, linestyle=(0, (2, 2)))
     for y, c in zip(ys, comparisons):  # right of the bar or the 1x line, clear of the names
         ax.text(max(c.slowdown, 1.0) * 1.06, y, figures.ratio(c.slowdown), va="center")
     ax.set_yticks(ys, list(labels))
@@ -177,6 +191,10 @@ def _draw_overview(fig: Figure, comparisons: Sequence[Comparison], labels: Seque
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: figures.ratio(v)))
     ax.set_xlabel(f"slowdown against {baseline} (log scale; 1x = no difference)")
     _tidy(ax)
+
+
+def _tier_bounds(thresholds: Thresholds) -> tuple[tuple[str, float], ...]:
+    return ("moderate", thresholds.moderate), ("severe", thresholds.severe)
 
 
 def _log_ticks(low: float, high: float) -> Iterator[float]:
