@@ -225,6 +225,7 @@ def _render(job: _Job) -> bytes:
         if fetcher.refused:
             raise BuildError(fetcher.refused[0])
         _set_metadata(document.metadata, job.meta)
+        _drop_local_links(document)
         stamp = dt.datetime.combine(job.meta.date, dt.time())
         files = [weasyprint.Attachment(file_obj=io.BytesIO(a.content), name=a.name,
                                        description=a.name, created=stamp, modified=stamp,
@@ -255,6 +256,18 @@ def _set_metadata(metadata: Any, meta: PdfMeta) -> None:
     metadata.created = stamp
     metadata.modified = stamp
     metadata.generator = "reportgen"
+
+
+def _drop_local_links(document: Any) -> None:
+    """Remove links to local files: they would point into the build's staging dir.
+
+    Relative links of the web page (other formats, data files, the site index)
+    resolve to file:// URLs here, which mean nothing to a reader of the PDF and
+    would put the build machine's paths into its bytes.  The link text stays.
+    """
+    for page in document.pages:
+        page.links[:] = [link for link in page.links
+                         if not (link[0] == "external" and str(link[1]).startswith("file:"))]
 
 
 def _fetcher_class() -> Any:
