@@ -78,9 +78,6 @@ def overview_chart(analysis: Analysis) -> Chart:
     several = len(analysis.report.others) > 1
     labels = [_row_label(names[c.metric_id], c.env, several) for c in comparisons]
     report = analysis.report
-    svg = _render(lambda fig: _draw_overview(fig, comparisons, labels, report.baseline,
-                                             report.thresholds),
-                  height=max(1.6, 0.9 + 0.32 * len(comparisons)))
     described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
                           for label, c in zip(labels, comparisons))
     bounds = " and ".join(f"{tier} from {figures.ratio(b)}"
@@ -88,6 +85,9 @@ def overview_chart(analysis: Analysis) -> Chart:
     alt = (f"Bar chart of the slowdown against {report.baseline} per metric, on a log scale "
            f"with a line at 1x (no difference) and dotted lines where the tiers begin "
            f"({bounds}). {described or 'No comparisons.'}")
+    svg = _render(lambda fig: _draw_overview(fig, comparisons, labels, report.baseline,
+                                             report.thresholds),
+                  height=max(1.6, 0.9 + 0.32 * len(comparisons)), title=alt)
     return Chart("overview.svg", alt, svg)
 
 
@@ -109,8 +109,9 @@ def bar_colour(measurement: Measurement, baseline: str) -> str:
 def _section_chart(section: SectionView, baseline: str) -> Chart:
     rows = sum(len(m.measurements) for m in section.metrics)
     height = 0.3 * rows + 0.65 * len(section.metrics) + 0.15
-    svg = _render(lambda fig: _draw_section(fig, section, baseline), height=height)
-    return Chart(f"{section.anchor}.svg", _section_alt(section), svg)
+    alt = _section_alt(section)
+    svg = _render(lambda fig: _draw_section(fig, section, baseline), height=height, title=alt)
+    return Chart(f"{section.anchor}.svg", alt, svg)
 
 
 def _section_alt(section: SectionView) -> str:
@@ -226,10 +227,12 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _render(draw: Callable[[Figure], None], *, height: float) -> bytes:
+def _render(draw: Callable[[Figure], None], *, height: float, title: str) -> bytes:
     with _style():
         fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
         draw(fig)
         out = io.BytesIO()
-        fig.savefig(out, format="svg", metadata={"Date": None})
+        # No date and no matplotlib version: the bytes depend on the data alone.
+        fig.savefig(out, format="svg",
+                    metadata={"Date": None, "Creator": "reportgen", "Title": title})
     return out.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -100,3 +101,22 @@ def test_two_builds_give_the_same_bytes() -> None:
     first, second = build_digests("1"), build_digests("2")
     assert first == second
     assert len(first.split()) == 6
+
+
+def test_svg_names_reportgen_and_the_chart_but_no_version(analysis: Analysis) -> None:
+    chart = charts.overview_chart(analysis)
+    svg = chart.svg.decode()
+    assert "<dc:title>reportgen</dc:title>" in svg
+    assert "Matplotlib v" not in svg and "https://" not in svg
+
+
+def test_hostile_names_keep_the_svg_well_formed() -> None:
+    r = report()
+    hostile = "</title><script>alert(1)</script>&"
+    envs = tuple(dataclasses.replace(e, metrics={k: dataclasses.replace(m, name=hostile)
+                                                 for k, m in e.metrics.items()})
+                 for e in r.environments)
+    a = analyse(dataclasses.replace(r, environments=envs))
+    for chart in charts.section_charts(a) + [charts.overview_chart(a)]:
+        root = ET.fromstring(chart.svg)
+        assert not root.findall(".//{http://www.w3.org/2000/svg}script")
