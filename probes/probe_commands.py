@@ -40,28 +40,59 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
+# While a child is being started, the runner's interrupt is held back: were
+# it raised inside Popen, the child would exist with nobody left to kill it.
+_starting = False
+_held: BaseException | None = None
+
+
+def interrupt(exc: BaseException) -> None:
+    """Raise `exc` now, or as soon as the child being started is known."""
+    global _held
+    if _starting:
+        _held = exc
+    else:
+        raise exc
+
+
+def _release_held() -> None:
+    global _held
+    held, _held = _held, None
+    if held is not None:
+        raise held
+
+
 def run(argv: list[str], timeout: float, cwd: str | None = None) -> Result:
     """Run `argv` to completion; raise ProbeTimeout or ProbeError.
 
-    Any other exception while waiting (the runner's interrupt) kills the
+    Any other exception while it runs (the runner's interrupt) kills the
     child's whole process group before propagating.
     """
+    global _starting
     if timeout <= 0:
         raise ProbeTimeout("time limit reached")
     start = time.perf_counter()
+    proc = None
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, cwd=cwd, text=True,
-                                start_new_session=True)
-    except OSError as exc:
-        raise ProbeError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
-    try:
+        _starting = True
+        try:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, cwd=cwd, text=True,
+                                    start_new_session=True)
+        finally:
+            _starting = False
+        _release_held()
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        assert proc is not None
         _kill_group(proc)
-        raise ProbeTimeout("time limit reached after %.1f s" % (time.perf_counter() - start))
+        raise ProbeTimeout(f"time limit reached after {time.perf_counter() - start:.1f} s")
+    except OSError as exc:
+        _release_held()
+        raise ProbeError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
     except BaseException:
-        _kill_group(proc)
+        if proc is not None:
+            _kill_group(proc)
         raise
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:

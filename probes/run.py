@@ -74,7 +74,7 @@ class Signals:
             self.received = signum
         if self.raising:
             self.raising = False
-            raise Interrupted(signum)
+            commands.interrupt(Interrupted(signum))
 
     def hold(self) -> None:
         self.raising = False

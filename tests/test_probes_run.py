@@ -1,0 +1,239 @@
+"""The probe runner end to end: probes/run.py in a child process, as users run it.
+
+Sizes are shrunk with --scale and --samples so the whole file runs in a few
+seconds; sysbench and a C compiler are used when present, never required.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "probes" / "run.py"
+SCHEMA = json.loads((ROOT / "reportgen" / "schemas" / "results.schema.json").read_text())
+SMALL = ["--profile", "quick", "--samples", "2", "--warmup", "0", "--scale", "0.01"]
+ALL_IDS = [
+    "cpu.integer", "syscall.getpid", "process.fork_wait", "memory.dd_zero",
+    "memory.sysbench.read.t1", "memory.sysbench.read.tN",
+    "memory.sysbench.write.t1", "memory.sysbench.write.tN",
+    "disk.write_fsync", "disk.cached_read",
+]
+
+
+@pytest.fixture(scope="module")
+def helper_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One C helper cache for the module: built once, never in ~/.cache."""
+    return tmp_path_factory.mktemp("helper-cache")
+
+
+@pytest.fixture
+def env(tmp_path: Path, helper_cache: Path) -> dict[str, str]:
+    """A child environment whose temporary directory we can inspect."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    child = dict(os.environ, TMPDIR=str(tmp), REPORTGEN_PROBES_CACHE=str(helper_cache))
+    child.pop("REPORTGEN_PROBES_TEST_FAULT", None)
+    return child
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(RUN), *args], env=env, cwd=ROOT.parent,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def load_valid(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()
+                                    ).validate(data)
+    return data
+
+
+def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["id"]: m for m in data["metrics"]}
+
+
+def test_every_metric_small_run_validates(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "here.json"
+    proc = run(["--label", "here", "-o", str(out), "--no-sysbench", *SMALL], env)
+    assert proc.returncode == 0, proc.stderr
+    data = load_valid(out)
+    assert data["format"] == "reportgen-results/1"
+    assert data["environment"]["label"] == "here"
+    assert data["environment"]["description"]
+    assert "hostname" not in data
+    system = data["system"]
+    for key in ("cpu_cores", "cpu_threads", "os", "os_release", "kernel", "arch",
+                "virtualization", "tools"):
+        assert key in system, key
+    assert system["tools"]["python"]
+    metrics = by_id(data)
+    assert list(metrics) == ALL_IDS
+    for metric in metrics.values():
+        assert metric["status"] == "ok", metric
+        assert len(metric["samples"]) == 2
+        assert all(value > 0 for value in metric["samples"])
+        assert metric["tool"] and isinstance(metric["params"], dict)
+    assert metrics["memory.sysbench.read.t1"]["tool"].endswith("(sysbench missing)")
+    assert metrics["memory.sysbench.write.tN"]["params"]["threads"] >= 1
+    assert os.listdir(env["TMPDIR"]) == []  # nothing left behind
+    lines = proc.stderr.splitlines()
+    assert "[3/10] process.fork_wait  sample 2/2" in "\n".join(lines)
+
+
+def test_progress_names_probe_sample_and_elapsed(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = run(["--label", "p", "-o", str(tmp_path / "p.json"), "--only", "memory.dd_zero",
+                *SMALL], env)
+    assert proc.returncode == 0, proc.stderr
+    assert any(line.startswith("[1/1] memory.dd_zero  sample 1/2  ") and line.endswith("s")
+               for line in proc.stderr.splitlines()), proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                    reason="no C compiler")
+def test_c_helper_and_python_fallback_are_marked(tmp_path: Path, env: dict[str, str]) -> None:
+    loops = ["--only", "cpu.*", "syscall.*", "process.*", *SMALL]
+    run(["--label", "c", "-o", str(tmp_path / "c.json"), *loops], env)
+    run(["--label", "py", "-o", str(tmp_path / "py.json"), "--python-fallback", *loops], env)
+    c_tools = {m["tool"] for m in load_valid(tmp_path / "c.json")["metrics"]}
+    py = load_valid(tmp_path / "py.json")["metrics"]
+    assert c_tools == {"c-helper"}
+    assert {m["tool"] for m in py} == {"python-fallback"}
+    assert all(m["status"] == "ok" for m in py)
+    assert "cc" in load_valid(tmp_path / "c.json")["system"]["tools"]
+
+
+@pytest.mark.skipif(shutil.which("sysbench") is None, reason="sysbench not installed")
+def test_sysbench_when_installed(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "s.json"
+    proc = run(["--label", "s", "-o", str(out), "--only", "memory.sysbench.read.t1",
+                "--samples", "1", "--warmup", "0"], env)
+    assert proc.returncode == 0, proc.stderr
+    data = load_valid(out)
+    metric = data["metrics"][0]
+    assert metric["tool"] == "sysbench " + data["system"]["tools"]["sysbench"]
+    assert metric["unit"] == "MiB/s" and metric["samples"][0] > 0
+
+
+def test_failed_timeout_and_skipped_keep_the_others(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "mixed.json"
+    env["REPORTGEN_PROBES_TEST_FAULT"] = "cpu.integer=fail,syscall.getpid=hang"
+    proc = run(["--label", "mixed", "-o", str(out), "--timeout", "1.5",
+                "--file-size", "1000000000000", "--only", "cpu.integer", "syscall.getpid",
+                "process.fork_wait", "disk.write_fsync", "memory.dd_zero", *SMALL], env)
+    assert proc.returncode == 1, proc.stderr
+    metrics = by_id(load_valid(out))
+    assert metrics["cpu.integer"]["status"] == "failed"
+    assert "injected failure" in metrics["cpu.integer"]["error"]
+    assert metrics["syscall.getpid"]["status"] == "timeout"
+    assert metrics["syscall.getpid"]["duration_s"] < 10
+    assert metrics["disk.write_fsync"]["status"] == "skipped"
+    assert "not enough free space" in metrics["disk.write_fsync"]["error"]
+    for kept in ("process.fork_wait", "memory.dd_zero"):
+        assert metrics[kept]["status"] == "ok"
+        assert len(metrics[kept]["samples"]) == 2
+    assert os.listdir(env["TMPDIR"]) == []
+
+
+def _pids_running(marker: str) -> list[str]:
+    """Processes whose command line contains marker (Linux /proc only)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path("/proc", pid, "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(pid)
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str],
+                                             signum: int) -> None:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    out = tmp_path / "int.json"
+    env["REPORTGEN_PROBES_TEST_FAULT"] = "disk.cached_read=hang"
+    proc = subprocess.Popen(
+        [sys.executable, str(RUN), "--label", "int", "-o", str(out), "--workdir", str(workdir),
+         "--only", "disk.*", "cpu.integer", *SMALL],
+        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the hung read: the data file exists now
+            if "disk.cached_read  warm-up" in line:
+                break
+        assert list(workdir.iterdir()), "the run's private directory should exist"
+        proc.send_signal(signum)
+        rest = proc.stderr.read()
+        code = proc.wait(timeout=30)
+    finally:
+        watchdog.cancel()
+    assert code == 128 + signum, rest
+    metrics = by_id(load_valid(out))
+    assert metrics["cpu.integer"]["status"] == "ok"
+    assert metrics["disk.write_fsync"]["status"] == "ok"
+    assert metrics["disk.cached_read"]["status"] == "skipped"
+    assert metrics["disk.cached_read"]["error"] == "interrupted by " + signal.Signals(signum).name
+    assert list(workdir.iterdir()) == []
+    assert os.listdir(env["TMPDIR"]) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".int.json")] == []
+    if os.path.isdir("/proc"):
+        assert _pids_running("probe_worker.py sleep") == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--label", "Guest"], "invalid label 'Guest'"),
+    (["--label", "9x"], "invalid label '9x'"),
+    (["--label", "g", "--only", "nope.*"], "--only nope.* matches no metric"),
+    (["--label", "g", "--workdir", "/dev/null"], "is a device, not a directory"),
+    (["--label", "g", "--workdir", str(RUN)], "is not a directory"),
+    (["--label", "g", "--workdir", "/nonexistent/dir"], "No such file or directory"),
+    (["--label", "g", "-o", "/nonexistent/dir/x.json"], "no such directory"),
+    (["--label", "g", "--profile", "fast"], "invalid choice"),
+    ([], "--label is required"),
+])
+def test_usage_errors_are_one_line_exit_2(tmp_path: Path, env: dict[str, str],
+                                           args: list[str], message: str) -> None:
+    proc = subprocess.run([sys.executable, str(RUN), *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert message in proc.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "tmp"]  # nothing written
+
+
+def test_hostname_only_on_request(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "h.json"
+    run(["--label", "h", "-o", str(out), "--only", "memory.dd_zero", "--hostname", *SMALL], env)
+    assert load_valid(out)["hostname"]
+
+
+def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """reportgen probe imports run.py by path and calls main(argv)."""
+    monkeypatch.setenv("REPORTGEN_PROBES_CACHE", str(helper_cache))
+    spec = importlib.util.spec_from_file_location("probes_run_under_test", RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "inproc.json"
+    code = module.main(["--label", "inproc", "-o", str(out), "--only", "memory.dd_zero",
+                        "--quiet", *SMALL])
+    assert code == 0
+    assert signal.getsignal(signal.SIGTERM) == before
+    assert by_id(load_valid(out))["memory.dd_zero"]["status"] == "ok"
+    assert module.main(["--label", "BAD"]) == 2
