@@ -1,0 +1,191 @@
+"""The PDF and the archive through `reportgen build` on copies of the example report."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen import build
+from reportgen.archive import snapshots
+from reportgen.errors import BuildError, ReportgenError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "reports" / "bhyve-smp"
+SLUG = "bhyve-smp"
+
+
+def make_project(root: Path, archive: str | None = None) -> Path:
+    shutil.copytree(EXAMPLE, root / "reports" / SLUG)
+    site = "title: Test site\nreports: [reports/*]\nformats: [html, pdf]\noutput: output\n"
+    if archive:
+        site += f"archive: {archive}\n"
+    (root / "site.yml").write_text(site)
+    return root
+
+
+def run(project: Path) -> build.Result:
+    return build.build(project / "site.yml", log=lambda message: None)
+
+
+def edit_report(project: Path, old: str, new: str) -> None:
+    path = project / "reports" / SLUG / "report.yml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("built"))
+    run(project)
+    return project
+
+
+@pytest.fixture(scope="module")
+def reader(built: Path) -> PdfReader:
+    return PdfReader(built / "output" / SLUG / "report.pdf")
+
+
+def test_text_follows_the_seed_order(reader: PdfReader) -> None:
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    expected = [
+        "FreeBSD guest on QEMU + bhyve with SMP", "System", "Analysis and notes",
+        "1. CPU integer +8%", "2. SYSCALL getpid() ~4x", "3. fork()+wait ~66x",
+        "4. Memory: dd /dev/zero same", "5. Memory: sysbench -36% write, -48% read",
+        "6. Disk: write+fsync ~19x", "7. Disk: cached read guest faster",
+        "Conclusions", "Workloads that run at native speed", "Workloads with a moderate cost",
+        "Workloads with a severe cost", "Summary", "With SMP on",
+    ]
+    positions = [text.find(s) for s in expected]
+    assert -1 not in positions, [s for s, p in zip(expected, positions) if p < 0]
+    assert positions == sorted(positions)
+
+
+def test_outline_has_one_entry_per_numbered_section(reader: PdfReader) -> None:
+    titles = []
+    for item in reader.outline:
+        for entry in item if isinstance(item, list) else [item]:
+            titles.append(entry.title)
+    numbered = [t for t in titles if re.match(r"\d+\. ", t)]
+    assert [t.split(" ")[0] for t in numbered] == [f"{n}." for n in range(1, 8)]
+    assert {"Analysis and notes", "Conclusions", "Summary"} <= set(titles)
+
+
+def test_metadata_and_attachments(reader: PdfReader) -> None:
+    info = reader.metadata
+    assert info is not None
+    assert info["/Title"] == "FreeBSD guest on QEMU + bhyve with SMP: cost against the host"
+    assert info["/Author"] == "reportgen example"
+    assert info["/CreationDate"].startswith("D:20260609")
+    assert "bhyve" in info["/Keywords"]
+    assert sorted(reader.attachments) == ["report.yml", "results/guest.json",
+                                          "results/native.json"]
+    inputs = EXAMPLE / "results" / "guest.json"
+    assert reader.attachments["results/guest.json"] == [inputs.read_bytes()]
+
+
+def test_page_links_the_pdf_and_its_snapshots(built: Path) -> None:
+    page = (built / "output" / SLUG / "index.html").read_text()
+    assert 'href="report.pdf"' in page
+    (snap,) = snapshots(built / "output" / "archive", SLUG)
+    assert f'href="../archive/{SLUG}/{snap.file}"' in page
+
+
+def test_two_clean_builds_give_identical_pdfs(built: Path, tmp_path: Path) -> None:
+    other = make_project(tmp_path)
+    run(other)
+    assert sha(other / "output" / SLUG / "report.pdf") == sha(built / "output" / SLUG / "report.pdf")
+
+
+@pytest.mark.parametrize("reference", [
+    "file:///etc/passwd", "/dev/urandom", "http://example.com/chart.png", "charts/missing.svg",
+])
+def test_a_refused_reference_in_the_analysis_fails_the_build(
+        tmp_path: Path, reference: str) -> None:
+    # The loader refuses most of these with file:line:col; whatever gets past it
+    # (a chart name that does not exist) is refused by the PDF's URL fetcher.
+    project = make_project(tmp_path)
+    edit_report(project, "hypervisor is not involved",
+                f"![chart]({reference}) hypervisor is not involved")
+    with pytest.raises(ReportgenError) as caught:
+        run(project)
+    message = str(caught.value)
+    assert reference in message or f"'{reference.split(':')[0]}:'" in message
+    assert "report.yml:" in message or message.startswith(f"report {SLUG}: cannot use '")
+    assert not (project / "output").exists()  # nothing published, no PDF
+    assert not list(project.glob("**/*.pdf"))
+
+
+def test_a_missing_chart_is_named_by_the_pdf_step(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    edit_report(project, "hypervisor is not involved",
+                "![chart](charts/missing.svg) hypervisor is not involved")
+    with pytest.raises(BuildError, match=rf"^report {SLUG}: cannot use '.*charts/missing.svg': "
+                                          "no such file in the build"):
+        run(project)
+
+
+def test_snapshots_survive_rebuilds_cleans_and_failures(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    archive = project / "output" / "archive"
+    run(project)
+    (first,) = snapshots(archive, SLUG)
+    first_bytes = (archive / SLUG / first.file).read_bytes()
+    assert first_bytes == (project / "output" / SLUG / "report.pdf").read_bytes()
+
+    run(project)  # same inputs: same PDF, no new snapshot; output/ was replaced
+    assert snapshots(archive, SLUG) == [first]
+
+    edit_report(project, "With SMP on,", "With SMP enabled,")
+    run(project)
+    second, again = snapshots(archive, SLUG)
+    assert again == first and second != first
+    assert (archive / SLUG / first.file).read_bytes() == first_bytes
+    assert sha(project / "output" / SLUG / "report.pdf") == second.sha256
+    page = (project / "output" / SLUG / "index.html").read_text()
+    assert first.file in page and second.file in page
+
+    edit_report(project, "hypervisor is not involved", "![x](charts/missing.svg)")
+    with pytest.raises(BuildError):
+        run(project)
+    assert snapshots(archive, SLUG) == [second, first]
+    assert (archive / SLUG / first.file).read_bytes() == first_bytes
+    assert sha(project / "output" / SLUG / "report.pdf") == second.sha256  # old output whole
+
+
+def test_an_archive_outside_output_survives_removing_output(tmp_path: Path) -> None:
+    project = make_project(tmp_path, archive="archive")
+    run(project)
+    (first,) = snapshots(project / "archive", SLUG)
+    shutil.rmtree(project / "output")
+    edit_report(project, "With SMP on,", "With SMP enabled,")
+    run(project)
+    second, again = snapshots(project / "archive", SLUG)
+    assert again == first
+    assert {p.name for p in (project / "archive" / SLUG).glob("*.pdf")} == {first.file,
+                                                                            second.file}
+    page = (project / "output" / SLUG / "index.html").read_text()
+    assert f"../../archive/{SLUG}/{first.file}" in page
+
+
+def test_html_only_build_writes_no_pdf(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    build.build(project / "site.yml", formats=("html",), log=lambda message: None)
+    assert (project / "output" / SLUG / "index.html").exists()
+    assert not (project / "output" / SLUG / "report.pdf").exists()
+    assert not (project / "output" / "archive").exists()
+
+
+def test_pdf_text_is_extractable_with_pypdf_from_bytes(built: Path) -> None:
+    data = (built / "output" / SLUG / "report.pdf").read_bytes()
+    assert data.startswith(b"%PDF-1.7")
+    assert PdfReader(io.BytesIO(data)).pages
