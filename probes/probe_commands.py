@@ -8,6 +8,7 @@ stops the child itself.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -30,6 +31,12 @@ class Result(NamedTuple):
     stdout: str
     stderr: str
     elapsed_s: float  # wall clock from spawn to exit, seen by the runner
+    cpu_s: float  # user + system CPU time the kernel charged to the child
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
@@ -72,6 +79,7 @@ def run(argv: list[str], timeout: float, cwd: str | None = None) -> Result:
     if timeout <= 0:
         raise ProbeTimeout("time limit reached")
     start = time.perf_counter()
+    cpu_before = _children_cpu()  # samples run one at a time: the delta is this child's
     proc = None
     try:
         _starting = True
@@ -99,7 +107,7 @@ def run(argv: list[str], timeout: float, cwd: str | None = None) -> Result:
         detail = (err.strip().splitlines() or ["no message"])[-1]
         name = os.path.basename(argv[0])
         raise ProbeError(f"{name} exited with status {proc.returncode}: {detail}")
-    return Result(out, err, elapsed)
+    return Result(out, err, elapsed, _children_cpu() - cpu_before)
 
 
 def numbers(text: str, count: int) -> list[float]:

@@ -7,6 +7,7 @@ repetition, time limits and progress, identically for every workload.
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 from typing import Callable, NamedTuple
 
@@ -129,33 +130,35 @@ DD_COUNT = 256
 
 
 def memory_dd_zero(ctx: Context) -> Plan:
-    """dd if=/dev/zero of=/dev/null, timed from outside.
+    """dd if=/dev/zero of=/dev/null, timed by the probe, so any dd will do.
 
-    The probe times the whole dd process, so any dd will do.  A dd of one
-    block costs the same start-up (exec, buffer allocation, exit); taking
-    the fastest of three as a baseline and subtracting it leaves the time
-    of the remaining blocks alone.
+    The time is the CPU time the kernel charged to dd (this copy is all
+    CPU: zero-fill in the kernel, a no-op write), less the median of runs
+    copying nothing, which leaves out exec, start-up and exit.  Unlike a
+    wall clock around a ~10 ms process, it does not count the moments other
+    load on the machine held the CPU.
     """
     if not ctx.dd:
         raise ProbeSkipped("dd not found in PATH")
-    count = DD_COUNT  # not scaled: cheap, and fewer blocks drown in start-up jitter
+    count = DD_COUNT  # not scaled: cheap, and fewer blocks drown in start-up costs
 
-    def dd_argv(blocks: int) -> list[str]:
-        return [ctx.dd or "dd", "if=/dev/zero", "of=/dev/null", f"bs={DD_BLOCK}",
+    def dd_cpu(blocks: int, timeout: float) -> float:
+        argv = [ctx.dd or "dd", "if=/dev/zero", "of=/dev/null", f"bs={DD_BLOCK}",
                 f"count={blocks}"]
+        return commands.run(argv, timeout).cpu_s
 
-    baseline = min(commands.run(dd_argv(1), ctx.remaining()).elapsed_s for _ in range(3))
+    startup = [dd_cpu(0, ctx.remaining()) for _ in range(5)]
 
     def sample(timeout: float) -> float:
-        elapsed = commands.run(dd_argv(count), timeout).elapsed_s - baseline
-        if elapsed <= 0:
-            raise ProbeError(f"dd of {count} blocks was not slower than dd of one")
-        return (count - 1) * DD_BLOCK / elapsed / MB
+        startup.append(dd_cpu(0, timeout))  # tracks drift over the run
+        copying = dd_cpu(count, timeout) - statistics.median(startup)
+        if copying <= 0:
+            raise ProbeError(f"dd of {count} blocks took no more CPU than dd of none")
+        return count * DD_BLOCK / copying / MB
 
     params: dict[str, object] = {
         "bs": DD_BLOCK, "count": count, "bytes": count * DD_BLOCK,
-        "startup_baseline_ms": round(baseline * 1e3, 3),
-        "timing": "wall clock of dd minus that of a one-block dd",
+        "timing": "CPU time of dd minus the median CPU time of count=0 runs",
     }
     p = ctx.profile
     return Plan(f"dd ({ctx.dd_version})", params, sample, p.samples, p.warmup)
