@@ -9,8 +9,9 @@ disagree.  No I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reportgen import compare, figures
 from reportgen.compare import Comparison
@@ -198,7 +199,7 @@ def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> 
 
 def _spec(envs: Sequence[Environment]) -> tuple[SpecRow, ...]:
     """System facts side by side; a row nobody reported is left out."""
-    facts = [
+    facts: list[tuple[str, Callable[[Environment], str]]] = [
         ("Description", lambda e: e.description),
         ("CPU", lambda e: str(e.system.get("cpu_model", ""))),
         ("Cores / threads", lambda e: _cores(e.system)),
@@ -282,5 +283,58 @@ class _Resolver:
 
 
 def scope(report: Report) -> Scope:
-    metrics = set().union(*(e.metrics for e in report.environments))
+    metrics = {metric_id for e in report.environments for metric_id in e.metrics}
     return Scope(metrics, [e.label for e in report.environments], report.baseline)
+
+
+@dataclass(frozen=True)
+class CardMetric:
+    """One compared metric as the site index shows it."""
+
+    id: str
+    name: str
+    unit: str
+    env: str
+    base_median: float
+    median: float
+    slowdown: float
+    label: str
+    tier: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """What the site index needs of a report: small, and kept between builds
+    so unchanged reports are not loaded again (see cache.py)."""
+
+    slug: str
+    title: str
+    date: str
+    author: str
+    baseline: str
+    environments: tuple[str, ...]
+    metrics: tuple[CardMetric, ...]
+
+    def worst(self, count: int) -> tuple[CardMetric, ...]:
+        """The largest slowdowns that are real costs (not ``same`` or faster)."""
+        costs = [m for m in self.metrics if m.label != "same" and m.slowdown >= 1]
+        return tuple(sorted(costs, key=lambda m: (-m.slowdown, m.id, m.env))[:count])
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Card:
+        """The inverse of ``dataclasses.asdict``, as the build manifest stores it."""
+        return cls(data["slug"], data["title"], data["date"], data["author"], data["baseline"],
+                   tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]))
+
+
+def card(analysis: Analysis) -> Card:
+    report = analysis.report
+    names = {m.id: m.name for s in analysis.sections for m in s.metrics}
+    return Card(
+        slug=report.slug, title=report.title, date=report.date.isoformat(),
+        author=report.author, baseline=report.baseline,
+        environments=tuple(e.label for e in report.environments),
+        metrics=tuple(CardMetric(c.metric_id, names[c.metric_id], c.unit, c.env, c.base_median,
+                                 c.median, c.slowdown, c.label, c.tier)
+                      for c in analysis.comparisons),
+    )

@@ -1,8 +1,9 @@
 """`reportgen build`: the pipeline as a short script.
 
-load -> analyse -> render each report into a staging dir -> archive the PDFs
--> swap the staging dir in as the new output.  Every stage lives in its own
-module; this one only says in which order they run.
+load -> analyse what changed -> render it into a staging dir (in parallel)
+-> carry unchanged reports over -> index, link check, manifest -> swap the
+staging dir in as the new output.  Every stage lives in its own module; this
+one only says in which order they run.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from reportgen import load, output
-from reportgen.analysis import Analysis, analyse
+from reportgen import cache, load, output
+from reportgen.analysis import Analysis, Card, analyse, card
 from reportgen.errors import InputError, Problem
+from reportgen.model import Site
 
 Log = Callable[[str], None]
 
@@ -27,7 +29,7 @@ def stderr(message: str) -> None:
 @dataclass
 class Result:
     output: Path
-    reports: list[str] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)  # slugs rendered by this build
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -40,28 +42,66 @@ def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
 def build(site_file: Path, *, output_dir: Path | None = None,
           formats: tuple[str, ...] | None = None, strict: bool = False,
           log: Log = stderr) -> Result:
-    from reportgen import render  # matplotlib and WeasyPrint: only when rendering
-
     started = time.monotonic()
-    site = load.load_site(site_file, output_dir, formats)
+    previous = cache.read(load.output_dir(site_file, output_dir))
+    site = load.load_site(site_file, output_dir, formats,
+                          validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site.root, site_file)
-    analyses, warnings = _analyse_all(site.report_dirs)
-    for warning in warnings:
-        log(str(warning))
-    if strict and warnings:
-        raise InputError(warnings)
+    keys = {d.name: cache.report_key(d, site) for d in site.report_dirs}
+    site_key = cache.site_key(load.site_text_key(site_file), keys)
+    if previous is not None and previous.site == site_key:
+        warnings = [Problem(**w) for e in previous.reports.values() for w in e.warnings]
+        _report(warnings, strict, log)
+        log(f"nothing changed: {load.display(site.output)} is up to date")
+        return Result(site.output, [], warnings)
+
+    changed = [d for d in site.report_dirs
+               if previous is None or not previous.unchanged(d.name, keys[d.name], site.output)]
+    analyses, warnings = _analyse_all(tuple(changed))
+    kept = {slug: e for slug, e in (previous.reports.items() if previous else ())
+            if slug in keys and all(d.name != slug for d in changed)}
+    warnings += [Problem(**w) for e in kept.values() for w in e.warnings]
+    _report(warnings, strict, log)
+
+    from reportgen import linkcheck, render  # matplotlib and WeasyPrint: only when rendering
+
     with output.staging(site.output) as stage:
         render.assets(stage)
-        for analysis in analyses:
-            began = time.monotonic()
-            render.report(analysis, site, stage)
-            log(f"built {analysis.report.slug} ({', '.join(site.formats)}) "
-                f"in {time.monotonic() - began:.1f} s")
-        render.site(analyses, site, stage)
-        output.publish(stage, site.output, keep=site.archive)
-    log(f"wrote {len(analyses)} report(s) to {load.display(site.output)} "
+        for slug in kept:
+            output.link_tree(site.output / slug, stage / slug)
+        charts = render.reports(analyses, site, stage, previous, log)
+        cards = [card(a) for a in analyses] + [Card.from_json(e.card) for e in kept.values()]
+        render.site(cards, site, stage)
+        output.carry_over(site.archive, site.output, stage)
+        broken = linkcheck.check(stage, (site.archive,))
+        _report(broken, strict, log)
+        manifest = cache.Manifest(load.site_text_key(site_file), "", kept)
+        for a in analyses:
+            slug = a.report.slug
+            mine = [asdict(w) for w in warnings if w.path.startswith(_report_path(site, slug))]
+            manifest.reports[slug] = cache.Entry("", charts[slug], asdict(card(a)), mine)
+        # Keys are taken after rendering: adding a PDF snapshot changes the archive
+        # index the report page depends on, and the next build must see it as done.
+        for d in site.report_dirs:
+            manifest.reports[d.name].key = cache.report_key(d, site)
+        manifest.site = cache.site_key(manifest.site_file,
+                                       {s: e.key for s, e in manifest.reports.items()})
+        output.write(stage / cache.MANIFEST, manifest.dump())
+        output.publish(stage, site.output)
+    log(f"rendered {len(analyses)} of {len(keys)} report(s) into {load.display(site.output)} "
         f"in {time.monotonic() - started:.1f} s")
-    return Result(site.output, [a.report.slug for a in analyses], warnings)
+    return Result(site.output, [a.report.slug for a in analyses], warnings + broken)
+
+
+def _report(warnings: list[Problem], strict: bool, log: Log) -> None:
+    if strict and warnings:
+        raise InputError(warnings)
+    for warning in warnings:
+        log(str(warning))
+
+
+def _report_path(site: Site, slug: str) -> str:
+    return load.display(next(d for d in site.report_dirs if d.name == slug)) + "/"
 
 
 def _analyse_all(report_dirs: tuple[Path, ...]) -> tuple[list[Analysis], list[Problem]]:

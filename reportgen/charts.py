@@ -17,17 +17,16 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from typing import TYPE_CHECKING, Any
 
 from reportgen import figures
 from reportgen.analysis import Analysis, Measurement, MetricView, SectionView
 from reportgen.compare import Comparison
 from reportgen.model import Thresholds
+
+if TYPE_CHECKING:  # matplotlib takes over a second to import: only when drawing
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # One colour per tier, shared with templates/style.css (a test checks they agree).
 TIER_COLOURS = {
@@ -59,9 +58,15 @@ _STYLE: dict[Any, Any] = {  # keys checked by matplotlib at run time
 
 
 @dataclass(frozen=True)
-class Chart:
+class ChartRef:
+    """A chart as a page refers to it."""
+
     name: str  # file name under output/<slug>/charts/, e.g. "s1.svg", "overview.svg"
     alt: str  # what the chart shows, with its numbers
+
+
+@dataclass(frozen=True)
+class Chart(ChartRef):
     svg: bytes
 
 
@@ -74,21 +79,37 @@ def section_charts(analysis: Analysis) -> list[Chart]:
 def overview_chart(analysis: Analysis) -> Chart:
     """Slowdown of every compared metric, log scale, coloured by tier, a line at 1x."""
     comparisons = analysis.comparisons
-    names = metric_names(analysis)
-    several = len(analysis.report.others) > 1
-    labels = [_row_label(names[c.metric_id], c.env, several) for c in comparisons]
+    labels = _overview_labels(analysis)
     report = analysis.report
-    described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
-                          for label, c in zip(labels, comparisons))
-    bounds = " and ".join(f"{tier} from {figures.ratio(b)}"
-                          for tier, b in _tier_bounds(report.thresholds))
-    alt = (f"Bar chart of the slowdown against {report.baseline} per metric, on a log scale "
-           f"with a line at 1x (no difference) and dotted lines where the tiers begin "
-           f"({bounds}). {described or 'No comparisons.'}")
+    alt = _overview_alt(analysis)
     svg = _render(lambda fig: _draw_overview(fig, comparisons, labels, report.baseline,
                                              report.thresholds),
                   height=max(1.6, 0.9 + 0.32 * len(comparisons)), title=alt)
     return Chart("overview.svg", alt, svg)
+
+
+def refs(analysis: Analysis) -> list[ChartRef]:
+    """Every chart's name and alt text, as the drawing functions give them,
+    without drawing (for charts carried over from the previous build)."""
+    return [ChartRef(f"{s.anchor}.svg", _section_alt(s)) for s in analysis.sections] + \
+        [ChartRef("overview.svg", _overview_alt(analysis))]
+
+
+def _overview_labels(analysis: Analysis) -> list[str]:
+    names = metric_names(analysis)
+    several = len(analysis.report.others) > 1
+    return [_row_label(names[c.metric_id], c.env, several) for c in analysis.comparisons]
+
+
+def _overview_alt(analysis: Analysis) -> str:
+    report = analysis.report
+    described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
+                          for label, c in zip(_overview_labels(analysis), analysis.comparisons))
+    bounds = " and ".join(f"{tier} from {figures.ratio(b)}"
+                          for tier, b in _tier_bounds(report.thresholds))
+    return (f"Bar chart of the slowdown against {report.baseline} per metric, on a log scale "
+            f"with a line at 1x (no difference) and dotted lines where the tiers begin "
+            f"({bounds}). {described or 'No comparisons.'}")
 
 
 def metric_names(analysis: Analysis) -> dict[str, str]:
@@ -140,6 +161,8 @@ def _top(metric: MetricView) -> float:
 
 
 def _draw_metric(ax: Axes, metric: MetricView, baseline: str, top: float) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     rows = metric.measurements
     ys = list(range(len(rows)))
     values = [m.median or 0.0 for m in rows]
@@ -171,6 +194,8 @@ def _row_label(name: str, env: str, several: bool) -> str:
 
 def _draw_overview(fig: Figure, comparisons: Sequence[Comparison], labels: Sequence[str],
                    baseline: str, thresholds: Thresholds) -> None:
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
     ax = fig.subplots()
     ys = list(range(len(comparisons)))
     slowdowns = [c.slowdown for c in comparisons]
@@ -221,6 +246,8 @@ def _tidy(ax: Axes) -> None:
 
 @contextmanager
 def _style() -> Iterator[None]:
+    import matplotlib
+
     with matplotlib.rc_context():
         matplotlib.rcdefaults()  # matplotlib's shipped defaults, not the user's matplotlibrc
         matplotlib.rcParams.update(_STYLE)
@@ -228,6 +255,8 @@ def _style() -> Iterator[None]:
 
 
 def _render(draw: Callable[[Figure], None], *, height: float, title: str) -> bytes:
+    from matplotlib.figure import Figure
+
     with _style():
         fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
         draw(fig)

@@ -78,7 +78,7 @@ def bootstrap_interval(base: Sequence[float], other: Sequence[float], better: Be
                     for _ in range(BOOTSTRAP_RESAMPLES))
     tail = (1 - BOOTSTRAP_LEVEL) / 2
     low = ratios[int(tail * (BOOTSTRAP_RESAMPLES - 1))]
-    high = ratios[int(math.ceil((1 - tail) * (BOOTSTRAP_RESAMPLES - 1)))]
+    high = ratios[math.ceil((1 - tail) * (BOOTSTRAP_RESAMPLES - 1))]
     return low, high
 
 
@@ -134,7 +134,7 @@ def worst_tier(comparisons: Sequence[Comparison]) -> str:
 
 def _check_positive(value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"not a number: {value!r}")
+        raise TypeError(f"not a number: {value!r}")
     if math.isnan(value) or math.isinf(value):
         raise ValueError(f"not a finite number: {value}")
     if value <= 0:

@@ -9,7 +9,7 @@ def number(value: float) -> str:
     """Three significant digits, never hiding integer digits: 46, 182, 5728, 0.123."""
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
-    digits = max(0, 2 - int(math.floor(math.log10(abs(value)))))
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
     text = f"{value:.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen import markdown, validate
+from reportgen import validate
 from reportgen.analysis import scope as report_scope
 from reportgen.documents import Document, KeyPath, describe, parse_json, parse_yaml
 from reportgen.errors import InputError, Problem
 from reportgen.model import (
-    ConclusionItem, Environment, InputFile, Metric, Report, Section, SectionMetric, Site,
-    Source, SystemRow, Text, Thresholds,
+    ConclusionItem,
+    Environment,
+    InputFile,
+    Metric,
+    Report,
+    Section,
+    SectionMetric,
+    Site,
+    Source,
+    SystemRow,
+    Text,
+    Thresholds,
 )
 from reportgen.placeholders import PlaceholderError, hint, refs
 
@@ -48,14 +59,19 @@ class Loaded:
 # --- site.yml ---------------------------------------------------------------
 
 def load_site(site_file: Path, output: Path | None = None,
-              formats: tuple[str, ...] | None = None) -> Site:
-    """Read site.yml; ``output`` and ``formats`` override what it says."""
+              formats: tuple[str, ...] | None = None, *, validated: str = "") -> Site:
+    """Read site.yml; ``output`` and ``formats`` override what it says.
+
+    ``validated`` is the sha256 of a site.yml text already found valid; when
+    the file still has that text the schema check (and its import) is skipped.
+    """
     doc = _read(site_file, parse_yaml)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "expected a mapping of site settings")])
-    found = validate.problems(doc, "site")
-    if found:
-        raise InputError(found)
+    if hashlib.sha256("\n".join(doc.lines).encode()).hexdigest() != validated:
+        found = validate.problems(doc, "site")
+        if found:
+            raise InputError(found)
     data, root = doc.data, site_file.resolve().parent
     patterns = data["reports"] if isinstance(data["reports"], list) else [data["reports"]]
     report_dirs: list[Path] = []
@@ -71,17 +87,35 @@ def load_site(site_file: Path, output: Path | None = None,
         problems.append(doc.problem(("reports",), f"two report directories are named '{slug}'"))
     if problems:
         raise InputError(problems)
-    out = output if output is not None else root / data.get("output", "output")
+    out = (output if output is not None else root / data.get("output", "output")).resolve()
     return Site(
         title=data.get("title", "Benchmark reports"),
         base_url=data.get("base_url", ""),
         report_dirs=tuple(report_dirs),
         formats=formats if formats is not None else tuple(data.get("formats", FORMATS)),
-        output=out.resolve(),
-        archive=(root / data["archive"]).resolve() if "archive" in data else out.resolve() / "archive",
+        output=out,
+        archive=(root / data["archive"]).resolve() if "archive" in data else out / "archive",
         root=root,
         paper=data.get("paper", "A4"),
     )
+
+
+def site_text_key(site_file: Path) -> str:
+    """The key ``load_site(validated=...)`` compares with."""
+    return hashlib.sha256("\n".join(site_file.read_text(encoding="utf-8").splitlines())
+                          .encode()).hexdigest()
+
+
+def output_dir(site_file: Path, output: Path | None) -> Path:
+    """Where the build output goes, read cheaply (before validation)."""
+    if output is not None:
+        return output.resolve()
+    try:
+        data = parse_yaml(site_file.read_text(encoding="utf-8"), str(site_file)).data
+    except (OSError, UnicodeDecodeError, InputError):
+        data = None
+    name = data.get("output") if isinstance(data, dict) else None
+    return (site_file.resolve().parent / (name if isinstance(name, str) else "output")).resolve()
 
 
 # --- report.yml and its results ----------------------------------------------
@@ -355,6 +389,8 @@ ALLOWED_LINKS = ("http://", "https://", "mailto:", "#")
 
 def _link_problems(text: str) -> Iterator[tuple[int, str]]:
     """Links must be web, mail or in-page; images only the report's own charts."""
+    from reportgen import markdown  # markdown-it loads slowly; only reports need it
+
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     for token in markdown.parser().parse(text):
         block = line_starts[token.map[0]] if token.map and token.map[0] < len(line_starts) else 0
@@ -362,21 +398,21 @@ def _link_problems(text: str) -> Iterator[tuple[int, str]]:
             if child.type == "link_open":
                 href = str(child.attrs.get("href", ""))
                 if not href.startswith(ALLOWED_LINKS) and (":" in href or href.startswith("/")):
-                    yield _find(text, href, block), f"link to '{href}' is not allowed: links " \
-                                                    "may use http(s), mailto or a relative path"
+                    yield _find(text, href, block), (f"link to '{href}' is not allowed: links "
+                                                     "may use http(s), mailto or a relative path")
             elif child.type == "image":
                 src = str(child.attrs.get("src", ""))
                 if not (src.startswith("charts/") and ".." not in src and src.endswith(".svg")):
-                    yield _find(text, src, block), f"image '{src}' is not allowed: the text " \
-                                                   "may only show the report's own charts " \
-                                                   "(charts/<name>.svg)"
+                    yield _find(text, src, block), (f"image '{src}' is not allowed: the text "
+                                                    "may only show the report's own charts "
+                                                    "(charts/<name>.svg)")
     # markdown-it drops links it finds unsafe (javascript:, file:, data:) before
     # we see them; catch those by their raw text too.
     for scheme in ("javascript:", "vbscript:", "file:", "data:"):
         start = text.lower().find(f"]({scheme}")
         if start >= 0:
-            yield start + 2, f"'{scheme}' URLs are not allowed: links may use http(s), mailto " \
-                             "or a relative path"
+            yield start + 2, (f"'{scheme}' URLs are not allowed: links may use http(s), "
+                              "mailto or a relative path")
 
 
 def _find(text: str, needle: str, start: int) -> int:

@@ -24,12 +24,12 @@ def parser() -> MarkdownIt:
 
 def to_html(source: str) -> str:
     """Safe HTML for a block of author Markdown."""
-    return parser().render(source)
+    return str(parser().render(source))
 
 
 def inline_html(source: str) -> str:
     """Safe HTML for one line of Markdown (no enclosing paragraph)."""
-    return parser().renderInline(source)
+    return str(parser().renderInline(source))
 
 
 def to_text(source: str, width: int = WIDTH, first_prefix: str = "") -> str:

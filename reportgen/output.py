@@ -65,10 +65,14 @@ def link_tree(src: Path, dst: Path) -> None:
                 os.link(Path(here) / name, target / name)
 
 
-def publish(stage: Path, output: Path, keep: Path | None = None) -> None:
-    """Make ``stage`` the new ``output``; ``keep`` (inside output) is carried over."""
-    if keep is not None and keep.is_dir() and keep.is_relative_to(output):
-        link_tree(keep, stage / keep.relative_to(output))
+def carry_over(path: Path, output: Path, stage: Path) -> None:
+    """Link ``path`` of the current output (if there) into the new one."""
+    if path.is_dir() and path.is_relative_to(output):
+        link_tree(path, stage / path.relative_to(output))
+
+
+def publish(stage: Path, output: Path) -> None:
+    """Make ``stage`` the new ``output``."""
     if output.exists() and _exchange(stage, output):
         shutil.rmtree(stage)  # stage now holds the previous output
         return

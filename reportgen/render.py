@@ -1,27 +1,75 @@
-"""Render stage: every output file of one report, and the site pages.
+"""Render stage: every output file of each report, and the site pages.
 
 Files go into the build's staging directory; nothing here decides where the
-site finally lives (see output.py).
+site finally lives (see output.py).  Independent reports render in parallel
+processes; charts whose data did not change are carried over from the
+previous output instead of being drawn again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from reportgen import archive, charts, render_html, render_markdown, render_pdf, render_text
-from reportgen.analysis import Analysis
+from reportgen import archive, cache, charts, render_markdown, render_text
+from reportgen.analysis import Analysis, Card
 from reportgen.model import Site
-from reportgen.output import write
+from reportgen.output import link_tree, write
 
 
-def report(analysis: Analysis, site: Site, stage: Path) -> None:
-    """Write output/<slug>/: charts, data, txt, md, pdf (+ archive) and the page."""
+def chart_key(analysis: Analysis) -> str:
+    """Fingerprint of everything the charts show (not the prose)."""
+    sections = [dataclasses.replace(s, analysis="") for s in analysis.sections]
+    rep = analysis.report
+    shown = repr((sections, rep.baseline, rep.thresholds,
+                  [e.label for e in rep.environments]))
+    return hashlib.sha256((cache.code_key() + shown).encode()).hexdigest()
+
+
+def reports(analyses: Sequence[Analysis], site: Site, stage: Path,
+            previous: cache.Manifest | None, log: Callable[[str], None]) -> dict[str, str]:
+    """Render every report; returns each report's chart key."""
+    jobs = []
+    for analysis in analyses:
+        slug = analysis.report.slug
+        entry = previous.reports.get(slug) if previous else None
+        old_charts = site.output / slug / "charts"
+        reuse = entry.charts if entry and old_charts.is_dir() else ""
+        jobs.append((analysis, site, stage, reuse))
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        results = [_render_job(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_render_job, jobs))
+    for slug, key, seconds in results:
+        log(f"built {slug} ({', '.join(site.formats)}) in {seconds:.1f} s")
+    return {slug: key for slug, key, _ in results}
+
+
+def _render_job(job: tuple[Analysis, Site, Path, str]) -> tuple[str, str, float]:
+    analysis, site, stage, reuse = job
+    began = time.monotonic()
+    key = report(analysis, site, stage, reuse)
+    return analysis.report.slug, key, time.monotonic() - began
+
+
+def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") -> str:
+    """Write output/<slug>/: charts, data, txt, md, pdf (+ archive) and the page.
+
+    ``reuse_charts`` is the chart key of the previous output's charts; when it
+    matches, they are linked instead of drawn.  Returns the chart key.
+    """
     rep = analysis.report
     out = stage / rep.slug
-    drawn = charts.section_charts(analysis) + [charts.overview_chart(analysis)]
-    for chart in drawn:
-        write(out / "charts" / chart.name, chart.svg)
+    key = chart_key(analysis)
+    drawn = _charts(analysis, site.output / rep.slug / "charts", out / "charts",
+                    reuse=key == reuse_charts)
     inputs = {f.name: f.content for f in rep.inputs}
     data = tuple(f"{env.label}.json" for env in rep.environments)
     for env, name in zip(rep.environments, data):
@@ -31,6 +79,10 @@ def report(analysis: Analysis, site: Site, stage: Path) -> None:
     if "md" in site.formats:
         images = {c.name.removesuffix(".svg"): f"charts/{c.name}" for c in drawn}
         write(out / "report.md", render_markdown.render(analysis, images).encode())
+    if not {"pdf", "html"} & set(site.formats):
+        return key
+    from reportgen import render_html, render_pdf
+
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
     if "pdf" in site.formats:
         html = render_html.render_report(analysis, drawn, render_html.Links(built, data))
@@ -40,28 +92,48 @@ def report(analysis: Analysis, site: Site, stage: Path) -> None:
         write(out / "report.pdf", pdf)
         archive.add_snapshot(site.archive, rep.slug, rep.date, pdf)
     if "html" in site.formats:
-        links = render_html.Links(built, data, _snapshots(site, rep.slug))
+        links = render_html.Links(built, data, snapshot_links(site, rep.slug))
         write(out / "index.html", render_html.render_report(analysis, drawn, links).encode())
+    return key
+
+
+def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.ChartRef]:
+    """The report's charts: linked from the previous output, or drawn."""
+    if reuse:
+        link_tree(old, new)
+        return charts.refs(analysis)
+    drawn = charts.section_charts(analysis) + [charts.overview_chart(analysis)]
+    for chart in drawn:
+        write(new / chart.name, chart.svg)
+    return list(drawn)
 
 
 def assets(stage: Path) -> None:
     """Files the pages and the PDFs share; written before any report."""
+    from reportgen import render_html
+
     write(stage / "style.css", render_html.stylesheet())
 
 
-def site(analyses: list[Analysis], site: Site, stage: Path) -> None:
+def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     """The site's own pages: the index."""
     if "html" not in site.formats:
         return
+    from reportgen import render_html
+
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
-    links = {a.report.slug: render_html.Links(
-        built, tuple(f"{e.label}.json" for e in a.report.environments),
-        _snapshots(site, a.report.slug)) for a in analyses}
-    write(stage / "index.html", render_html.render_index(site.title, analyses, links).encode())
+    links = {c.slug: render_html.Links(built, tuple(f"{e}.json" for e in c.environments),
+                                       snapshot_links(site, c.slug)) for c in cards}
+    write(stage / "index.html", render_html.render_index(site.title, cards, links).encode())
 
 
-def _snapshots(site: Site, slug: str) -> tuple[tuple[str, str], ...]:
-    """(label, href relative to the report page) of every archived PDF."""
+def snapshot_links(site: Site, slug: str) -> tuple[tuple[str, str], ...]:
+    """(label, href relative to the report page) of every archived PDF.
+
+    Only an archive inside the site can be linked: a link out of it would
+    break as soon as the site is copied to its host."""
+    if not site.archive.is_relative_to(site.output):
+        return ()
     page_dir = site.output / slug
     return tuple((f"{s.date} ({s.sha256[:8]})", os.path.relpath(site.archive / slug / s.file, page_dir))
                  for s in archive.snapshots(site.archive, slug))

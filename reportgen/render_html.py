@@ -17,8 +17,8 @@ import jinja2
 from markupsafe import Markup
 
 from reportgen import figures, markdown
-from reportgen.analysis import Analysis, Measurement, SectionView
-from reportgen.charts import Chart, metric_names
+from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
+from reportgen.charts import ChartRef, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
 
@@ -75,7 +75,7 @@ def stylesheet() -> bytes:
     return (templates_dir() / "style.css").read_bytes()
 
 
-def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
+def render_report(analysis: Analysis, charts: Sequence[ChartRef], links: Links, *,
                   root: str = "..") -> str:
     """The HTML of output/<slug>/index.html."""
     report = analysis.report
@@ -93,33 +93,25 @@ def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
     )
 
 
-def render_index(title: str, analyses: Sequence[Analysis], links: Mapping[str, Links]) -> str:
+def render_index(title: str, cards: Sequence[Card], links: Mapping[str, Links]) -> str:
     """The HTML of output/index.html: every report, newest first."""
-    ordered = sorted(analyses, key=lambda a: (-a.report.date.toordinal(), a.report.slug))
-    entries = [_IndexEntry.of(a, links.get(a.report.slug, Links((), ()))) for a in ordered]
+    ordered = sorted(cards, key=lambda c: (c.date, c.slug), reverse=True)
+    entries = [_IndexEntry.of(c, links.get(c.slug, Links((), ()))) for c in ordered]
     return environment().get_template("index.html").render(title=title, entries=entries)
 
 
 @dataclass(frozen=True)
 class _IndexEntry:
-    analysis: Analysis
+    card: Card
     href: str
     downloads: Downloads
-    worst: tuple[Comparison, ...]
-    names: Mapping[str, str]
+    worst: tuple[CardMetric, ...]
 
     @classmethod
-    def of(cls, analysis: Analysis, links: Links) -> _IndexEntry:
-        folder = quote(analysis.report.slug, safe="") + "/"
-        return cls(analysis, folder + "index.html", _downloads(links, folder),
-                   worst_comparisons(analysis), metric_names(analysis))
-
-
-def worst_comparisons(analysis: Analysis, count: int = WORST_ON_INDEX) -> tuple[Comparison, ...]:
-    """The largest slowdowns that are real costs (not ``same`` or faster)."""
-    costs = [c for c in analysis.comparisons if not c.neutral]
-    costs.sort(key=lambda c: (-c.slowdown, c.metric_id, c.env))
-    return tuple(costs[:count])
+    def of(cls, card: Card, links: Links) -> _IndexEntry:
+        folder = quote(card.slug, safe="") + "/"
+        return cls(card, folder + "index.html", _downloads(links, folder),
+                   card.worst(WORST_ON_INDEX))
 
 
 def section_tier(section: SectionView) -> str:

@@ -8,22 +8,23 @@ suggests the closest allowed one.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reportgen.documents import Document, KeyPath, describe
 from reportgen.errors import Problem
 from reportgen.placeholders import hint
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 _TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "an integer",
                "array": "a list", "object": "a mapping", "boolean": "true or false",
                "null": "nothing"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict[str, Any]:
     """A schema shipped in reportgen/schemas/, e.g. ``results``."""
     text = resources.files("reportgen").joinpath(f"schemas/{name}.schema.json").read_text()
@@ -33,6 +34,8 @@ def schema(name: str) -> dict[str, Any]:
 
 def problems(doc: Document, name: str) -> list[Problem]:
     """Every way ``doc`` departs from schema ``name``."""
+    from jsonschema import Draft202012Validator  # slow to import: only when checking
+
     validator = Draft202012Validator(schema(name))
     found: list[Problem] = []
     for error in validator.iter_errors(doc.data):
@@ -43,9 +46,12 @@ def problems(doc: Document, name: str) -> list[Problem]:
 def _explain(doc: Document, error: ValidationError) -> list[Problem]:
     path: KeyPath = tuple(error.absolute_path)
     where = describe(path) or "the document"
-    kind, value, instance = error.validator, error.validator_value, error.instance
+    kind = error.validator
+    value: Any = error.validator_value
+    instance: Any = error.instance
     if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
+        subschema: Any = error.schema
+        allowed = list(subschema.get("properties", {}))
         inside = f" in {describe(path)}" if path else ""
         return [doc.problem(path + (key,), f"unknown key '{key}'{inside}{hint(key, allowed)}",
                             key=True)
@@ -60,7 +66,7 @@ def _explain(doc: Document, error: ValidationError) -> list[Problem]:
 
 def _explain_any_of(doc: Document, error: ValidationError, where: str) -> list[Problem]:
     """For "a string or a mapping", explain the branch of the instance's own type."""
-    branches = error.validator_value
+    branches: Any = error.validator_value
     for index, branch in enumerate(branches):
         if _is_type(error.instance, branch.get("type")):
             inner = [e for e in error.context or () if e.schema_path[0] == index]
@@ -103,4 +109,6 @@ def _kind(instance: Any) -> str:
         return f"the number {instance!r}"
     if isinstance(instance, str):
         return f"the string {instance!r}"
-    return {list: "a list", dict: "a mapping"}.get(type(instance), type(instance).__name__)
+    if isinstance(instance, list):
+        return "a list"
+    return "a mapping" if isinstance(instance, dict) else type(instance).__name__

@@ -6,7 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 
 from reportgen.model import (
-    Better, ConclusionItem, Environment, Metric, Report, Section, SectionMetric, Source, Text,
+    Better,
+    ConclusionItem,
+    Environment,
+    Metric,
+    Report,
+    Section,
+    SectionMetric,
+    Source,
+    Text,
     Thresholds,
 )
 
@@ -27,8 +35,11 @@ def environment(label: str, *metrics: Metric, system: dict[str, object] | None =
                        {m.id: m for m in metrics}, f"results/{label}.json")
 
 
+DEFAULTS = Thresholds()
+
+
 def report(*envs: Environment, sections: Sequence[Section] = (),
-           conclusions: Sequence[ConclusionItem] = (), thresholds: Thresholds = Thresholds(),
+           conclusions: Sequence[ConclusionItem] = (), thresholds: Thresholds = DEFAULTS,
            baseline: str = "native") -> Report:
     if not sections:
         ids = sorted(envs[0].metrics)

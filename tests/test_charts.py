@@ -79,12 +79,12 @@ def test_empty_overview_still_draws() -> None:
 SCRIPT = """
 import hashlib, sys
 from reportgen import charts, render_html
-from reportgen.analysis import analyse
+from reportgen.analysis import analyse, card
 from tests.test_html_support import report
 a = analyse(report(("native", "guest", "jail")))
 drawn = charts.section_charts(a) + [charts.overview_chart(a)]
 html = render_html.render_report(a, drawn, render_html.Links(("pdf",), ("native.json",)))
-index = render_html.render_index("x", [a], {})
+index = render_html.render_index("x", [card(a)], {})
 for blob in [c.svg for c in drawn] + [html.encode(), index.encode()]:
     print(hashlib.sha256(blob).hexdigest())
 """

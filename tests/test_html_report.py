@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from reportgen import charts, figures, render_html
-from reportgen.analysis import Analysis, analyse
+from reportgen.analysis import Analysis, analyse, card
 from reportgen.render_html import Links, render_index, render_report
 from tests.test_html_support import parse, report
 
@@ -153,7 +153,7 @@ def test_stylesheet_uses_the_chart_tier_colours() -> None:
 def test_index_lists_reports_newest_first_with_worst_slowdowns() -> None:
     old = analyse(report(slug="old", title="Old run", date=dt.date(2025, 1, 1)))
     new = analyse(report(slug="new", title="New run", date=dt.date(2026, 1, 1)))
-    html = render_index("Benchmarks", [old, new], {"old": ALL_LINKS, "new": Links((), ())})
+    html = render_index("Benchmarks", [card(old), card(new)], {"old": ALL_LINKS, "new": Links((), ())})
     doc = parse(html)
     assert [t for t in doc.texts["h2"] if t.strip()] == ["New run", "Old run"]
     hrefs = [a["href"] for t, a in doc.tags if t == "a"]
@@ -168,7 +168,7 @@ def test_index_lists_reports_newest_first_with_worst_slowdowns() -> None:
 
 def test_index_without_slowdowns_says_so() -> None:
     same = analyse(report(("native", "jail")))
-    html = render_index("Benchmarks", [same], {})
+    html = render_index("Benchmarks", [card(same)], {})
     assert "No slowdowns" in html and "<table" not in html
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from reportgen import charts
-from reportgen.analysis import Analysis, analyse
+from reportgen.analysis import Analysis, analyse, card
 from reportgen.model import ConclusionItem, Report, SystemRow
 from reportgen.render_html import Links, render_index, render_report
 from tests.test_html_support import Collector, parse, report, text
@@ -95,7 +95,7 @@ def test_hostile_titles_names_and_notes_are_escaped() -> None:
     doc = assert_inert(html)
     assert doc.text_of("h1") == HOSTILE
     assert doc.text_of("title") == HOSTILE
-    assert_inert(render_index(HOSTILE, [a], {r.slug: Links(("pdf",), ())}))
+    assert_inert(render_index(HOSTILE, [card(a)], {r.slug: Links(("pdf",), ())}))
 
 
 def test_hostile_metric_names_in_alt_text_stay_in_the_attribute() -> None:
@@ -110,7 +110,7 @@ def test_hostile_metric_names_in_alt_text_stay_in_the_attribute() -> None:
 
 def test_hostile_file_and_slug_names_stay_relative() -> None:
     a = analyse(dataclasses.replace(report(), slug="javascript:alert(1)"))
-    html = render_index("x", [a], {"javascript:alert(1)": Links(("pdf",), ("../../etc.json",))})
+    html = render_index("x", [card(a)], {"javascript:alert(1)": Links(("pdf",), ("../../etc.json",))})
     doc = assert_inert(html)
     hrefs = [attrs["href"] for tag, attrs in doc.tags if tag == "a"]
     assert "javascript%3Aalert%281%29/data/..%2F..%2Fetc.json" in hrefs

@@ -9,9 +9,9 @@ import pytest
 from reportgen import figures
 from reportgen.analysis import analyse
 from reportgen.load import load_report
+from reportgen.model import Section, SectionMetric
 from reportgen.placeholders import PlaceholderError, Ref, Scope, find, parse
 from tests.factories import environment, metric, report, text
-from reportgen.model import Section, SectionMetric
 
 ROOT = Path(__file__).resolve().parent.parent
 SCOPE = Scope({"syscall.getpid", "memory.sysbench.read.t1"}, ["native", "guest"], "native")
@@ -35,12 +35,12 @@ def test_grammar(expr: str, ref: Ref) -> None:
     ("syscall.getpid.native.ratio",
      "placeholder '{{ syscall.getpid.native.ratio }}': the baseline 'native' is not compared with itself"),
     ("__class__", "unknown placeholder '{{ __class__ }}': no metric named '__class__'"),
-    ("a + b", "malformed placeholder '{{ a + b }}': expected dotted names such as "
-              "{{ syscall.getpid.guest }}"),
+    ("a + b", ("malformed placeholder '{{ a + b }}': expected dotted names such as "
+               "{{ syscall.getpid.guest }}")),
     ("syscall.getpid.guest.ratio.x",
-     "unknown placeholder '{{ syscall.getpid.guest.ratio.x }}': 'ratio' is neither an environment "
-     "(native, guest) nor a field (value, ratio, delta, change, label, tier, interval) "
-     "(did you mean 'ratio'?)"),
+     ("unknown placeholder '{{ syscall.getpid.guest.ratio.x }}': 'ratio' is neither an "
+      "environment (native, guest) nor a field (value, ratio, delta, change, label, tier, "
+      "interval) (did you mean 'ratio'?)")),
 ])
 def test_errors(expr: str, message: str) -> None:
     with pytest.raises(PlaceholderError) as caught:
