@@ -97,3 +97,33 @@ def probe(args: tuple[str, ...]) -> None:
     from reportgen.probe import run
 
     sys.exit(run(list(args)))
+
+
+@main.command("new")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("more_results", nargs=-1, type=click.Path(path_type=Path), metavar="")
+@click.option("--results", "results", multiple=True, type=click.Path(path_type=Path),
+              help="Results files (two or more: --results a.json b.json).")
+@click.option("--baseline", help="Label of the baseline environment (default: the host's "
+                                 "results, else the first file).")
+@click.option("--title", help="The report's title (default: from the directory name).")
+@click.option("--date", help="The report's date, YYYY-MM-DD (default: today).")
+@reports_errors
+def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ...],
+        baseline: str | None, title: str | None, date: str | None) -> None:
+    """Create DIRECTORY (reports/<slug>) from results files: a report.yml to fill in."""
+    from reportgen.load import display
+    from reportgen.scaffold import ScaffoldError, new_report
+
+    if not results:
+        raise ScaffoldError("reportgen new: name the results files with --results "
+                            "(e.g. --results native.json guest.json)")
+    created = new_report(directory, [*results, *more_results], baseline=baseline,
+                         title=title, date=date)
+    for warning in created.warnings:
+        click.echo(str(warning), err=True)
+    shown = display(created.report_dir)
+    click.echo(f"created {shown}: baseline '{created.baseline}', "
+               f"{len(created.families)} section(s)", err=True)
+    click.echo(f"next: fill in the TODOs in {shown}/report.yml, then run `reportgen serve` "
+               "or `reportgen build`", err=True)
