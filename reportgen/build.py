@@ -46,7 +46,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     previous = cache.read(load.output_dir(site_file, output_dir))
     site = load.load_site(site_file, output_dir, formats,
                           validated=previous.site_file if previous else "")
-    output.check_output_dir(site.output, site.root, site_file)
+    output.check_output_dir(site.output, site, site_file)
     keys = {d.name: cache.report_key(d, site) for d in site.report_dirs}
     site_key = cache.site_key(load.site_text_key(site_file), keys)
     if previous is not None and previous.site == site_key:

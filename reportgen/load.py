@@ -11,6 +11,7 @@ import datetime as dt
 import glob
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,6 +386,9 @@ def _usable(report: Report, metric_id: str, env: str, field: str) -> bool:
 
 
 ALLOWED_LINKS = ("http://", "https://", "mailto:", "#")
+# markdown-it drops these links before we see them: find them in the raw text.
+_UNSAFE_URL = re.compile(r"\]\(\s*((?:javascript|vbscript|file|data):"
+                         r"[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)", re.IGNORECASE)
 
 
 def _link_problems(text: str) -> Iterator[tuple[int, str]]:
@@ -406,13 +410,9 @@ def _link_problems(text: str) -> Iterator[tuple[int, str]]:
                     yield _find(text, src, block), (f"image '{src}' is not allowed: the text "
                                                     "may only show the report's own charts "
                                                     "(charts/<name>.svg)")
-    # markdown-it drops links it finds unsafe (javascript:, file:, data:) before
-    # we see them; catch those by their raw text too.
-    for scheme in ("javascript:", "vbscript:", "file:", "data:"):
-        start = text.lower().find(f"]({scheme}")
-        if start >= 0:
-            yield start + 2, (f"'{scheme}' URLs are not allowed: links may use http(s), "
-                              "mailto or a relative path")
+    for found in _UNSAFE_URL.finditer(text):
+        yield found.start(1), (f"'{found.group(1)}' is not allowed: links may use http(s), "
+                               "mailto or a relative path")
 
 
 def _find(text: str, needle: str, start: int) -> int:

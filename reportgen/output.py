@@ -18,17 +18,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reportgen.errors import InputError, Problem
+from reportgen.model import Site
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def check_output_dir(output: Path, root: Path, site_file: Path) -> None:
+def check_output_dir(output: Path, site: Site, site_file: Path) -> None:
     """Refuse output dirs whose replacement would destroy the project."""
-    output, root = output.resolve(), root.resolve()
+    output, root = output.resolve(), site.root.resolve()
     reason = ""
     if output == root or output in root.parents:
         reason = "it is the project directory or one of its parents"
+    elif any(d.resolve().is_relative_to(output) or output.is_relative_to(d.resolve())
+             for d in site.report_dirs):
+        reason = "it holds report directories, or lies inside one"
     elif (output / site_file.name).exists() or (output / "reports").is_dir():
         reason = "it holds a site.yml or reports/: it looks like a project, not build output"
     elif output == Path(output.anchor) or output == Path.home():

@@ -1,0 +1,156 @@
+"""Site builds: atomic swap, removed reports, dangerous output dirs,
+incremental rebuilds and the link check."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen import build, render_text
+from reportgen.errors import InputError
+from reportgen.linkcheck import check
+from tests.golden import ERRORS, cwd, lay_out, run_build
+
+SITE = "title: T\nreports: [reports/*]\nformats: [{formats}]\n"
+
+
+def project(tmp_path: Path, formats: str = "html, txt, md", reports: int = 2) -> Path:
+    root = lay_out(ERRORS / "_base", tmp_path / "project")
+    for n in range(1, reports):
+        shutil.copytree(root / "reports" / "r", root / "reports" / f"r{n}")
+    (root / "site.yml").write_text(SITE.format(formats=formats))
+    return root
+
+
+def run(root: Path, *args: str) -> build.Result:
+    with cwd(root):
+        return build.build(Path("site.yml"), log=lambda _m: None, **dict(args))  # type: ignore[arg-type]
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_failure_inside_a_renderer_leaves_previous_output_identical(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path)
+    run(root)
+    before = files(root / "output")
+    (root / "reports" / "r" / "report.yml").write_text(
+        (root / "reports" / "r" / "report.yml").read_text().replace("Done.", "Changed."))
+
+    def crash(*_args: object) -> str:
+        raise RuntimeError("renderer died midway")
+
+    monkeypatch.setattr(render_text, "render", crash)
+    with pytest.raises(RuntimeError, match="renderer died midway"):
+        run(root)
+    assert files(root / "output") == before
+    assert [p.name for p in root.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_removed_report_disappears(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root)
+    assert (root / "output" / "r1" / "report.txt").exists()
+    shutil.rmtree(root / "reports" / "r1")
+    result = run(root)
+    assert result.rendered == []  # r is unchanged; only the index is new
+    assert not (root / "output" / "r1").exists()
+    assert "r1/" not in (root / "output" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("output", [".", "..", "reports/..", "reports"])
+def test_dangerous_output_dirs_are_refused(tmp_path: Path, output: str) -> None:
+    root = project(tmp_path)
+    before = files(root)
+    with cwd(root), pytest.raises(InputError) as caught:
+        build.build(Path("site.yml"), output_dir=Path(output), log=lambda _m: None)
+    assert str(caught.value).startswith("site.yml:1:1: refusing output directory ")
+    assert files(root) == before
+
+
+def test_output_dir_holding_a_site_file_is_refused(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "elsewhere").mkdir()
+    (root / "elsewhere" / "site.yml").write_text("reports: []\n")
+    status, stderr = run_build_with(root, "-o", "elsewhere")
+    assert status == 2
+    assert stderr.endswith("it holds a site.yml or reports/: it looks like a project, "
+                           "not build output\n")
+
+
+def run_build_with(root: Path, *args: str) -> tuple[int, str]:
+    done = subprocess.run([sys.executable, "-m", "reportgen", "build", *args], cwd=root,
+                          capture_output=True, text=True, check=False)
+    return done.returncode, done.stderr
+
+
+def test_noop_rebuild_renders_nothing_and_imports_no_renderer(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root)
+    before = {p: p.stat().st_mtime_ns for p in (root / "output").rglob("*")}
+    probe = ("import sys; from pathlib import Path; from reportgen.build import build; "
+             "r = build(Path('site.yml')); "
+             "print(r.rendered, sorted(m for m in ('matplotlib', 'weasyprint', 'jinja2', "
+             "'jsonschema', 'markdown_it') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout == "[] []\n"
+    assert done.stderr == "nothing changed: output is up to date\n"
+    assert {p: p.stat().st_mtime_ns for p in (root / "output").rglob("*")} == before
+
+
+def test_edit_renders_only_that_report_and_keeps_its_charts(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root)
+    chart = root / "output" / "r" / "charts" / "s1.svg"
+    other = root / "output" / "r1" / "report.txt"
+    inodes = chart.stat().st_ino, other.stat().st_ino
+    report = root / "reports" / "r" / "report.yml"
+    report.write_text(report.read_text().replace("Done.", "Finished."))
+    result = run(root)
+    assert result.rendered == ["r"]
+    assert "Finished." in (root / "output" / "r" / "report.txt").read_text()
+    # Same inodes: the chart and the untouched report were linked, not written again.
+    assert (chart.stat().st_ino, other.stat().st_ino) == inodes
+
+
+def test_changed_data_redraws_charts(tmp_path: Path) -> None:
+    root = project(tmp_path, reports=1)
+    run(root)
+    chart = root / "output" / "r" / "charts" / "s1.svg"
+    old = chart.read_bytes()
+    guest = root / "reports" / "r" / "results" / "guest.json"
+    guest.write_text(guest.read_text().replace("182.0", "190.0"))
+    assert run(root).rendered == ["r"]
+    assert chart.read_bytes() != old
+
+
+def test_link_checker_catches_a_broken_anchor(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<p id="top"><a href="a/page.html#s1">ok</a>\n<a href="a/page.html#s9">bad</a>'
+        '<a href="#top">self</a><a href="https://example.org/">web</a></p>')
+    (tmp_path / "a" / "page.html").write_text('<h3 id="s1">x</h3><img src="missing.svg">')
+    assert [str(p) for p in check(tmp_path)] == [
+        "a/page.html:1:19: warning: broken link 'missing.svg': no such file",
+        "index.html:2:1: warning: broken link 'a/page.html#s9': no anchor '#s9' in page.html",
+    ]
+
+
+def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
+    root = project(tmp_path, reports=1)
+    report = root / "reports" / "r" / "report.yml"
+    report.write_text(report.read_text().replace("Done.", "See [above](#nowhere)."))
+    status, stderr = run_build_with(root, "--strict")
+    assert status == 2
+    assert stderr.splitlines()[-1] == ("r/index.html:154:8: warning: broken link '#nowhere': "
+                                       "no anchor '#nowhere' in index.html")
+    assert not (root / "output").exists()
+    assert run_build(root)[0] == 0  # without --strict it is a warning
