@@ -127,3 +127,21 @@ def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ..
                f"{len(created.families)} section(s)", err=True)
     click.echo(f"next: fill in the TODOs in {shown}/report.yml, then run `reportgen serve` "
                "or `reportgen build`", err=True)
+
+
+@main.command()
+@site_option
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--formats", default="html,txt,md", show_default=True,
+              help="Comma-separated formats to build: html,pdf,txt,md.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              help="Build into this directory (default: a temporary one, removed on exit).")
+@reports_errors
+def serve(site_file: Path, port: int, formats: str, output: Path | None) -> None:
+    """Preview the site on 127.0.0.1, rebuilding when an input changes."""
+    from reportgen.serve import serve as run
+
+    chosen = _formats(formats)
+    assert chosen is not None
+    run(site_file, port=port, formats=chosen, output_dir=output)
