@@ -103,6 +103,7 @@ def probe(args: tuple[str, ...]) -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("more_results", nargs=-1, type=click.Path(path_type=Path), metavar="")
 @click.option("--results", "results", multiple=True, type=click.Path(path_type=Path),
+              metavar="FILE...",
               help="Results files (two or more: --results a.json b.json).")
 @click.option("--baseline", help="Label of the baseline environment (default: the host's "
                                  "results, else the first file).")
