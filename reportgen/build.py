@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportgen import cache, load, output
-from reportgen.analysis import Analysis, Card, analyse, card
 from reportgen.errors import InputError, Problem
 from reportgen.model import Site
+
+if TYPE_CHECKING:
+    from reportgen.analysis import Analysis
 
 Log = Callable[[str], None]
 
@@ -64,6 +67,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     _report(warnings, strict, log)
 
     from reportgen import linkcheck, render  # matplotlib and WeasyPrint: only when rendering
+    from reportgen.analysis import Card, card
 
     with output.staging(site.output) as stage:
         render.assets(stage)
@@ -105,6 +109,8 @@ def _report_path(site: Site, slug: str) -> str:
 
 
 def _analyse_all(report_dirs: tuple[Path, ...]) -> tuple[list[Analysis], list[Problem]]:
+    from reportgen.analysis import analyse
+
     problems: list[Problem] = []
     warnings: list[Problem] = []
     analyses: list[Analysis] = []

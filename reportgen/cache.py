@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reportgen.analysis import Card
 from reportgen.model import Site
 
 MANIFEST = ".reportgen-manifest.json"
@@ -42,9 +41,15 @@ def _files(root: Path) -> list[Path]:
 
 @lru_cache(maxsize=1)
 def code_key() -> str:
-    """The code, schemas and templates: a change to any of them renders everything."""
-    files = [p for p in _files(_PACKAGE) if p.suffix in (".py", ".json")]
-    return digest_files(files, _PACKAGE, digest_files(_files(_TEMPLATES), _TEMPLATES))
+    """The code, schemas and templates: a change to any of them renders everything.
+
+    Taken from names, sizes and modification times rather than contents: the
+    shipped fonts alone are megabytes, and a no-op build must stay fast. An
+    edit always changes the time; at worst a touched file costs one rebuild.
+    """
+    files = [p for p in _files(_PACKAGE) if p.suffix in (".py", ".json")] + _files(_TEMPLATES)
+    stats = sorted((p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return hashlib.sha256(repr(stats).encode()).hexdigest()
 
 
 def report_key(report_dir: Path, site: Site) -> str:
@@ -78,9 +83,6 @@ class Manifest:
     def unchanged(self, slug: str, key: str, output: Path) -> bool:
         entry = self.reports.get(slug)
         return entry is not None and entry.key == key and (output / slug).is_dir()
-
-    def cards(self) -> list[Card]:
-        return [Card.from_json(e.card) for e in self.reports.values()]
 
     def dump(self) -> bytes:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode()

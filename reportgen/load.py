@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from reportgen import validate
-from reportgen.analysis import scope as report_scope
 from reportgen.documents import Document, KeyPath, describe, parse_json, parse_yaml
 from reportgen.errors import InputError, Problem
 from reportgen.model import (
@@ -186,7 +185,7 @@ def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
             problems.append(doc.problem(where, f"results file '{name}' not found"))
         else:
             try:
-                env, content = _load_environment(path, path.relative_to(root).as_posix())
+                env, content = load_results(path, path.relative_to(root).as_posix())
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -213,7 +212,9 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
         yield (), name
 
 
-def _load_environment(path: Path, name: str) -> tuple[Environment, bytes]:
+def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
+    """One results file as an environment, and its bytes; ``name`` is how the
+    report refers to it. Raises InputError with every problem in the file."""
     content = path.read_bytes()
     shown = display(path)
     try:
@@ -359,6 +360,8 @@ def _text_paths(data: dict[str, Any]) -> Iterator[KeyPath]:
 
 
 def _check_text(doc: Document, report: Report, path: KeyPath) -> list[Problem]:
+    from reportgen.analysis import scope as report_scope
+
     text = _text(doc, path).markdown
     scope = report_scope(report)
     problems = []

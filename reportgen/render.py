@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +46,10 @@ def reports(analyses: Sequence[Analysis], site: Site, stage: Path,
     if workers <= 1:
         results = [_render_job(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver, not fork: `reportgen serve` builds from a thread, and
+        # forking a process that has threads can copy a held lock.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = list(pool.map(_render_job, jobs))
     for slug, key, seconds in results:
         log(f"built {slug} ({', '.join(site.formats)}) in {seconds:.1f} s")

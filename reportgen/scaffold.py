@@ -138,7 +138,7 @@ def read_results(paths: Sequence[Path]) -> list[Given]:
             problems.append(Problem(shown, 1, 1, "not a file"))
             continue
         try:
-            env, content = load._load_environment(path, path.name)
+            env, content = load.load_results(path, path.name)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
