@@ -120,15 +120,23 @@ def assets(stage: Path) -> None:
 
 
 def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
-    """The site's own pages: the index."""
+    """The site's own pages: the index and 404.html; with a base_url, also
+    sitemap.xml and the Atom feed (the only files with absolute URLs)."""
     if "html" not in site.formats:
         return
-    from reportgen import render_html
+    from reportgen import feeds, render_html
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
     links = {c.slug: render_html.Links(built, tuple(f"{e}.json" for e in c.environments),
                                        snapshot_links(site, c.slug)) for c in cards}
-    write(stage / "index.html", render_html.render_index(site.title, cards, links).encode())
+    feed = ""
+    if site.base_url:
+        write(stage / feeds.SITEMAP_FILE, feeds.sitemap(site.base_url, cards))
+        write(stage / feeds.FEED_FILE, feeds.atom(site.title, site.base_url, cards))
+        feed = feeds.FEED_FILE
+    write(stage / "index.html",
+          render_html.render_index(site.title, cards, links, feed=feed).encode())
+    write(stage / "404.html", render_html.render_not_found(site.title).encode())
 
 
 def snapshot_links(site: Site, slug: str) -> tuple[tuple[str, str], ...]:

@@ -93,11 +93,64 @@ def render_report(analysis: Analysis, charts: Sequence[ChartRef], links: Links, 
     )
 
 
-def render_index(title: str, cards: Sequence[Card], links: Mapping[str, Links]) -> str:
-    """The HTML of output/index.html: every report, newest first."""
+def render_index(title: str, cards: Sequence[Card], links: Mapping[str, Links], *,
+                 feed: str = "") -> str:
+    """The HTML of output/index.html: every report, newest first, then the history
+    of the metrics they share.  ``feed`` is the relative href of the Atom feed,
+    when the build writes one."""
     ordered = sorted(cards, key=lambda c: (c.date, c.slug), reverse=True)
     entries = [_IndexEntry.of(c, links.get(c.slug, Links((), ()))) for c in ordered]
-    return environment().get_template("index.html").render(title=title, entries=entries)
+    return environment().get_template("index.html").render(
+        title=title, entries=entries, history=history(cards),
+        feed=_relative(feed) if feed else "")
+
+
+def render_not_found(title: str) -> str:
+    """The HTML of output/404.html, for the web server to answer unknown paths with."""
+    return environment().get_template("404.html").render(title=title)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    card: Card
+    href: str  # the report page, relative to the index
+    metric: CardMetric
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """How one metric moved from report to report, oldest report first."""
+
+    id: str
+    anchor: str
+    name: str  # as the newest report names it
+    rows: tuple[HistoryRow, ...]
+
+
+def history(cards: Sequence[Card]) -> list[MetricHistory]:
+    """Every metric that two or more reports measured in the same environment.
+
+    Rows are the (report, environment) pairs of such a metric, by report date
+    (oldest first), then slug and environment; an environment that only one
+    report has for the metric is left out.  Metrics come in the order the newest
+    report that has them lists them.
+    """
+    newest = sorted(cards, key=lambda c: (c.date, c.slug), reverse=True)
+    pairs: dict[tuple[str, str], dict[str, tuple[Card, CardMetric]]] = {}
+    for card in newest:
+        for m in card.metrics:
+            pairs.setdefault((m.id, m.env), {}).setdefault(card.slug, (card, m))
+    shared: dict[str, list[tuple[Card, CardMetric]]] = {}
+    for (metric_id, _env), found in pairs.items():
+        if len(found) >= 2:
+            shared.setdefault(metric_id, []).extend(found.values())
+    views = []
+    for metric_id, rows in shared.items():
+        rows.sort(key=lambda r: (r[0].date, r[0].slug, r[1].env))
+        views.append(MetricHistory(
+            metric_id, "m-" + metric_id.replace(".", "-"), rows[-1][1].name,
+            tuple(HistoryRow(c, _report_href(c), m) for c, m in rows)))
+    return views
 
 
 @dataclass(frozen=True)
@@ -110,8 +163,12 @@ class _IndexEntry:
     @classmethod
     def of(cls, card: Card, links: Links) -> _IndexEntry:
         folder = quote(card.slug, safe="") + "/"
-        return cls(card, folder + "index.html", _downloads(links, folder),
+        return cls(card, _report_href(card), _downloads(links, folder),
                    card.worst(WORST_ON_INDEX))
+
+
+def _report_href(card: Card) -> str:
+    return quote(card.slug, safe="") + "/index.html"
 
 
 def section_tier(section: SectionView) -> str:
