@@ -96,6 +96,8 @@ def write_fsync(path: str, size: int) -> str:
     """Write `size` bytes of incompressible data, fsync; time both."""
     block = _aligned_buffer()
     block[:] = os.urandom(CHUNK)  # random: a compressing file system cannot cheat
+    if os.path.exists(path):  # a new file each time, not a truncated old one
+        os.unlink(path)
     t0 = time.perf_counter_ns()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
