@@ -15,9 +15,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reportgen.errors import Problem
 from reportgen.model import Site
+
+if TYPE_CHECKING:
+    from reportgen.analysis import Analysis, Card
 
 MANIFEST = ".reportgen-manifest.json"
 _PACKAGE = Path(__file__).resolve().parent
@@ -84,6 +88,11 @@ class Manifest:
         entry = self.reports.get(slug)
         return entry is not None and entry.key == key and (output / slug).is_dir()
 
+    def cards(self) -> list[Card]:
+        from reportgen.analysis import Card
+
+        return [Card.from_json(e.card) for e in self.reports.values()]
+
     def dump(self) -> bytes:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
 
@@ -98,5 +107,43 @@ def read(output: Path) -> Manifest | None:
         return None
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+@dataclass
+class Plan:
+    """What a build has to do, given the previous build's manifest."""
+
+    up_to_date: bool
+    changed: tuple[Path, ...]  # report dirs to load and render
+    kept: dict[str, Entry]  # slug -> entry of reports carried over as they are
+
+    @property
+    def kept_warnings(self) -> list[Problem]:
+        return [Problem(**w) for e in self.kept.values() for w in e.warnings]
+
+
+def plan(site_key_text: str, site: Site, previous: Manifest | None) -> Plan:
+    keys = {d.name: report_key(d, site) for d in site.report_dirs}
+    if previous is not None and previous.site == site_key(site_key_text, keys):
+        return Plan(True, (), dict(previous.reports))
+    changed = tuple(d for d in site.report_dirs if previous is None
+                    or not previous.unchanged(d.name, keys[d.name], site.output))
+    kept = {d.name: previous.reports[d.name] for d in site.report_dirs
+            if previous is not None and d not in changed}
+    return Plan(False, changed, kept)
+
+
+def record(site_key_text: str, site: Site, kept: dict[str, Entry],
+           rendered: list[tuple[Analysis, list[Problem], str]]) -> Manifest:
+    """The manifest of a finished build: kept entries plus (analysis, warnings,
+    chart key) of every rendered report."""
+    from reportgen.analysis import card
+
+    manifest = Manifest(site_key_text, "", dict(kept))
+    for analysis, warnings, charts in rendered:
+        manifest.reports[analysis.report.slug] = Entry(
+            "", charts, asdict(card(analysis)), [asdict(w) for w in warnings])
+    # Keys are taken after rendering: adding a PDF snapshot changes the archive
+    # index the report page depends on, and the next build must see it as done.
+    for d in site.report_dirs:
+        manifest.reports[d.name].key = report_key(d, site)
+    manifest.site = site_key(site_key_text, {s: e.key for s, e in manifest.reports.items()})
+    return manifest
