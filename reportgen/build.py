@@ -43,11 +43,11 @@ def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
 
 
 def build(site_file: Path, *, output_dir: Path | None = None,
-          formats: tuple[str, ...] | None = None, strict: bool = False,
-          log: Log = stderr) -> Result:
+          formats: tuple[str, ...] | None = None, archive_dir: Path | None = None,
+          strict: bool = False, log: Log = stderr) -> Result:
     started = time.monotonic()
     previous = cache.read(load.output_dir(site_file, output_dir))
-    site = load.load_site(site_file, output_dir, formats,
+    site = load.load_site(site_file, output_dir, formats, archive_dir,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
     site_text = load.site_text_key(site_file)

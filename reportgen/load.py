@@ -59,8 +59,9 @@ class Loaded:
 # --- site.yml ---------------------------------------------------------------
 
 def load_site(site_file: Path, output: Path | None = None,
-              formats: tuple[str, ...] | None = None, *, validated: str = "") -> Site:
-    """Read site.yml; ``output`` and ``formats`` override what it says.
+              formats: tuple[str, ...] | None = None, archive: Path | None = None, *,
+              validated: str = "") -> Site:
+    """Read site.yml; ``output``, ``formats`` and ``archive`` override what it says.
 
     ``validated`` is the sha256 of a site.yml text already found valid; when
     the file still has that text the schema check (and its import) is skipped.
@@ -94,7 +95,9 @@ def load_site(site_file: Path, output: Path | None = None,
         report_dirs=tuple(report_dirs),
         formats=formats if formats is not None else tuple(data.get("formats", FORMATS)),
         output=out,
-        archive=(root / data["archive"]).resolve() if "archive" in data else out / "archive",
+        archive=(archive.resolve() if archive is not None
+                 else (root / data["archive"]).resolve() if "archive" in data
+                 else out / "archive"),
         root=root,
         paper=data.get("paper", "A4"),
     )

@@ -122,8 +122,10 @@ class Preview:
         """Build once; on failure keep the previous output and remember why."""
         with self._building:
             try:
+                # The preview keeps its PDF snapshots in its own output, never
+                # in the site's archive.
                 build_mod.build(self.site_file, output_dir=self.output, formats=self.formats,
-                                log=self.log)
+                                archive_dir=self.output / "archive", log=self.log)
             except ReportgenError as exc:
                 error: str | None = str(exc)
                 self.log(f"build failed; still serving the last good build:\n{exc}")
@@ -236,9 +238,6 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
     try:
         preview = Preview(site_file, output, formats, log)
         server = make_server(preview, port)
-        if "pdf" in formats:
-            log("note: with pdf, each rebuild adds its PDF to the site's archive, as "
-                "`reportgen build` does")
         watcher = Watcher(InputFiles(site_file))  # before the build: edits during it count
         preview.rebuild()
         thread = threading.Thread(target=watch, args=(preview, watcher, stop),

@@ -154,3 +154,13 @@ def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
                                        "no anchor '#nowhere' in index.html")
     assert not (root / "output").exists()
     assert run_build(root)[0] == 0  # without --strict it is a warning
+
+
+def test_archive_override_keeps_snapshots_out_of_the_site_archive(tmp_path: Path) -> None:
+    root = project(tmp_path, formats="pdf", reports=1)
+    preview = tmp_path / "preview"
+    with cwd(root):
+        build.build(Path("site.yml"), output_dir=preview, archive_dir=preview / "archive",
+                    log=lambda _m: None)
+    assert len(list((preview / "archive" / "r").glob("r-2026-01-02-*.pdf"))) == 1
+    assert not (root / "output").exists()
