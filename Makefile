@@ -18,7 +18,7 @@ report: $(BIN)/reportgen
 test: $(BIN)/reportgen
 	$(BIN)/python -m pytest -q
 	$(BIN)/mypy
-	$(BIN)/ruff check reportgen tests
+	$(BIN)/ruff check reportgen tests probes
 
 # Rewrite the golden files under tests/golden/ from the example report.
 golden: $(BIN)/reportgen
@@ -26,7 +26,7 @@ golden: $(BIN)/reportgen
 
 lint: $(BIN)/reportgen
 	$(BIN)/mypy
-	$(BIN)/ruff check reportgen tests
+	$(BIN)/ruff check reportgen tests probes
 
 clean:
 	rm -rf output $(VENV)
