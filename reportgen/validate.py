@@ -61,6 +61,9 @@ def _explain(doc: Document, error: ValidationError) -> list[Problem]:
                 for key in value if key not in instance]
     if kind == "anyOf":
         return _explain_any_of(doc, error, where)
+    subschema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "pattern" and "expected" in subschema:  # our own annotation, for people
+        return [doc.problem(path, f"{where}: expected {subschema['expected']}, got {instance!r}")]
     return [doc.problem(path, f"{where}: {_message(str(kind), value, instance)}")]
 
 
