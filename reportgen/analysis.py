@@ -209,7 +209,7 @@ def _spec(envs: Sequence[Environment]) -> tuple[SpecRow, ...]:
         ("Kernel", lambda e: str(e.system.get("kernel", ""))),
         ("Architecture", lambda e: str(e.system.get("arch", ""))),
         ("Virtualization", lambda e: system_fact(e, "virtualization")),
-        ("Tools", lambda e: ", ".join(f"{k} {v}" for k, v in
+        ("Tools", lambda e: ", ".join(_tool(k, str(v)) for k, v in
                                       sorted(e.system.get("tools", {}).items()))),
         ("Collected", lambda e: e.collected_at),
     ]
@@ -219,6 +219,11 @@ def _spec(envs: Sequence[Environment]) -> tuple[SpecRow, ...]:
         if any(values):
             rows.append(SpecRow(name, values, tuple(v != values[0] for v in values)))
     return tuple(rows)
+
+
+def _tool(name: str, version: str) -> str:
+    """``python 3.11.7``; a version line that names its tool is kept as it is."""
+    return version if version.startswith(name) else f"{name} {version}"
 
 
 def _cores(system: dict[str, object]) -> str:
