@@ -18,12 +18,9 @@ from reportgen.model import (
     Report,
     Section,
     SectionMetric,
-    Source,
     SystemRow,
-    Text,
 )
-
-HERE = Source("report.yml", 1, 1)
+from tests.factories import text
 
 # id: (name, unit, better, {env: median})
 FIGURES: dict[str, tuple[str, str, str, dict[str, float]]] = {
@@ -36,10 +33,6 @@ FIGURES: dict[str, tuple[str, str, str, dict[str, float]]] = {
     "disk.write_fsync": ("write+fsync throughput", "MB/s", "higher",
                          {"native": 413, "guest": 22, "jail": 0}),  # 0: failed in jail
 }
-
-
-def text(markdown: str) -> Text:
-    return Text(markdown, HERE)
 
 
 def samples(median: float) -> tuple[float, ...]:
