@@ -50,8 +50,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     site = load.load_site(site_file, output_dir, formats, archive_dir,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
-    site_text = load.site_text_key(site_file)
-    plan = cache.plan(site_text, site, previous)
+    plan = cache.plan(site.source_key, site, previous)
     if plan.up_to_date:
         _warn(plan.kept_warnings, strict, log)
         log(f"nothing changed: {load.display(site.output)} is up to date")
@@ -69,7 +68,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
         for slug in plan.kept:
             output.link_tree(site.output / slug, stage / slug)
         charts = render.reports(analyses, site, stage, previous, log)
-        manifest = cache.record(site_text, site, plan.kept,
+        manifest = cache.record(site.source_key, site, plan.kept,
                                 [(a, ws, charts[a.report.slug]) for a, ws in analysed])
         render.site(manifest.cards(), site, stage)
         output.carry_over(site.archive, site.output, stage)

@@ -64,9 +64,9 @@ def report_key(report_dir: Path, site: Site) -> str:
                         site.paper, site.base_url, site.title, archive)
 
 
-def site_key(site_text: str, report_keys: dict[str, str]) -> str:
+def site_key(source_key: str, report_keys: dict[str, str]) -> str:
     """The whole site: site.yml and every report, in order."""
-    return hashlib.sha256(json.dumps([site_text, code_key(), sorted(report_keys.items())])
+    return hashlib.sha256(json.dumps([source_key, code_key(), sorted(report_keys.items())])
                           .encode()).hexdigest()
 
 
@@ -120,9 +120,9 @@ class Plan:
         return [Problem(**w) for e in self.kept.values() for w in e.warnings]
 
 
-def plan(site_key_text: str, site: Site, previous: Manifest | None) -> Plan:
+def plan(source_key: str, site: Site, previous: Manifest | None) -> Plan:
     keys = {d.name: report_key(d, site) for d in site.report_dirs}
-    if previous is not None and previous.site == site_key(site_key_text, keys):
+    if previous is not None and previous.site == site_key(source_key, keys):
         return Plan(True, (), dict(previous.reports))
     changed = tuple(d for d in site.report_dirs if previous is None
                     or not previous.unchanged(d.name, keys[d.name], site.output))
@@ -131,13 +131,13 @@ def plan(site_key_text: str, site: Site, previous: Manifest | None) -> Plan:
     return Plan(False, changed, kept)
 
 
-def record(site_key_text: str, site: Site, kept: dict[str, Entry],
+def record(source_key: str, site: Site, kept: dict[str, Entry],
            rendered: list[tuple[Analysis, list[Problem], str]]) -> Manifest:
     """The manifest of a finished build: kept entries plus (analysis, warnings,
     chart key) of every rendered report."""
     from reportgen.analysis import card
 
-    manifest = Manifest(site_key_text, "", dict(kept))
+    manifest = Manifest(source_key, "", dict(kept))
     for analysis, warnings, charts in rendered:
         manifest.reports[analysis.report.slug] = Entry(
             "", charts, asdict(card(analysis)), [asdict(w) for w in warnings])
@@ -145,5 +145,5 @@ def record(site_key_text: str, site: Site, kept: dict[str, Entry],
     # index the report page depends on, and the next build must see it as done.
     for d in site.report_dirs:
         manifest.reports[d.name].key = report_key(d, site)
-    manifest.site = site_key(site_key_text, {s: e.key for s, e in manifest.reports.items()})
+    manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})
     return manifest

@@ -63,13 +63,14 @@ def load_site(site_file: Path, output: Path | None = None,
               validated: str = "") -> Site:
     """Read site.yml; ``output``, ``formats`` and ``archive`` override what it says.
 
-    ``validated`` is the sha256 of a site.yml text already found valid; when
+    ``validated`` is the ``source_key`` of a site.yml already found valid; when
     the file still has that text the schema check (and its import) is skipped.
     """
     doc = _read(site_file, parse_yaml)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "expected a mapping of site settings")])
-    if hashlib.sha256("\n".join(doc.lines).encode()).hexdigest() != validated:
+    source_key = hashlib.sha256("\n".join(doc.lines).encode()).hexdigest()
+    if source_key != validated:
         found = validate.problems(doc, "site")
         if found:
             raise InputError(found)
@@ -99,14 +100,9 @@ def load_site(site_file: Path, output: Path | None = None,
                  else (root / data["archive"]).resolve() if "archive" in data
                  else out / "archive"),
         root=root,
+        source_key=source_key,
         paper=data.get("paper", "A4"),
     )
-
-
-def site_text_key(site_file: Path) -> str:
-    """The key ``load_site(validated=...)`` compares with."""
-    return hashlib.sha256("\n".join(site_file.read_text(encoding="utf-8").splitlines())
-                          .encode()).hexdigest()
 
 
 def output_dir(site_file: Path, output: Path | None) -> Path:

@@ -148,4 +148,5 @@ class Site:
     output: Path
     archive: Path
     root: Path  # the directory holding site.yml
+    source_key: str = ""  # sha256 of site.yml's text, to recognise it next time
     paper: str = "A4"
