@@ -322,7 +322,7 @@ class Card:
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns that are real costs (not ``same`` or faster)."""
-        costs = [m for m in self.metrics if m.label != "same" and m.slowdown >= 1]
+        costs = [m for m in self.metrics if not compare.neutral(m.label, m.slowdown)]
         return tuple(sorted(costs, key=lambda m: (-m.slowdown, m.id, m.env))[:count])
 
     @classmethod

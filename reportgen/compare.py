@@ -38,11 +38,6 @@ class Comparison:
     label: str
     tier: str
 
-    @property
-    def neutral(self) -> bool:
-        """True when the environment is not worse: ``same`` or faster."""
-        return self.label == "same" or self.slowdown < 1
-
 
 def median(samples: Sequence[float]) -> float:
     if not samples:
@@ -94,6 +89,11 @@ def label(s: float, change: float, interval: tuple[float, float] | None, env: st
     return f"{round(change * 100):+d}%"
 
 
+def neutral(label_text: str, s: float) -> bool:
+    """True when the environment is not worse: ``same`` or faster."""
+    return label_text == "same" or s < 1
+
+
 def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
     """negligible < moderate <= s < severe <= s; a neutral result is negligible."""
     if neutral or s < thresholds.moderate:
@@ -109,9 +109,8 @@ def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds) -> Co
     seed = zlib.crc32(f"{base.id}/{env}".encode())
     interval = bootstrap_interval(base.samples, other.samples, base.better, seed)
     text = label(s, change, interval, env, thresholds)
-    neutral = text == "same" or s < 1
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,
-                      interval, text, tier(s, neutral, thresholds))
+                      interval, text, tier(s, neutral(text, s), thresholds))
 
 
 def compose(parts: Sequence[tuple[str, str]]) -> str:
