@@ -8,13 +8,13 @@ disagree.  No I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from reportgen import compare, figures
 from reportgen.compare import Comparison
+from reportgen.markdown import escape
 from reportgen.model import TIERS, Environment, Metric, Report, Section, Text
 from reportgen.placeholders import Ref, Scope, substitute
 
@@ -24,8 +24,6 @@ DEFAULT_HEADINGS = {
     "severe": "Severe overhead",
 }
 
-# Characters that would change the meaning of substituted text in Markdown.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,7 @@ class _Resolver:
     def __call__(self, text: Text, *, markdown: bool = True) -> str:
         def lookup(ref: Ref) -> str:
             value = self.value(ref)
-            return _MARKDOWN_SPECIAL.sub(r"\\\1", value) if markdown else value
+            return escape(value) if markdown else value
 
         return substitute(text.markdown, self.scope, lookup)
 

@@ -7,17 +7,31 @@ and ``data:`` URLs, so nothing the author writes can run in a reader's browser.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+if TYPE_CHECKING:  # markdown-it is slow to import: only when Markdown is parsed
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
 
 WIDTH = 76
+
+# Characters that would change the meaning of literal text placed in Markdown
+# (with strikethrough on, a single ~ counts too).
+_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
+
+
+def escape(text: str) -> str:
+    """Keep ``text`` literal inside Markdown."""
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
         ["table", "strikethrough"])
 
@@ -37,6 +51,8 @@ def to_text(source: str, width: int = WIDTH, first_prefix: str = "") -> str:
 
     ``first_prefix`` starts the first paragraph (e.g. ``"Summary: "``).
     """
+    from markdown_it.tree import SyntaxTreeNode
+
     root = SyntaxTreeNode(parser().parse(source))
     blocks = _blocks(root.children, width)
     if first_prefix:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from reportgen import figures
 from reportgen.analysis import Analysis, MetricView
+from reportgen.markdown import escape
 
 
 def render(analysis: Analysis, charts: dict[str, str]) -> str:
     """``charts`` maps a section anchor (or "overview") to its image path."""
     report = analysis.report
-    out = [f"# {_escape(report.title)}", ""]
-    out += [f"{_escape(report.author)}, {report.date.isoformat()}" if report.author
+    out = [f"# {escape(report.title)}", ""]
+    out += [f"{escape(report.author)}, {report.date.isoformat()}" if report.author
             else report.date.isoformat(), ""]
     if analysis.intro.strip():
         out += [analysis.intro.strip(), ""]
@@ -22,19 +23,19 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
     out += ["## Analysis and notes", ""]
     for section in analysis.sections:
-        out += [f"### {section.number}. {_escape(section.title)} ({_escape(section.badge)})", ""]
+        out += [f"### {section.number}. {escape(section.title)} ({escape(section.badge)})", ""]
         if section.analysis.strip():
             out += [section.analysis.strip(), ""]
         out += _results(analysis, section.metrics) + [""]
         if section.anchor in charts:
-            out += [f"![{_escape(section.title)}]({charts[section.anchor]})", ""]
+            out += [f"![{escape(section.title)}]({charts[section.anchor]})", ""]
     out += ["## Conclusions", ""]
     several = len(analysis.conclusions) > 1
     for env in analysis.conclusions:
         for block in env.blocks:
             heading = f"{block.heading} ({env.env})" if several else block.heading
-            out += [f"**{_escape(heading)}**", ""]
-            out += [f"- {_escape(i.name)}: {_escape(i.figure)}" + (f", {i.note}" if i.note else "")
+            out += [f"**{escape(heading)}**", ""]
+            out += [f"- {escape(i.name)}: {escape(i.figure)}" + (f", {i.note}" if i.note else "")
                     for i in block.items] + [""]
     if "overview" in charts:
         out += [f"![Slowdown per metric]({charts['overview']})", ""]
@@ -64,11 +65,4 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    return _escape(text).replace("\n", " ")
-
-
-def _escape(text: str) -> str:
-    """Keep computed or plain text literal in Markdown."""
-    for ch in "\\`*_[]<>|#":
-        text = text.replace(ch, "\\" + ch)
-    return text
+    return escape(text).replace("\n", " ")
