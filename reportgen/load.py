@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen import validate
+from reportgen import results, validate
 from reportgen.documents import Document, KeyPath, describe, parse_json, parse_yaml
 from reportgen.errors import InputError, Problem
 from reportgen.model import (
@@ -26,6 +26,7 @@ from reportgen.model import (
     InputFile,
     Metric,
     Report,
+    Round,
     Section,
     SectionMetric,
     Site,
@@ -36,7 +37,6 @@ from reportgen.model import (
 )
 from reportgen.placeholders import PlaceholderError, hint, refs
 
-RESULTS_FORMAT = "reportgen-results/1"
 FORMATS = ("html", "pdf", "txt", "md")
 
 
@@ -225,31 +225,61 @@ def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
     if not isinstance(data, dict):
         raise InputError([doc.problem((), "expected a JSON object")])
     version = data.get("format")
-    if version != RESULTS_FORMAT:
+    if version not in results.FORMATS:
         what = f"unknown results format {version!r}" if "format" in data else "missing 'format'"
-        raise InputError([doc.problem(("format",), f"{what}: this reportgen reads "
-                                                   f"'{RESULTS_FORMAT}'")])
+        known = "' and '".join(results.FORMATS)
+        raise InputError([doc.problem(("format",), f"{what}: this reportgen reads '{known}'")])
     problems = validate.problems(doc, "results")
-    metrics: dict[str, Metric] = {}
+    if not problems:
+        problems = _round_problems(doc)
+    seen: set[str] = set()
     for index, raw in enumerate(data.get("metrics", [])):
         if not isinstance(raw, dict) or "id" not in raw:
             continue  # the schema has said what is wrong
         where: KeyPath = ("metrics", index)
-        if raw["id"] in metrics:
+        if raw["id"] in seen:
             problems.append(doc.problem(where + ("id",), f"metric '{raw['id']}' appears twice"))
         if raw.get("status") == "ok" and not raw.get("samples"):
             problems.append(doc.problem(where + ("samples",),
                                         f"{describe(where)}: status is 'ok' but there are no "
                                         "samples"))
-        metrics[raw["id"]] = _metric(raw)
+        seen.add(raw["id"])
     if problems:
         raise InputError(problems)
+    return environment(results.upgrade(data), (name,)), content
+
+
+def environment(data: dict[str, Any], names: tuple[str, ...]) -> Environment:
+    """A validated current-format results document as the model's environment."""
     env = data["environment"]
     return Environment(
         label=env["label"], description=env.get("description", ""),
         collected_at=data.get("collected_at", ""), system=data.get("system", {}),
-        metrics=metrics, file_name=name, probe_version=data.get("probe_version", ""),
-    ), content
+        metrics={raw["id"]: _metric(raw) for raw in data["metrics"]}, file_name=names[0],
+        probe_version=data.get("probe_version", ""), profile=data.get("profile", ""),
+        rounds=tuple(Round(r["round"], r["started_at"]) for r in data["rounds"]),
+        file_names=names,
+    )
+
+
+def _round_problems(doc: Document) -> list[Problem]:
+    """Version 2: every sample has a round, and every round is declared once."""
+    data = doc.data
+    if data["format"] != results.FORMAT:
+        return []
+    declared = [r["round"] for r in data["rounds"]]
+    problems = [doc.problem(("rounds", i, "round"), f"round {n} is declared twice")
+                for i, n in enumerate(declared) if n in declared[:i]]
+    for index, raw in enumerate(data["metrics"]):
+        where: KeyPath = ("metrics", index, "sample_rounds")
+        if len(raw["sample_rounds"]) != len(raw["samples"]):
+            problems.append(doc.problem(where, f"{describe(where)}: {len(raw['sample_rounds'])} "
+                                               f"rounds for {len(raw['samples'])} samples"))
+        unknown = sorted(set(raw["sample_rounds"]) - set(declared))
+        if unknown:
+            problems.append(doc.problem(where, f"{describe(where)}: round {unknown[0]} is not "
+                                               "declared under 'rounds'"))
+    return problems
 
 
 def _metric(raw: dict[str, Any]) -> Metric:
@@ -257,7 +287,8 @@ def _metric(raw: dict[str, Any]) -> Metric:
                   better=raw.get("better", "lower"),
                   samples=tuple(float(x) for x in raw.get("samples", [])),
                   status=raw.get("status", "ok"), tool=raw.get("tool", ""),
-                  params=raw.get("params", {}), error=raw.get("error", ""))
+                  params=raw.get("params", {}), error=raw.get("error", ""),
+                  rounds=tuple(raw.get("sample_rounds", [])))
 
 
 def _text(doc: Document, path: KeyPath, default: str = "") -> Text:

@@ -38,10 +38,24 @@ class Metric:
     tool: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    rounds: tuple[int, ...] = ()  # the round of each sample; () means all from one round
+
+    @property
+    def round_numbers(self) -> tuple[int, ...]:
+        """The round of each sample, parallel to ``samples`` (1 for a one-round file)."""
+        return self.rounds or (1,) * len(self.samples)
 
     @property
     def usable(self) -> bool:
         return self.status == "ok" and bool(self.samples)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One run of the probe suite (its own warm-up, fresh processes)."""
+
+    number: int
+    started_at: str  # ISO 8601 UTC; "" when a version 1 file did not say
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,9 @@ class Environment:
     metrics: dict[str, Metric]
     file_name: str  # the results file, relative to the report dir: results/guest.json
     probe_version: str = ""
+    rounds: tuple[Round, ...] = ()
+    profile: str = ""
+    file_names: tuple[str, ...] = ()  # every results file pooled into this environment
 
 
 @dataclass(frozen=True)
