@@ -9,13 +9,22 @@ lower is better, base/value where higher is better, so s > 1 always means
 from __future__ import annotations
 
 import math
-import random
 import statistics
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from reportgen.model import TIERS, Better, Metric, Thresholds
+
+# What a comparison concludes; analysis.json carries these words as they are.
+Verdict = Literal["same", "inconclusive", "worse", "better", "not-comparable"]
+VERDICTS: tuple[Verdict, ...] = ("same", "inconclusive", "worse", "better", "not-comparable")
+# Verdicts that sit outside the tiers: they are neither fine nor a cost.
+UNTIERED: tuple[Verdict, ...] = ("inconclusive", "not-comparable")
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_LEVEL = 0.95
@@ -36,7 +45,12 @@ class Comparison:
     change: float  # median / base_median - 1, in the metric's own direction
     interval: tuple[float, float] | None  # 95% bootstrap interval of the slowdown
     label: str
-    tier: str
+    tier: str  # one of TIERS, or the verdict itself when it is UNTIERED
+    verdict: Verdict = "same"
+    p_value: float | None = None  # significance test on round medians
+    reason: str = ""  # why, for inconclusive and not-comparable
+    rounds: tuple[int, int] = (1, 1)  # rounds of the baseline and of env
+    samples: tuple[int, int] = (0, 0)  # samples of the baseline and of env
 
 
 def median(samples: Sequence[float]) -> float:
@@ -54,27 +68,53 @@ def slowdown(base: float, value: float, better: Better) -> float:
     return value / base if better == "lower" else base / value
 
 
-def bootstrap_interval(base: Sequence[float], other: Sequence[float], better: Better,
-                       seed: int) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the slowdown of medians, or None.
+def slowdown_draws(base: Metric, other: Metric, seed: int) -> npt.NDArray[np.float64]:
+    """BOOTSTRAP_RESAMPLES draws of the slowdown of medians, by a two-level
+    bootstrap: rounds with replacement, then samples within each drawn round
+    (Kalibera and Jones, "Rigorous Benchmarking in Reasonable Time", ISMM 2013).
 
-    Seeded, and drawing with ``Random.random`` only (whose sequence Python
-    keeps stable across versions), so a build is byte-for-byte repeatable.
+    Between-run noise is usually the larger part on shared machines, so a
+    one-level bootstrap over all samples would give intervals that are too
+    narrow.  Seeded numpy Generator, so a build is byte-for-byte repeatable.
     """
-    if len(base) < MIN_SAMPLES_FOR_INTERVAL or len(other) < MIN_SAMPLES_FOR_INTERVAL:
+    rng = np.random.default_rng(seed)
+    base_medians = _resampled_medians(base, rng)
+    other_medians = _resampled_medians(other, rng)
+    if base.better == "lower":
+        return other_medians / base_medians
+    return base_medians / other_medians
+
+
+def _resampled_medians(metric: Metric, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """The median of each two-level resample of ``metric``'s samples."""
+    values = np.asarray(metric.samples, dtype=np.float64)
+    rounds = np.asarray(metric.round_numbers)
+    order = np.argsort(rounds, kind="stable")
+    values, rounds = values[order], rounds[order]
+    _, starts, counts = np.unique(rounds, return_index=True, return_counts=True)
+    widest = int(counts.max())
+    picked = rng.integers(0, len(counts), size=(BOOTSTRAP_RESAMPLES, len(counts)))
+    offsets = rng.random((BOOTSTRAP_RESAMPLES, len(counts), widest))
+    chosen_counts = counts[picked][..., None]
+    positions = starts[picked][..., None] + (offsets * chosen_counts).astype(np.int64)
+    drawn = np.where(np.arange(widest) < chosen_counts, values[np.minimum(positions,
+                                                                          len(values) - 1)],
+                     np.nan)
+    medians: npt.NDArray[np.float64] = np.nanmedian(
+        drawn.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
+    return medians
+
+
+def bootstrap_interval(base: Metric, other: Metric, seed: int) -> tuple[float, float] | None:
+    """The 95% percentile interval of :func:`slowdown_draws`, or None with
+    fewer than MIN_SAMPLES_FOR_INTERVAL samples on either side."""
+    if len(base.samples) < MIN_SAMPLES_FOR_INTERVAL or \
+            len(other.samples) < MIN_SAMPLES_FOR_INTERVAL:
         return None
-    rng = random.Random(seed)
-
-    def resample(xs: Sequence[float]) -> float:
-        n = len(xs)
-        return statistics.median([xs[int(rng.random() * n)] for _ in range(n)])
-
-    ratios = sorted(slowdown(resample(base), resample(other), better)
-                    for _ in range(BOOTSTRAP_RESAMPLES))
-    tail = (1 - BOOTSTRAP_LEVEL) / 2
-    low = ratios[int(tail * (BOOTSTRAP_RESAMPLES - 1))]
-    high = ratios[math.ceil((1 - tail) * (BOOTSTRAP_RESAMPLES - 1))]
-    return low, high
+    draws = slowdown_draws(base, other, seed)
+    tail = (1 - BOOTSTRAP_LEVEL) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def label(s: float, change: float, interval: tuple[float, float] | None, env: str,
@@ -107,10 +147,13 @@ def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds) -> Co
     s = slowdown(base_median, value, base.better)
     change = value / base_median - 1
     seed = zlib.crc32(f"{base.id}/{env}".encode())
-    interval = bootstrap_interval(base.samples, other.samples, base.better, seed)
+    interval = bootstrap_interval(base, other, seed)
     text = label(s, change, interval, env, thresholds)
+    verdict: Verdict = "same" if text == "same" else "better" if s < 1 else "worse"
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,
-                      interval, text, tier(s, neutral(text, s), thresholds))
+                      interval, text, tier(s, neutral(text, s), thresholds), verdict,
+                      rounds=(len(set(base.round_numbers)), len(set(other.round_numbers))),
+                      samples=(len(base.samples), len(other.samples)))
 
 
 def compose(parts: Sequence[tuple[str, str]]) -> str:

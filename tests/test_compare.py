@@ -96,14 +96,29 @@ def test_median_needs_samples() -> None:
 
 
 def test_interval_needs_three_samples_each_side() -> None:
-    assert compare.bootstrap_interval([1, 2], [1, 2, 3], "lower", 1) is None
-    low, high = compare.bootstrap_interval([10, 10.1, 9.9], [20, 20.2, 19.8], "lower", 1) or (0, 0)
+    assert compare.bootstrap_interval(metric("m", [1, 2]), metric("m", [1, 2, 3]), 1) is None
+    low, high = compare.bootstrap_interval(metric("m", [10, 10.1, 9.9]),
+                                           metric("m", [20, 20.2, 19.8]), 1) or (0, 0)
     assert 1.9 < low <= 2.0 <= high < 2.1
 
 
 def test_interval_is_deterministic() -> None:
-    a = compare.bootstrap_interval([1, 2, 3, 4], [2, 3, 4, 5], "lower", 42)
-    assert a == compare.bootstrap_interval([1, 2, 3, 4], [2, 3, 4, 5], "lower", 42)
+    a = compare.bootstrap_interval(metric("m", [1, 2, 3, 4]), metric("m", [2, 3, 4, 5]), 42)
+    assert a == compare.bootstrap_interval(metric("m", [1, 2, 3, 4]), metric("m", [2, 3, 4, 5]),
+                                           42)
+
+
+def test_two_level_bootstrap_sees_the_spread_between_rounds() -> None:
+    """Tight rounds far apart: resampling rounds widens the interval that a
+    one-level bootstrap over the pooled samples would give."""
+    base = metric("m", [10 + 0.01 * k for k in range(100)])
+    spread = [m + 0.01 * k for m in (9, 9.5, 10, 10.5, 11) for k in range(20)]
+    rounds = tuple(r for r in range(1, 6) for _ in range(20))
+    one_run = compare.bootstrap_interval(base, metric("m", spread), 7)
+    by_round = compare.bootstrap_interval(base, metric("m", spread, rounds=rounds), 7)
+    assert one_run is not None and by_round is not None
+    assert by_round[0] < 0.9 and by_round[1] > 1.03  # every round median is possible
+    assert by_round[1] - by_round[0] > 3 * (one_run[1] - one_run[0])
 
 
 def test_interval_containing_one_makes_same_even_past_noise() -> None:

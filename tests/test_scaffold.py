@@ -131,14 +131,14 @@ def test_refuses_bad_slug(project: Path, slug: str) -> None:
 
 def test_missing_and_invalid_results_are_file_line_col(project: Path) -> None:
     bad = project / "bad.json"
-    bad.write_text('{"format": "reportgen-results/2", "environment": {"label": "x"}}')
+    bad.write_text('{"format": "reportgen-results/9", "environment": {"label": "x"}}')
     broken = project / "broken.json"
     broken.write_text('{"format": ')
     done = run("new", "reports/r", "--results", "missing.json", bad, broken)
     assert done.exit_code == 2
     assert done.output.splitlines() == [
-        ("bad.json:1:12: unknown results format 'reportgen-results/2': this reportgen reads "
-         "'reportgen-results/1'"),
+        ("bad.json:1:12: unknown results format 'reportgen-results/9': this reportgen reads "
+         "'reportgen-results/1' and 'reportgen-results/2'"),
         "broken.json:1:12: JSON syntax error: Expecting value",
         "missing.json:1:1: file not found",
     ]
