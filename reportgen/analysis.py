@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from reportgen import compare, figures
 from reportgen.compare import Comparison
+from reportgen.headline import Headline, headline
 from reportgen.markdown import escape
 from reportgen.model import TIERS, Environment, Metric, Report, Section, Text
 from reportgen.placeholders import Ref, Scope, substitute
@@ -110,6 +112,11 @@ class Analysis:
                 for c in metric.comparisons:
                     seen.setdefault((c.metric_id, c.env), c)
         return tuple(seen.values())
+
+    @cached_property
+    def headline(self) -> Headline:
+        """The computed summary the report opens with (see headline.py)."""
+        return headline(self)
 
 
 def analyse(report: Report) -> Analysis:

@@ -105,6 +105,11 @@ def _resampled_medians(metric: Metric, rng: np.random.Generator) -> npt.NDArray[
     return medians
 
 
+def seed(metric_id: str, env: str) -> int:
+    """The bootstrap seed of one comparison: fixed by metric and environment."""
+    return zlib.crc32(f"{metric_id}/{env}".encode())
+
+
 def bootstrap_interval(base: Metric, other: Metric, seed: int) -> tuple[float, float] | None:
     """The 95% percentile interval of :func:`slowdown_draws`, or None with
     fewer than MIN_SAMPLES_FOR_INTERVAL samples on either side."""
@@ -146,8 +151,7 @@ def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds) -> Co
     base_median, value = median(base.samples), median(other.samples)
     s = slowdown(base_median, value, base.better)
     change = value / base_median - 1
-    seed = zlib.crc32(f"{base.id}/{env}".encode())
-    interval = bootstrap_interval(base, other, seed)
+    interval = bootstrap_interval(base, other, seed(base.id, env))
     text = label(s, change, interval, env, thresholds)
     verdict: Verdict = "same" if text == "same" else "better" if s < 1 else "worse"
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,

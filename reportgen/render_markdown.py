@@ -6,7 +6,7 @@ the figures reportgen computes become tables, and charts image links.
 
 from __future__ import annotations
 
-from reportgen import figures
+from reportgen import figures, headline
 from reportgen.analysis import Analysis, MetricView
 from reportgen.markdown import escape
 
@@ -21,6 +21,7 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
         out += [analysis.intro.strip(), ""]
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
     out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
+    out += _headline(analysis)
     out += ["## Analysis and notes", ""]
     for section in analysis.sections:
         out += [f"### {section.number}. {escape(section.title)} ({escape(section.badge)})", ""]
@@ -42,6 +43,16 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     if analysis.summary.strip():
         out += ["## Summary", "", analysis.summary.strip(), ""]
     return "\n".join(out)
+
+
+def _headline(analysis: Analysis) -> list[str]:
+    out = ["## Headline", "",
+           f"Computed from the measurements: slowdowns against {escape(analysis.report.baseline)}.",
+           ""]
+    rows = [[h.env, headline.mean_text(h), headline.counts_text(h), headline.worst_text(h)]
+            for h in analysis.headline.envs]
+    return out + _table(["Environment", "Geometric mean", "Results", "Largest slowdowns"],
+                        rows) + [""]
 
 
 def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import textwrap
 
-from reportgen import markdown
+from reportgen import headline, markdown
 from reportgen.analysis import Analysis, EnvConclusions
 
 RULE = "=" * 78
@@ -18,6 +18,7 @@ def render(analysis: Analysis) -> str:
     if analysis.intro.strip():
         lines += [markdown.to_text(analysis.intro), ""]
     lines += _system(analysis)
+    lines += _headline(analysis)
     lines += [RULE, "ANALYSIS AND NOTES", RULE]
     for i, section in enumerate(analysis.sections):
         if i:
@@ -45,6 +46,23 @@ def _system(analysis: Analysis) -> list[str]:
     return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
 
 
+def _headline(analysis: Analysis) -> list[str]:
+    """A short block of its own between the System block and the first rule."""
+    baseline = analysis.report.baseline
+    lines = ["", _fill(f"Headline (computed from the measurements, against {baseline}):")]
+    for h in analysis.headline.envs:
+        for text in (f"- {h.env}: geometric mean {headline.mean_text(h)}",
+                     f"results: {headline.counts_text(h)}",
+                     f"largest: {headline.worst_text(h)}"):
+            lines.append(_fill(text, first="" if text.startswith("- ") else "  "))
+    return lines
+
+
+def _fill(text: str, first: str = "") -> str:
+    return textwrap.fill(text, markdown.WIDTH, initial_indent=first, subsequent_indent="  ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
     lines: list[str] = []
     for i, block in enumerate(env.blocks):
@@ -54,7 +72,5 @@ def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
         lines.append(f"{heading}:")
         for item in block.items:
             note = f", {item.note}" if item.note else ""
-            lines.append(textwrap.fill(f"- {item.name}: {item.figure}{note}", markdown.WIDTH,
-                                       subsequent_indent="  ", break_long_words=False,
-                                       break_on_hyphens=False))
+            lines.append(_fill(f"- {item.name}: {item.figure}{note}"))
     return lines

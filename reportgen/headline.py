@@ -1,0 +1,130 @@
+"""The headline every report opens with: computed, never typed by the author.
+
+Per compared environment, as benchstat's geomean row does it: the geometric
+mean of its slowdowns with a 95% interval, how many comparisons fall in each
+tier (and how many are inconclusive or not comparable, which the mean leaves
+out), and the largest slowdowns.  Pure functions over an analysis; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from reportgen import compare, figures
+from reportgen.compare import BOOTSTRAP_LEVEL, UNTIERED, Comparison
+from reportgen.model import TIERS, Report
+
+if TYPE_CHECKING:
+    from reportgen.analysis import Analysis
+
+WORST_IN_HEADLINE = 3  # largest slowdowns listed per environment
+COUNTED = TIERS + UNTIERED  # the order counts are given in
+
+
+@dataclass(frozen=True)
+class Worst:
+    """One of the largest slowdowns of an environment."""
+
+    metric_id: str
+    name: str
+    label: str
+    slowdown: float
+    tier: str
+
+
+@dataclass(frozen=True)
+class EnvHeadline:
+    env: str
+    geomean: float | None  # None when no comparison could be included
+    interval: tuple[float, float] | None  # 95% interval of the geometric mean
+    included: int  # comparisons in the geometric mean
+    counts: tuple[tuple[str, int], ...]  # (tier or untiered verdict, count), COUNTED order
+    worst: tuple[Worst, ...]  # verdict `worse` only, largest slowdown first
+
+    @property
+    def left_out(self) -> tuple[tuple[str, int], ...]:
+        """The untiered verdicts that occur, with their counts."""
+        return tuple((word, n) for word, n in self.counts if word in UNTIERED and n)
+
+
+@dataclass(frozen=True)
+class Headline:
+    baseline: str
+    envs: tuple[EnvHeadline, ...]  # in the report's order
+
+
+def headline(analysis: Analysis) -> Headline:
+    report = analysis.report
+    names = {m.id: m.name for s in analysis.sections for m in s.metrics}
+    return Headline(report.baseline, tuple(
+        _env(report, env.label, [c for c in analysis.comparisons if c.env == env.label], names)
+        for env in report.others))
+
+
+def _env(report: Report, env: str, comparisons: Sequence[Comparison],
+         names: dict[str, str]) -> EnvHeadline:
+    included = [c for c in comparisons if c.verdict not in UNTIERED]
+    counts = tuple((word, sum(1 for c in comparisons if c.tier == word)) for word in COUNTED)
+    worse = sorted((c for c in comparisons if c.verdict == "worse"),
+                   key=lambda c: (-c.slowdown, c.metric_id))
+    worst = tuple(Worst(c.metric_id, names[c.metric_id], c.label, c.slowdown, c.tier)
+                  for c in worse[:WORST_IN_HEADLINE])
+    if not included:
+        return EnvHeadline(env, None, None, 0, counts, worst)
+    mean = geometric_mean(np.array([c.slowdown for c in included]))
+    interval = None
+    if all(c.interval is not None for c in included):
+        draws = np.vstack([_draws(report, c) for c in included])
+        tail = (1 - BOOTSTRAP_LEVEL) / 2 * 100
+        low, high = np.percentile(geometric_mean(draws), [tail, 100 - tail])
+        interval = (float(low), float(high))
+    return EnvHeadline(env, float(mean), interval, len(included), counts, worst)
+
+
+def geometric_mean(slowdowns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The geometric mean over the first axis: of a vector, or draw by draw
+    of a (comparisons x draws) matrix."""
+    result: npt.NDArray[np.float64] = np.exp(np.log(slowdowns).mean(axis=0))
+    return result
+
+
+def _draws(report: Report, c: Comparison) -> npt.NDArray[np.float64]:
+    """The bootstrap draws of one comparison's slowdown, with the seed its own
+    interval was drawn with.  They are rescaled by the comparison's slowdown
+    over the raw ratio of medians, so that a unit conversion the comparison
+    made applies to every draw too (the factor is 1 when units agree)."""
+    base = report.environment(report.baseline).metrics[c.metric_id]
+    other = report.environment(c.env).metrics[c.metric_id]
+    raw = compare.slowdown(compare.median(base.samples), compare.median(other.samples),
+                           base.better)
+    return compare.slowdown_draws(base, other, compare.seed(c.metric_id, c.env)) \
+        * (c.slowdown / raw)
+
+
+# Phrases shared by every renderer, so the four formats say the same thing.
+
+def mean_text(h: EnvHeadline) -> str:
+    """``2.9x (95% interval 2.7x to 3.1x)``."""
+    if h.geomean is None:
+        return "n/a (nothing could be compared)"
+    bounds = figures.interval(h.interval)
+    return f"{figures.ratio(h.geomean)} ({'95% interval ' + bounds if bounds else 'no interval: too few samples'})"
+
+
+def counts_text(h: EnvHeadline) -> str:
+    """``3 negligible, 4 moderate, 3 severe; 1 inconclusive, left out of the mean``."""
+    tiers = ", ".join(f"{n} {word}" for word, n in h.counts if word in TIERS)
+    left = " and ".join(f"{n} {word.replace('-', ' ')}" for word, n in h.left_out)
+    return f"{tiers}; {left}, left out of the mean" if left else tiers
+
+
+def worst_text(h: EnvHeadline) -> str:
+    """``fork()+wait latency ~66x, getpid() latency ~4x``."""
+    if not h.worst:
+        return f"none: no metric is worse in {h.env}"
+    return ", ".join(f"{w.name} {w.label}" for w in h.worst)
