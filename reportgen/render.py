@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from reportgen import archive, cache, charts, render_markdown, render_text
+from reportgen import archive, cache, charts, render_json, render_markdown, render_text
 from reportgen.analysis import Analysis, Card
 from reportgen.model import Site
 from reportgen.output import link_tree, write
@@ -64,7 +64,7 @@ def _render_job(job: tuple[Analysis, Site, Path, str]) -> tuple[str, str, float]
 
 
 def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") -> str:
-    """Write output/<slug>/: charts, data, txt, md, pdf (+ archive) and the page.
+    """Write output/<slug>/: charts, data, analysis.json, txt, md, pdf (+ archive) and the page.
 
     ``reuse_charts`` is the chart key of the previous output's charts; when it
     matches, they are linked instead of drawn.  Returns the chart key.
@@ -78,6 +78,7 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     data = tuple(f"{env.label}.json" for env in rep.environments)
     for env, name in zip(rep.environments, data):
         write(out / "data" / name, inputs[env.file_name])
+    write(out / render_json.ANALYSIS_FILE, render_json.render(analysis))
     if "txt" in site.formats:
         write(out / "report.txt", render_text.render(analysis).encode())
     if "md" in site.formats:
@@ -96,7 +97,7 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
         write(out / "report.pdf", pdf)
         archive.add_snapshot(site.archive, rep.slug, rep.date, pdf)
     if "html" in site.formats:
-        links = render_html.Links(built, data, snapshot_links(site, rep.slug))
+        links = render_html.Links(built, data, snapshot_links(site, rep.slug), analysis=True)
         write(out / "index.html", render_html.render_report(analysis, drawn, links).encode())
     return key
 
@@ -128,7 +129,8 @@ def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
     links = {c.slug: render_html.Links(built, tuple(f"{e}.json" for e in c.environments),
-                                       snapshot_links(site, c.slug)) for c in cards}
+                                       snapshot_links(site, c.slug), analysis=True)
+             for c in cards}
     feed = ""
     if site.base_url:
         write(stage / feeds.SITEMAP_FILE, feeds.sitemap(site.base_url, cards))

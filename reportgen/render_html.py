@@ -16,11 +16,12 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from reportgen import figures, markdown
+from reportgen import figures, headline, markdown
 from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
 from reportgen.charts import ChartRef, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
+from reportgen.render_json import ANALYSIS_FILE
 
 # Format key -> (file beside the report's index.html, link text).
 FORMATS = {
@@ -38,6 +39,7 @@ class Links:
     formats: tuple[str, ...]  # subset of FORMATS' keys
     data: tuple[str, ...]  # file names under data/
     snapshots: tuple[tuple[str, str], ...] = ()  # (label, relative href) of archived PDFs
+    analysis: bool = False  # analysis.json lies beside the page (not in a PDF)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def environment() -> jinja2.Environment:
         quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
         interval=figures.interval, number=figures.number, tiers=TIERS,
         section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
+        counts_text=headline.counts_text,
     )
     return env
 
@@ -90,6 +93,7 @@ def render_report(analysis: Analysis, charts: Sequence[ChartRef], links: Links, 
         overview=by_name.get("overview.svg"),
         names=metric_names(analysis),
         several=len(report.others) > 1,
+        analysis_href=ANALYSIS_FILE if links.analysis else "",
     )
 
 
@@ -159,12 +163,13 @@ class _IndexEntry:
     href: str
     downloads: Downloads
     worst: tuple[CardMetric, ...]
+    analysis: str  # href of the report's analysis.json, or ""
 
     @classmethod
     def of(cls, card: Card, links: Links) -> _IndexEntry:
         folder = quote(card.slug, safe="") + "/"
         return cls(card, _report_href(card), _downloads(links, folder),
-                   card.worst(WORST_ON_INDEX))
+                   card.worst(WORST_ON_INDEX), folder + ANALYSIS_FILE if links.analysis else "")
 
 
 def _report_href(card: Card) -> str:
