@@ -3,7 +3,7 @@
 `make golden` (``python -m tests.golden``) rewrites them all from the current
 code; review the diff before committing it.
 
-* ``tests/golden/bhyve-smp/`` - the example report as text, Markdown and HTML;
+* ``tests/golden/bhyve-smp/`` - the example report as text, Markdown, HTML and analysis.json;
 * ``tests/fixtures/errors/<case>/expected.txt`` - what ``reportgen build``
   prints for each bad-input case (the case's files laid over ``_base``).
 """
@@ -23,7 +23,8 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "bhyve-smp"
 ERRORS = ROOT / "tests" / "fixtures" / "errors"
-GOLDEN_FILES = ("report.txt", "report.md", "index.html", "charts/overview.svg", "charts/s5.svg")
+GOLDEN_FILES = ("report.txt", "report.md", "index.html", "analysis.json", "charts/overview.svg",
+                "charts/s5.svg")
 
 
 @contextmanager

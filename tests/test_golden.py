@@ -42,6 +42,7 @@ Host OS  : FreeBSD 16.0-CURRENT (amd64)
 Guest OS : FreeBSD 15.0-RELEASE (amd64)
 VM cfg   : QEMU + bhyve accelerator, 8 vCPU, 4 GiB RAM, virtio-blk disk
 Date     : 2026-06-09
+Headline (computed from the measurements, against native):
 ==============================================================================
 ANALYSIS AND NOTES
 ==============================================================================
@@ -72,13 +73,17 @@ Summary:
 """
 
 def skeleton(text: str) -> str:
-    """The structural lines of a post: header block, rules, part headings,
-    numbered titles, and the conclusions part (the summary by its first word)."""
+    """The structural lines of a post: header block, the headline's heading,
+    rules, part headings, numbered titles, and the conclusions part (the
+    summary by its first word)."""
     out: list[str] = []
     part = "intro"
     for line in text.splitlines():
         if line == "System:":
             part = "header"
+        elif line.startswith("Headline ("):
+            out.append(line)  # the computed headline: its heading, not its figures
+            part = "headline"
         elif line in ("ANALYSIS AND NOTES", "CONCLUSIONS"):
             part = line
         elif line.startswith("Summary:"):

@@ -45,7 +45,7 @@ def test_parts_in_the_seed_order(two: Analysis) -> None:
     doc = parse(page(two))
     assert doc.text_of("h1") == "SMP guest"
     h2 = [t for t in doc.texts["h2"] if t.strip()]
-    assert h2 == ["System", "Analysis and notes", "Conclusions", "Summary"]
+    assert h2 == ["Headline", "System", "Analysis and notes", "Conclusions", "Summary"]
 
 
 def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> None:

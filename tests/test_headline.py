@@ -1,0 +1,180 @@
+"""The headline: geometric mean with its interval, counts per tier, worst
+results, and how each format opens with it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reportgen import compare, figures, headline, load, render_markdown, render_text
+from reportgen.analysis import Analysis, analyse
+from reportgen.compare import Verdict
+from reportgen.headline import EnvHeadline
+from tests.factories import environment, metric, report
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
+
+
+def analysis(*pairs: tuple[str, list[float], list[float]]) -> Analysis:
+    """native against guest, one metric per (id, native samples, guest samples)."""
+    return analyse(report(environment("native", *(metric(i, b) for i, b, _ in pairs)),
+                          environment("guest", *(metric(i, g) for i, _, g in pairs))))
+
+
+def with_verdicts(a: Analysis, verdicts: dict[str, Verdict]) -> Analysis:
+    """The analysis with some comparisons given another verdict, as the
+    significance test and the comparability gate do; untiered ones take the
+    verdict as their tier."""
+    def change(c: compare.Comparison) -> compare.Comparison:
+        verdict = verdicts.get(c.metric_id)
+        if verdict is None:
+            return c
+        tier = verdict if verdict in compare.UNTIERED else c.tier
+        return dataclasses.replace(c, verdict=verdict, tier=tier, reason=f"{verdict} here")
+
+    sections = tuple(dataclasses.replace(s, metrics=tuple(
+        dataclasses.replace(m, measurements=tuple(
+            dataclasses.replace(r, comparison=change(r.comparison) if r.comparison else None)
+            for r in m.measurements)) for m in s.metrics)) for s in a.sections)
+    return dataclasses.replace(a, sections=sections)
+
+
+def only(a: Analysis) -> EnvHeadline:
+    (env,) = a.headline.envs
+    return env
+
+
+def test_geometric_mean_of_the_slowdowns() -> None:
+    # Slowdowns 2x and 8x: the geometric mean is 4x, not the arithmetic 5x.
+    h = only(analysis(("a", [10, 10, 10], [20, 20, 20]), ("b", [10, 10, 10], [80, 80, 80])))
+    assert h.geomean == pytest.approx(4.0)
+    assert h.included == 2
+    # No spread at all: every bootstrap draw is the same, so is the interval.
+    assert h.interval == pytest.approx((4.0, 4.0))
+
+
+def test_interval_is_the_geometric_mean_of_the_draws_draw_by_draw() -> None:
+    a = analysis(("a", [10, 11, 9, 10.5], [20, 23, 19, 21]),
+                 ("b", [100, 90, 110, 105], [300, 250, 330, 310]))
+    rep = a.report
+    draws = [compare.slowdown_draws(rep.environment("native").metrics[i],
+                                    rep.environment("guest").metrics[i],
+                                    compare.seed(i, "guest")) for i in ("a", "b")]
+    expected = np.percentile(np.sqrt(draws[0] * draws[1]), [2.5, 97.5])
+    h = only(a)
+    assert h.interval == pytest.approx(tuple(expected))
+    assert h.interval is not None and h.interval[0] < h.geomean < h.interval[1]  # type: ignore[operator]
+    assert only(analysis(("a", [10, 11, 9, 10.5], [20, 23, 19, 21]),
+                         ("b", [100, 90, 110, 105], [300, 250, 330, 310]))) == h
+
+
+def test_higher_is_better_metrics_enter_as_slowdowns() -> None:
+    a = analyse(report(environment("native", metric("t", [400, 400, 400], "higher", "MB/s")),
+                       environment("guest", metric("t", [100, 100, 100], "higher", "MB/s"))))
+    assert only(a).geomean == pytest.approx(4.0)
+
+
+def test_too_few_samples_give_a_mean_without_interval() -> None:
+    h = only(analysis(("a", [10, 10, 10], [20, 20, 20]), ("b", [10, 10], [30, 30])))
+    assert h.geomean == pytest.approx(math.sqrt(6))
+    assert h.interval is None
+    assert headline.mean_text(h) == "2.45x (no interval: too few samples)"
+
+
+def test_counts_per_tier_and_worst_results_with_labels() -> None:
+    h = only(analysis(("cpu", [100] * 3, [102] * 3), ("sys", [46] * 3, [182] * 3),
+                      ("fork", [87] * 3, [5728] * 3), ("mem", [10] * 3, [13] * 3),
+                      ("fast", [10] * 3, [5] * 3)))
+    assert dict(h.counts) == {"negligible": 2, "moderate": 2, "severe": 1,
+                              "inconclusive": 0, "not-comparable": 0}
+    assert [(w.metric_id, w.label, w.tier) for w in h.worst] == [
+        ("fork", "~66x", "severe"), ("sys", "~4x", "moderate"), ("mem", "+30%", "moderate")]
+    assert headline.counts_text(h) == "2 negligible, 2 moderate, 1 severe"
+    assert headline.worst_text(h) == "fork ~66x, sys ~4x, mem +30%"
+
+
+def test_inconclusive_and_not_comparable_are_counted_but_left_out_of_the_mean() -> None:
+    base = analysis(("a", [10] * 3, [20] * 3), ("b", [10] * 3, [80] * 3), ("c", [10] * 3, [40] * 3))
+    h = only(with_verdicts(base, {"b": "inconclusive", "c": "not-comparable"}))
+    assert h.geomean == pytest.approx(2.0) and h.included == 1
+    assert h.interval == pytest.approx((2.0, 2.0))
+    assert dict(h.counts) == {"negligible": 0, "moderate": 1, "severe": 0,
+                              "inconclusive": 1, "not-comparable": 1}
+    assert [w.metric_id for w in h.worst] == ["a"]  # only `worse` results are worst results
+    assert headline.counts_text(h) == ("0 negligible, 1 moderate, 0 severe; 1 inconclusive "
+                                       "and 1 not comparable, left out of the mean")
+
+
+def test_nothing_left_to_average() -> None:
+    base = analysis(("a", [10] * 3, [20] * 3))
+    h = only(with_verdicts(base, {"a": "inconclusive"}))
+    assert (h.geomean, h.interval, h.included, h.worst) == (None, None, 0, ())
+    assert headline.mean_text(h) == "n/a (nothing could be compared)"
+    assert headline.worst_text(h) == "none: no metric is worse in guest"
+
+
+def test_one_row_per_compared_environment() -> None:
+    a = analyse(report(environment("native", metric("m", [10] * 3)),
+                       environment("kvm", metric("m", [20] * 3)),
+                       environment("jail", metric("m", [10] * 3))))
+    assert [(h.env, h.geomean) for h in a.headline.envs] == [("kvm", 2.0), ("jail", 1.0)]
+
+
+@pytest.fixture(scope="module", params=["bhyve-smp", "firecracker-aa"])
+def example(request: pytest.FixtureRequest) -> Analysis:
+    return analyse(load.load_report(EXAMPLES / request.param).report)
+
+
+def test_text_has_its_own_block_after_the_system_block(example: Analysis) -> None:
+    lines = render_text.render(example).splitlines()
+    start = lines.index("System:")
+    heading = lines.index(f"Headline (computed from the measurements, against "
+                          f"{example.report.baseline}):")
+    assert lines[start + 1:heading - 1] == [line for line in lines[start + 1:heading - 1]
+                                            if " : " in line]  # only System rows between
+    assert lines[heading - 1] == ""
+    rule = lines.index(render_text.RULE, heading)
+    block = lines[heading:rule]
+    assert all(len(line) <= 78 for line in block), block
+    (h,) = example.headline.envs
+    assert " ".join(" ".join(block).split()).endswith(
+        f"- {h.env}: geometric mean {headline.mean_text(h)} results: "
+        f"{headline.counts_text(h)} largest: {headline.worst_text(h)}")
+
+
+def test_markdown_opens_with_the_headline_table(example: Analysis) -> None:
+    md = render_markdown.render(example, {})
+    (h,) = example.headline.envs
+    assert md.index("| System |") < md.index("## Headline") < md.index("## Analysis and notes")
+    row = f"| {h.env} | {headline.mean_text(h)} | {headline.counts_text(h)} |"
+    assert row in md.replace("\\~", "~")
+
+
+def test_example_figures() -> None:
+    a = analyse(load.load_report(EXAMPLES / "bhyve-smp").report)
+    h = only(a)
+    assert headline.mean_text(h) == "3.02x (95% interval 3.01x to 3.02x)"
+    slowdowns = [c.slowdown for c in a.comparisons]
+    assert h.geomean == pytest.approx(float(np.exp(np.mean(np.log(slowdowns)))))
+    assert headline.worst_text(h) == ("fork()+wait latency ~66x, write+fsync throughput ~19x, "
+                                      "getpid() latency ~4x")
+
+
+def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -> None:
+    from reportgen.render_html import Links, render_report
+
+    html = render_report(example, [], Links((), (), analysis=True))
+    (h,) = example.headline.envs
+    assert html.index("</header>") < html.index('<section class="headline" id="headline">') \
+        < html.index('id="system"') < html.index('id="analysis"')
+    assert f'<th scope="row">{h.env}</th>\n<td class="num">{figures.ratio(h.geomean or 0)}' \
+           f'</td>\n<td class="num">{figures.interval(h.interval)}</td>' in html
+    for w in h.worst:
+        assert f'{w.name} <span class="badge tier-{w.tier}">{w.label}</span>' in html
+    assert '<a href="analysis.json">analysis.json</a>' in html
+    # The PDF is rendered from the same page, but has no analysis.json beside it.
+    assert "analysis.json" not in render_report(example, [], Links((), ()))
