@@ -70,6 +70,20 @@ def test_text_follows_the_seed_order(reader: PdfReader) -> None:
     assert positions == sorted(positions)
 
 
+def test_pdf_opens_with_the_computed_headline(built: Path, reader: PdfReader) -> None:
+    from reportgen import headline, load
+    from reportgen.analysis import analyse
+
+    (h,) = analyse(load.load_report(built / "reports" / SLUG).report).headline.envs
+    text = " ".join(reader.pages[0].extract_text().split())
+    worst = [f"{w.name} {w.label}" for w in h.worst]
+    expected = ["Headline", f"{h.env} 3.02x 3.01x to 3.02x {headline.counts_text(h)}", *worst,
+                "System"]
+    positions = [text.find(s) for s in expected]
+    assert -1 not in positions, [s for s, p in zip(expected, positions) if p < 0]
+    assert positions == sorted(positions)
+
+
 def test_outline_has_one_entry_per_numbered_section(reader: PdfReader) -> None:
     titles = []
     for item in reader.outline:
