@@ -178,3 +178,18 @@ def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -
     assert '<a href="analysis.json">analysis.json</a>' in html
     # The PDF is rendered from the same page, but has no analysis.json beside it.
     assert "analysis.json" not in render_report(example, [], Links((), ()))
+
+
+def test_hostile_metric_names_stay_text_in_the_headline() -> None:
+    from reportgen.render_html import Links, render_report
+
+    hostile = "<script>alert(1)</script>&"
+    base, guest = metric("m", [10] * 3), metric("m", [40] * 3)
+    a = analyse(report(environment("native", dataclasses.replace(base, name=hostile)),
+                       environment("guest", dataclasses.replace(guest, name=hostile))))
+    html = render_report(a, [], Links((), ()))
+    section = html[html.index('id="headline"'):html.index("</section>")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp; <span class=\"badge tier-moderate\">" \
+           "~4x</span>" in section
+    assert "<script" not in html
+    assert "| \\<script\\>alert(1)\\</script\\>& \\~4x |" in render_markdown.render(a, {})
