@@ -116,7 +116,11 @@ def bootstrap_interval(base: Metric, other: Metric, seed: int) -> tuple[float, f
     if len(base.samples) < MIN_SAMPLES_FOR_INTERVAL or \
             len(other.samples) < MIN_SAMPLES_FOR_INTERVAL:
         return None
-    draws = slowdown_draws(base, other, seed)
+    return percentile_interval(slowdown_draws(base, other, seed))
+
+
+def percentile_interval(draws: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """The central BOOTSTRAP_LEVEL interval of bootstrap draws (percentile method)."""
     tail = (1 - BOOTSTRAP_LEVEL) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
     return float(low), float(high)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reportgen import compare, figures
-from reportgen.compare import BOOTSTRAP_LEVEL, UNTIERED, Comparison
+from reportgen.compare import UNTIERED, Comparison
 from reportgen.model import TIERS, Report
 
 if TYPE_CHECKING:
@@ -80,9 +80,7 @@ def _env(report: Report, env: str, comparisons: Sequence[Comparison],
     interval = None
     if all(c.interval is not None for c in included):
         draws = np.vstack([_draws(report, c) for c in included])
-        tail = (1 - BOOTSTRAP_LEVEL) / 2 * 100
-        low, high = np.percentile(geometric_mean(draws), [tail, 100 - tail])
-        interval = (float(low), float(high))
+        interval = compare.percentile_interval(geometric_mean(draws))
     return EnvHeadline(env, float(mean), interval, len(included), counts, worst)
 
 
@@ -113,7 +111,8 @@ def mean_text(h: EnvHeadline) -> str:
     if h.geomean is None:
         return "n/a (nothing could be compared)"
     bounds = figures.interval(h.interval)
-    return f"{figures.ratio(h.geomean)} ({'95% interval ' + bounds if bounds else 'no interval: too few samples'})"
+    detail = f"95% interval {bounds}" if bounds else "no interval: too few samples"
+    return f"{figures.ratio(h.geomean)} ({detail})"
 
 
 def counts_text(h: EnvHeadline) -> str:
