@@ -1,8 +1,12 @@
-"""Worker processes die with the process that started them.
+"""Worker processes die with the build that started them.
 
 A build killed with SIGKILL runs no cleanup, so its workers must notice on
-their own: on Linux the kernel sends them SIGKILL when their parent dies
-(``PR_SET_PDEATHSIG``); elsewhere (FreeBSD) a daemon thread polls the parent's pid.
+their own.  A PDF renderer, a direct child, asks the kernel for SIGKILL when
+its parent dies (Linux ``PR_SET_PDEATHSIG``).  A pool worker's parent is the
+multiprocessing fork server, which lives as long as any worker does, so pool
+workers (and every worker where the kernel offers no such signal) run a
+daemon thread that polls the build's process and kills the worker when it is
+gone.
 """
 
 from __future__ import annotations
@@ -19,19 +23,30 @@ _PR_SET_PDEATHSIG = 1
 _POLL_SECONDS = 0.5
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """Kill this process as soon as ``parent`` (default: the current parent) exits."""
-    parent = os.getppid() if parent is None else parent
-    if sys.platform.startswith("linux"):
+def die_with(build: int | None = None) -> None:
+    """Kill this process as soon as ``build`` (default: the parent) exits."""
+    parent = os.getppid()
+    if build is None and sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    else:  # no thread on Linux: these workers fork the PDF renderer
-        threading.Thread(target=_watch, args=(parent,), daemon=True, name="lifeline").start()
-    if os.getppid() != parent:  # died before the kernel watched for it
+    else:
+        threading.Thread(target=_watch, args=(build or parent,), daemon=True,
+                         name="lifeline").start()
+    if build is None and os.getppid() != parent:  # died before anyone watched
         os._exit(1)
 
 
-def _watch(parent: int) -> None:
-    while os.getppid() == parent:
+def _watch(build: int) -> None:
+    while _alive(build):
         time.sleep(_POLL_SECONDS)
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pid reused by another user's process
+        return False
+    return True

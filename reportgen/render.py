@@ -52,7 +52,8 @@ def reports(analyses: Sequence[Analysis], site: Site, stage: Path,
         # forking a process that has threads can copy a held lock.
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                 initializer=lifeline.die_with_parent) as pool:
+                                 initializer=lifeline.die_with,
+                                 initargs=(os.getpid(),)) as pool:
             results = list(pool.map(_render_job, jobs))
     for slug, key, seconds in results:
         log(f"built {slug} ({', '.join(site.formats)}) in {seconds:.1f} s")
