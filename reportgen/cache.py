@@ -17,9 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from reportgen.errors import Problem
+from reportgen.documents import parse_yaml
+from reportgen.errors import InputError, Problem
 from reportgen.model import Site
 
 if TYPE_CHECKING:
@@ -62,13 +61,15 @@ def report_files(report_dir: Path) -> list[Path]:
     """The files the loader reads: report.yml and its results files, never a
     file a link leads to outside the report directory (the loader refuses those)."""
     root = report_dir.resolve()
+    if not (report_dir / "report.yml").resolve().is_relative_to(root):
+        return []
     names: object = None
     try:
-        data = yaml.load((report_dir / "report.yml").read_bytes(),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = parse_yaml((report_dir / "report.yml").read_text(encoding="utf-8"), "",
+                          printable=False).data
         names = data.get("results") if isinstance(data, dict) else None
-    except (OSError, yaml.YAMLError):
-        pass
+    except (OSError, UnicodeDecodeError, InputError):
+        pass  # the loader will say what is wrong
     listed = ([report_dir / n for n in names if isinstance(n, str)] if isinstance(names, list)
               else sorted((report_dir / "results").glob("*.json")))
     return [p for p in [report_dir / "report.yml", *listed]
