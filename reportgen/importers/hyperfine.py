@@ -23,14 +23,14 @@ from reportgen.importers.common import (
     unique,
 )
 
-WHAT = "hyperfine JSON export"
+WHAT = "hyperfine --export-json output"
 
 
 def read(source: Source, label: str, options: Options) -> Imported:
     data = json_data(source, WHAT)
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or not results:
-        raise source.fail(f"not a {WHAT} (hyperfine --export-json): no \"results\" list")
+        raise source.fail(f"not {WHAT}: no \"results\" list")
     version = options.tool_version or ""
     tool = f"hyperfine {version}".strip()
     taken: set[str] = set()
@@ -38,7 +38,7 @@ def read(source: Source, label: str, options: Options) -> Imported:
     for index, result in enumerate(results):
         where = source.line_of('"results"')
         if not isinstance(result, dict) or not isinstance(result.get("command"), str):
-            raise source.fail(f"not a {WHAT}: results[{index}] has no \"command\"", where)
+            raise source.fail(f"not {WHAT}: results[{index}] has no \"command\"", where)
         times = result.get("times")
         if not isinstance(times, list) or not all(
                 isinstance(t, (int, float)) and not isinstance(t, bool) for t in times):
