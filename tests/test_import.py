@@ -332,3 +332,33 @@ def test_several_files_are_rounds_in_the_order_they_ran(here: Path) -> None:
 ])
 def test_slug_rule(text: str, expected: str) -> None:
     assert slug(text) == expected
+
+
+def test_pts_result_without_direction_is_left_out_with_a_warning(here: Path) -> None:
+    _edited("pts/gvno3/composite.xml", "<Arguments>large_random</Arguments>\n"
+            "    <Description>Throughput Test: LargeRandom</Description>\n"
+            "    <Scale>GB/s</Scale>\n    <Proportion>HIB",
+            "<Arguments>large_random</Arguments>\n"
+            "    <Description>Throughput Test: LargeRandom</Description>\n"
+            "    <Scale>GB/s</Scale>\n    <Proportion>NIB")(here)
+    done = run("pts", "edited-composite.xml", "--label", "x", "-o", "out.json")
+    assert done.exit_code == 0
+    assert done.output.splitlines()[0] == (
+        "edited-composite.xml:76:1: warning: left out 'simdjson: Throughput Test: "
+        "LargeRandom': its proportion 'NIB' is neither HIB nor LIB, so it has no direction")
+    ids = [m["id"] for m in json.loads((here / "out.json").read_text())["metrics"]]
+    assert ids == ["pts.simdjson.partial_tweets", "pts.simdjson.kostya",
+                   "pts.simdjson.distinct_user_id", "pts.simdjson.top_tweet"]
+
+
+def test_fio_jobs_of_one_name_and_failed_jobs(here: Path) -> None:
+    _edited("fio/two-jobs.json", '"jobname" : "syncwrite"', '"jobname" : "seqread"')(here)
+    assert run("fio", "edited-two-jobs.json", "--label", "x", "-o", "dup.json").exit_code == 0
+    ids = [m["id"] for m in json.loads((here / "dup.json").read_text())["metrics"]]
+    assert ids[0] == "fio.seqread.read.bw" and ids[5] == "fio.seqread_2.write.bw"
+    _edited("fio/idle-1.json", '"error" : 0', '"error" : 5')(here)
+    assert run("fio", "edited-idle-1.json", "--label", "x", "-o", "err.json").exit_code == 0
+    metrics = json.loads((here / "err.json").read_text())["metrics"]
+    assert [(m["id"], m["status"], m["error"], m["samples"]) for m in metrics] == [
+        (f"fio.r.read.{k}", "failed", "fio job 'r' ended with error 5", [])
+        for k in ("bw", "iops", "clat_p50", "clat_p99", "clat_p99_9")]
