@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -362,3 +364,20 @@ def test_fio_jobs_of_one_name_and_failed_jobs(here: Path) -> None:
     assert [(m["id"], m["status"], m["error"], m["samples"]) for m in metrics] == [
         (f"fio.r.read.{k}", "failed", "fio job 'r' ended with error 5", [])
         for k in ("bw", "iops", "clat_p50", "clat_p99", "clat_p99_9")]
+
+
+def test_sigterm_while_writing_leaves_nothing_behind(here: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    stage("fio/idle-1.json", here)
+    (here / "out.json").write_text("previous\n")
+
+    def killed(path: Path, name: str) -> None:
+        assert path.name.startswith(".out.json.") and path.is_file()  # mid-write
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(load, "load_results", killed)
+    done = CliRunner().invoke(main, ["import", "fio", "fio/idle-1.json", "--label", "x",
+                                     "-o", "out.json"])
+    assert done.exit_code == 1 and "Aborted!" in done.output  # click's word for Ctrl-C
+    assert sorted(p.name for p in here.iterdir()) == ["fio", "out.json"]
+    assert (here / "out.json").read_text() == "previous\n"

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +83,11 @@ def write(doc: dict[str, Any], out: Path) -> None:
     if out.is_dir():
         raise ImportFailure(f"{shown}: is a directory; name the results file to write")
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    with _sigterm_unwinds():
+        _write_checked(text, out, shown)
+
+
+def _write_checked(text: str, out: Path, shown: str) -> None:
     handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     temporary = Path(name)
     try:
@@ -93,3 +101,20 @@ def write(doc: dict[str, Any], out: Path) -> None:
         os.replace(temporary, out)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM while writing unwinds like Ctrl-C, so the temporary file is removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
