@@ -78,6 +78,24 @@ def test_fio_figures_units_and_params() -> None:
     assert not [m for m in two if ".seqread.write." in m or ".syncwrite.read." in m]
 
 
+def test_sysbench_figures_and_latency_below_its_resolution() -> None:
+    cpu = _metrics("sysbench-cpu-idle")
+    assert list(cpu) == ["sysbench.cpu.t1.events_per_s", "sysbench.cpu.t1.latency_avg",
+                         "sysbench.cpu.t1.latency_p95"]
+    assert cpu["sysbench.cpu.t1.events_per_s"]["samples"] == [3395.86, 4432.48, 2968.28]
+    memory = _metrics("sysbench-memory")
+    assert memory["sysbench.memory.write.t1.mib_per_s"]["samples"] == [7414.02]
+    low = memory["sysbench.memory.write.t1.latency_p95"]
+    assert (low["status"], low["error"]) == (
+        "failed", "sysbench printed 0.00 ms: below the 0.01 ms it can show")
+    threads = _metrics("sysbench-threads")["sysbench.threads.t1.events_per_s"]
+    assert threads["samples"] == [2424 / 1.0002]  # total events over total time
+    assert _metrics("sysbench-fileio")["sysbench.fileio.rndrw.t1.reads_per_s"]["params"] == {
+        "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
+        "open_flags": "(none)", "rw_ratio": "1.50", "fsync_every": "100",
+        "fsync_at_end": "Enabled", "io_mode": "synchronous", "mode": "rndrw"}
+
+
 def test_live_fio_run_imports_bandwidth_iops_and_tail_latency(here: Path) -> None:
     """The acceptance command itself, run now on this machine."""
     if shutil.which("fio") is None:

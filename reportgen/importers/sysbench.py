@@ -2,8 +2,9 @@
 
 Ids: ``sysbench.<test>[.<mode>].t<threads>.<figure>``: the test's name, the
 memory operation or fileio mode for those two, the thread count, and the
-figure (``events_per_s``, ``latency_avg``, ``mib_per_s``...).  The text
-carries no time, so the round's start is the file's modification time.
+figure (``events_per_s``, ``mib_per_s``..., and every test's ``latency_avg``
+and ``latency_p95``).  The text carries no time, so the round's start is the
+file's modification time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from reportgen.importers.common import (
     Imported,
     Options,
     Source,
+    failed,
     from_epoch,
     metric,
     number,
@@ -36,9 +38,10 @@ LATENCY: tuple[Figure, ...] = (
     ("latency_avg", "average latency", "ms", "lower", r"Latency \(ms\):\s+min:.*\n\s+avg:\s+(\S+)"),
     ("latency_p95", "95th percentile latency", "ms", "lower", r"95th percentile:\s+(\S+)"),
 )
+# Each test's own figures; every test also prints LATENCY.
 FIGURES: dict[str, tuple[Figure, ...]] = {
     "cpu": (("events_per_s", "events per second", "events/s", "higher",
-             r"events per second:\s+(\S+)"), *LATENCY),
+             r"events per second:\s+(\S+)"),),
     "memory": (("mib_per_s", "throughput", "MiB/s", "higher",
                 r"MiB transferred \((\S+) MiB/sec\)"),
                ("ops_per_s", "operations per second", "ops/s", "higher",
@@ -50,7 +53,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
                 r"read, MiB/s:\s+(\S+)"),
                ("written_mib_per_s", "write throughput", "MiB/s", "higher",
                 r"written, MiB/s:\s+(\S+)")),
-    "threads": LATENCY,
+    "threads": (),
     "mutex": (("total_time", "total time", "s", "lower", r"total time:\s+(\S+?)s\b"),),
 }
 # Settings each test prints, as params: (key, pattern whose group 1 is the value).
@@ -91,12 +94,16 @@ def read(source: Source, label: str, options: Options) -> Imported:
     who = f"sysbench {test}{' ' + mode if mode else ''}, {threads} thread{'s' * (threads != '1')}"
     tool = f"sysbench {version}"
     metrics = []
-    for part, title, unit, better, pattern in FIGURES[test]:
+    for part, title, unit, better, pattern in FIGURES[test] + LATENCY:
         value = _value(source, pattern, title)
-        if test == "fileio" and value == 0:
+        what = (f"{base}.{part}", f"{who}: {title}", unit, better)
+        if value == 0 and unit == "ms":
+            metrics.append(failed(*what, tool, params, "sysbench printed 0.00 ms: below the "
+                                                       "0.01 ms it can show"))
+        elif value == 0 and test == "fileio":
             continue  # an operation this mode does not do
-        metrics.append(metric(f"{base}.{part}", f"{who}: {title}", unit, better, [value],
-                              tool, params))
+        else:
+            metrics.append(metric(*what, [value], tool, params))
     if test == "threads":  # it prints only totals: the rate is events over time
         events = _value(source, r"total number of events:\s+(\S+)", "total number of events")
         seconds = _value(source, r"total time:\s+(\S+?)s\b", "total time")
