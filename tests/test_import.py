@@ -399,3 +399,15 @@ def test_sigterm_while_writing_leaves_nothing_behind(here: Path,
     assert done.exit_code == 1 and "Aborted!" in done.output  # click's word for Ctrl-C
     assert sorted(p.name for p in here.iterdir()) == ["fio", "out.json"]
     assert (here / "out.json").read_text() == "previous\n"
+
+
+def test_pts_entry_without_numbers_is_a_failed_metric(here: Path) -> None:
+    _edited("pts/gvno3/composite.xml", "<RawString>1.14:1.13:1.14</RawString>",
+            "<RawString>PASS</RawString>")(here)
+    assert run("pts", "edited-composite.xml", "--label", "x", "-o", "out.json").exit_code == 0
+    metrics = {m["id"]: m for m in json.loads((here / "out.json").read_text())["metrics"]}
+    kostya = metrics["pts.simdjson.kostya"]
+    assert (kostya["status"], kostya["error"], kostya["samples"]) == (
+        "failed", ("PTS recorded no numbers for this system (a line graph or a pass/fail "
+                  "result?)"), [])
+    assert metrics["pts.simdjson.top_tweet"]["samples"] == [1.52, 1.52, 1.51]

@@ -27,6 +27,7 @@ from reportgen.importers.common import (
     Imported,
     Options,
     Source,
+    failed,
     from_epoch,
     metric,
     number,
@@ -137,9 +138,11 @@ def _result(source: Source, result: Element, system: str, tool: str, taken: set[
     params = {"test": profile, "arguments": arguments,
               "app_version": result.findtext("AppVersion", "").strip()}
     samples = [_sample(e) for e in entries]
-    values = [v for run in samples for v in run]
-    return metric(key, name, UNITS.get(scale, scale), DIRECTIONS[proportion],
-                  values if all(samples) else [], tool, params)
+    what = (key, name, UNITS.get(scale, scale), DIRECTIONS[proportion])
+    if not all(samples):
+        return failed(*what, tool, params, "PTS recorded no numbers for this system (a "
+                                           "line graph or a pass/fail result?)")
+    return metric(*what, [v for run in samples for v in run], tool, params)
 
 
 def _sample(entry: Element) -> list[float]:
