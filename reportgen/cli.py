@@ -7,6 +7,7 @@ are, with exit status 2 and no traceback.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ from reportgen.errors import ReportgenError, printable
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INPUT = 2
 EXIT_ENVIRONMENT = 1
+LABEL = re.compile(r"[a-z][a-z0-9_-]*")  # as the results schema says
 
 site_option = click.option("-f", "--file", "site_file", default="site.yml", show_default=True,
                            type=click.Path(path_type=Path, dir_okay=False),
@@ -159,6 +161,44 @@ def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ..
                f"{len(created.families)} section(s)", err=True)
     click.echo(f"next: fill in the TODOs in {shown}/report.yml, then run `reportgen serve` "
                "or `reportgen build`", err=True)
+
+
+@main.command("import")
+@click.argument("tool", type=click.Choice(["fio", "sysbench", "hyperfine", "pts"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path),
+                metavar="FILE...")
+@click.option("--label", required=True, help="The environment's label, e.g. guest.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="The results file to write.")
+@click.option("--system", help="pts: the system (its Identifier) to import, when the file "
+                               "holds several.")
+@click.option("--test", type=click.Choice(["cpu", "memory", "fileio", "threads", "mutex"]),
+              help="sysbench: the test that wrote the output, when it does not say "
+                   "(threads, mutex).")
+@click.option("--tool-version", help="The tool's version, when its output does not say "
+                                     "(hyperfine).")
+@reports_errors
+def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system: str | None,
+            test: str | None, tool_version: str | None) -> None:
+    """Write one results file from TOOL's output files (each file one round)."""
+    from reportgen.importers import ImportFailure, import_files, write
+    from reportgen.importers.common import Options
+
+    for option, value, only in (("--system", system, "pts"), ("--test", test, "sysbench"),
+                                ("--tool-version", tool_version, "hyperfine")):
+        if value is not None and tool != only:
+            raise ImportFailure(f"reportgen import: {option} applies to {only} only")
+    if not LABEL.fullmatch(label):
+        raise ImportFailure(f"reportgen import: --label: expected a short name of lower-case "
+                            f"letters, digits, '_' and '-', starting with a letter; got "
+                            f"{label!r}")
+    done = import_files(tool, files, label, Options(system, test, tool_version))
+    for warning in done.warnings:
+        click.echo(str(warning), err=True)
+    write(done.doc, output)
+    count = len(done.doc["metrics"])
+    click.echo(f"wrote {output}: {count} metric(s), {len(done.doc['rounds'])} round(s), "
+               f"label '{label}'", err=True)
 
 
 @main.command()

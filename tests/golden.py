@@ -5,7 +5,9 @@ code; review the diff before committing it.
 
 * ``tests/golden/bhyve-smp/`` - the example report as text, Markdown, HTML and analysis.json;
 * ``tests/fixtures/errors/<case>/expected.txt`` - what ``reportgen build``
-  prints for each bad-input case (the case's files laid over ``_base``).
+  prints for each bad-input case (the case's files laid over ``_base``);
+* ``tests/fixtures/import/expected/`` - what ``reportgen import`` writes from
+  each tool's fixtures (see ``tests/import_golden.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from reportgen.cli import main
+from tests import import_golden
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "bhyve-smp"
@@ -77,6 +80,7 @@ def regenerate(scratch: Path) -> None:
         _status, stderr = run_build(lay_out(case, scratch / case.name))
         (case / "expected.txt").write_text(stderr)
     print(f"rewrote {GOLDEN.relative_to(ROOT)} and {len(error_cases())} error expectations")
+    import_golden.regenerate(scratch / "import")
 
 
 if __name__ == "__main__":
