@@ -78,7 +78,7 @@ def section_charts(analysis: Analysis) -> list[Chart]:
 
 def overview_chart(analysis: Analysis) -> Chart:
     """Slowdown of every compared metric, log scale, coloured by tier, a line at 1x."""
-    comparisons = analysis.comparisons
+    comparisons = _tiered(analysis)
     labels = _overview_labels(analysis)
     report = analysis.report
     alt = _overview_alt(analysis)
@@ -98,13 +98,18 @@ def refs(analysis: Analysis) -> list[ChartRef]:
 def _overview_labels(analysis: Analysis) -> list[str]:
     names = metric_names(analysis)
     several = len(analysis.report.others) > 1
-    return [_row_label(names[c.metric_id], c.env, several) for c in analysis.comparisons]
+    return [_row_label(names[c.metric_id], c.env, several) for c in _tiered(analysis)]
+
+
+def _tiered(analysis: Analysis) -> list[Comparison]:
+    """The comparisons that have a slowdown to draw (not those outside the tiers)."""
+    return [c for c in analysis.comparisons if c.tier in TIER_COLOURS]
 
 
 def _overview_alt(analysis: Analysis) -> str:
     report = analysis.report
     described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
-                          for label, c in zip(_overview_labels(analysis), analysis.comparisons))
+                          for label, c in zip(_overview_labels(analysis), _tiered(analysis)))
     bounds = " and ".join(f"{tier} from {figures.ratio(b)}"
                           for tier, b in _tier_bounds(report.thresholds))
     return (f"Bar chart of the slowdown against {report.baseline} per metric, on a log scale "
@@ -121,7 +126,7 @@ def bar_colour(measurement: Measurement, baseline: str) -> str:
     """The baseline is neutral grey; every other environment wears its tier colour."""
     if measurement.env == baseline or measurement.comparison is None:
         return BASELINE_COLOUR
-    return TIER_COLOURS[measurement.comparison.tier]
+    return TIER_COLOURS.get(measurement.comparison.tier, MUTED)
 
 
 # --- section charts ---------------------------------------------------------------------

@@ -13,20 +13,21 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from reportgen.documents import Document, KeyPath
+from reportgen import units
+from reportgen.documents import Document, KeyPath, parse_json
 from reportgen.errors import InputError, Problem
-from reportgen.load import Loaded
-from reportgen.model import Report
+from reportgen.load import Loaded, display
+from reportgen.model import Environment, Report
 from reportgen.placeholders import PlaceholderError, hint, refs
 
 
 def check(loaded: Loaded) -> list[Problem]:
     """Every cross-file check of one loaded report: raise the errors, return the warnings."""
     doc, report = loaded.document, loaded.report
-    problems = _check_references(doc, report)
+    problems = _check_references(doc, report) + _check_units(loaded)
     if problems:
         raise InputError(problems)
-    return _check_tools(doc, report)
+    return _check_comparable(doc, report) + _check_threads(loaded)
 
 
 # --- references ----------------------------------------------------------------
@@ -151,15 +152,117 @@ def _find(text: str, needle: str, start: int) -> int:
 
 # --- comparability ---------------------------------------------------------------
 
-def _check_tools(doc: Document, report: Report) -> list[Problem]:
-    """Warn when environments measured a section's metric with different tools."""
+# Parameters the probes record only to describe the workload (which code it
+# runs, how it is timed): they follow from the tool and the probe version,
+# which are compared, so they are not compared again.  Every other parameter
+# is measurement setup and must be equal.
+DESCRIPTIVE_PARAMS = frozenset({"kernel", "call", "child", "timing"})
+
+
+def incomparable(base: Environment, env: Environment, metric_id: str) -> str:
+    """Why ``env``'s metric cannot be compared with the baseline's, naming
+    both results files; "" when both were measured alike."""
+    a, b = base.metrics[metric_id], env.metrics[metric_id]
+    found = [f"{what} {_shown(x)} vs {_shown(y)}" for what, x, y in (
+        ("probe version", base.probe_version, env.probe_version),
+        ("profile", base.profile, env.profile),
+    ) if x != y]
+    if tool_name(a.tool) != tool_name(b.tool):
+        found.append(f"tool {_shown(a.tool)} vs {_shown(b.tool)}")
+    for key in sorted((set(a.params) | set(b.params)) - DESCRIPTIVE_PARAMS):
+        if a.params.get(key) != b.params.get(key):
+            found.append(f"{key} {_shown(a.params.get(key))} vs {_shown(b.params.get(key))}")
+    if a.better != b.better:
+        found.append(f"better {a.better} vs {b.better}")
+    if units.factor(b.unit, a.unit) is None:
+        found.append(f"unit {_shown(a.unit)} vs {_shown(b.unit)}")
+    if not found:
+        return ""
+    return f"{', '.join(found)} ({_files(base)} vs {_files(env)})"
+
+
+def tool_name(tool: str) -> str:
+    """The tool without its version: ``sysbench 1.0.20`` and ``dd (GNU coreutils
+    9.1)`` are ``sysbench`` and ``dd``; a different version is no different tool."""
+    words = re.sub(r"\([^)]*\)", " ", tool).split()
+    return " ".join(w for w in words if not re.match(r"v?\d", w))
+
+
+def oversubscribed(env: Environment) -> Iterator[tuple[str, int, int]]:
+    """(metric id, threads, vCPUs) of each metric run on more threads than
+    the environment has CPU threads."""
+    cpus = env.system.get("cpu_threads")
+    if not isinstance(cpus, int) or isinstance(cpus, bool):
+        return
+    for metric_id, metric in env.metrics.items():
+        threads = metric.params.get("threads")
+        if isinstance(threads, int) and not isinstance(threads, bool) and threads > cpus:
+            yield metric_id, threads, cpus
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None or value == "" else str(value)
+
+
+def _files(env: Environment) -> str:
+    return " + ".join(env.file_names or (env.file_name,))
+
+
+def _check_units(loaded: Loaded) -> list[Problem]:
+    """A unit that differs from the baseline's must be convertible into it."""
+    report = loaded.report
+    base = report.environment(report.baseline)
+    problems = []
+    for env in report.others:
+        for metric_id, metric in env.metrics.items():
+            ref = base.metrics.get(metric_id)
+            if ref is None or units.factor(metric.unit, ref.unit) is not None:
+                continue
+            unknown = [(e, m) for e, m in ((env, metric), (base, ref)) if units.family(m.unit) is None]
+            if not unknown:
+                continue  # two known families: not comparable, not refused
+            where, odd = unknown[0]
+            other = ref if odd is metric else metric
+            known = ", ".join(u for f in units.FAMILIES for u in f.units)
+            problems.append(_results_problem(
+                loaded, where, metric_id, ("unit",),
+                f"metric '{metric_id}': unknown unit '{odd.unit}' differs from "
+                f"'{other.unit}' in {_files(base if odd is metric else env)} and cannot "
+                f"be converted (units reportgen converts: {known})"))
+    return problems
+
+
+def _check_comparable(doc: Document, report: Report) -> list[Problem]:
+    """Warn about every shown metric an environment measured differently."""
+    base = report.environment(report.baseline)
     warnings = []
     for i, section in enumerate(report.sections):
         for j, sm in enumerate(section.metrics):
-            tools = {e.label: e.metrics[sm.id].tool for e in report.environments}
-            if len(set(tools.values())) > 1:
-                listed = ", ".join(f"{t or 'unknown tool'} in {e}" for e, t in tools.items())
-                warnings.append(doc.problem(("sections", i, "metrics", j),
-                                            f"metric '{sm.id}' was measured with different "
-                                            f"tools: {listed}", warning=True))
+            for env in report.others:
+                reason = incomparable(base, env, sm.id)
+                if reason:
+                    warnings.append(doc.problem(("sections", i, "metrics", j),
+                                                f"metric '{sm.id}' is not comparable: {reason}",
+                                                warning=True))
     return warnings
+
+
+def _check_threads(loaded: Loaded) -> list[Problem]:
+    return [_results_problem(loaded, env, metric_id, ("params", "threads"),
+                             f"metric '{metric_id}' ran {threads} threads on {cpus} CPU "
+                             f"threads: they competed for CPUs", warning=True)
+            for env in loaded.report.environments
+            for metric_id, threads, cpus in oversubscribed(env)]
+
+
+def _results_problem(loaded: Loaded, env: Environment, metric_id: str, field: KeyPath,
+                     message: str, *, warning: bool = False) -> Problem:
+    """A problem at a metric's ``field`` in the first of ``env``'s results files that has it."""
+    names = env.file_names or (env.file_name,)
+    contents = {f.name: f.content for f in loaded.report.inputs}
+    for name in names:
+        doc = parse_json(contents[name].decode("utf-8"), display(loaded.directory / name))
+        for index, raw in enumerate(doc.data.get("metrics", [])):
+            if raw.get("id") == metric_id:
+                return doc.problem(("metrics", index) + field, message, warning=warning)
+    return Problem(display(loaded.directory / names[0]), 1, 1, message, warning)

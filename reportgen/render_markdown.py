@@ -7,7 +7,7 @@ the figures reportgen computes become tables, and charts image links.
 from __future__ import annotations
 
 from reportgen import figures
-from reportgen.analysis import Analysis, MetricView
+from reportgen.analysis import Analysis, MetricView, reasons
 from reportgen.markdown import escape
 
 
@@ -21,12 +21,16 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
         out += [analysis.intro.strip(), ""]
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
     out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
+    out += [f"> Caution: {escape(caution)}." for caution in analysis.cautions]
+    out += [""] if analysis.cautions else []
     out += ["## Analysis and notes", ""]
     for section in analysis.sections:
         out += [f"### {section.number}. {escape(section.title)} ({escape(section.badge)})", ""]
         if section.analysis.strip():
             out += [section.analysis.strip(), ""]
         out += _results(analysis, section.metrics) + [""]
+        out += [f"- {escape(reason)}" for reason in reasons(section)]
+        out += [""] if reasons(section) else []
         if section.anchor in charts:
             out += [f"![{escape(section.title)}]({charts[section.anchor]})", ""]
     out += ["## Conclusions", ""]

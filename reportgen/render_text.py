@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from reportgen import markdown
-from reportgen.analysis import Analysis, EnvConclusions
+from reportgen.analysis import Analysis, EnvConclusions, reasons
 
 RULE = "=" * 78
 
@@ -25,6 +25,7 @@ def render(analysis: Analysis) -> str:
         lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
         if section.analysis.strip():
             lines.append(markdown.to_text(section.analysis))
+        lines += [_wrapped(f"- {reason}") for reason in reasons(section)]
     lines += [RULE, "CONCLUSIONS", RULE]
     several = len(analysis.conclusions) > 1
     for i, env in enumerate(analysis.conclusions):
@@ -42,7 +43,13 @@ def _system(analysis: Analysis) -> list[str]:
     if not any(key.lower() == "date" for key, _ in rows):
         rows.append(("Date", analysis.report.date.isoformat()))
     width = max(len(key) for key, _ in rows)
-    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
+    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows] + \
+        [_wrapped(f"Caution: {caution}.") for caution in analysis.cautions]
+
+
+def _wrapped(line: str) -> str:
+    return textwrap.fill(line, markdown.WIDTH, subsequent_indent="  ", break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
@@ -54,7 +61,5 @@ def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
         lines.append(f"{heading}:")
         for item in block.items:
             note = f", {item.note}" if item.note else ""
-            lines.append(textwrap.fill(f"- {item.name}: {item.figure}{note}", markdown.WIDTH,
-                                       subsequent_indent="  ", break_long_words=False,
-                                       break_on_hyphens=False))
+            lines.append(_wrapped(f"- {item.name}: {item.figure}{note}"))
     return lines

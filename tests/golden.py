@@ -5,7 +5,9 @@ code; review the diff before committing it.
 
 * ``tests/golden/bhyve-smp/`` - the example report as text, Markdown and HTML;
 * ``tests/fixtures/errors/<case>/expected.txt`` - what ``reportgen build``
-  prints for each bad-input case (the case's files laid over ``_base``).
+  prints for each bad-input case (the case's files laid over ``_base``);
+* ``tests/fixtures/checks/<case>/expected.txt`` - the warnings it prints for
+  each case of the checks stage (laid over the same ``_base``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "bhyve-smp"
 ERRORS = ROOT / "tests" / "fixtures" / "errors"
+CHECKS = ROOT / "tests" / "fixtures" / "checks"
 GOLDEN_FILES = ("report.txt", "report.md", "index.html", "charts/overview.svg", "charts/s5.svg")
 
 
@@ -75,6 +78,10 @@ def regenerate(scratch: Path) -> None:
     for case in error_cases():
         _status, stderr = run_build(lay_out(case, scratch / case.name))
         (case / "expected.txt").write_text(stderr)
+    for case in sorted(p for p in CHECKS.iterdir() if p.is_dir()):
+        _status, stderr = run_build(lay_out(case, scratch / "checks" / case.name))
+        (case / "expected.txt").write_text(
+            "".join(f"{line}\n" for line in stderr.splitlines() if "warning:" in line))
     print(f"rewrote {GOLDEN.relative_to(ROOT)} and {len(error_cases())} error expectations")
 
 
