@@ -1,6 +1,6 @@
 """`reportgen build`: the pipeline as a short script.
 
-load -> check -> analyse what changed -> render it into a staging dir (in parallel)
+load -> check -> analyse what changed -> check its prose -> render it into a staging dir (in parallel)
 -> carry unchanged reports over -> index, link check, manifest -> swap the
 staging dir in as the new output.  Every stage lives in its own module; this
 one only says in which order they run.
@@ -103,7 +103,8 @@ def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Pro
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        analysed.append((analyse(loaded.report), warnings))
+        analysis = analyse(loaded.report)
+        analysed.append((analysis, warnings + checks.prose(loaded, analysis)))
     if problems:
         raise InputError(problems)
     return analysed

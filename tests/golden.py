@@ -69,6 +69,17 @@ def run_build(project: Path) -> tuple[int, str]:
     return result.exit_code, result.stderr
 
 
+def warning_lines(stderr: str) -> str:
+    """The warnings of a build's stderr, in the order ``--strict`` prints them
+    as errors (by file, line and column)."""
+    def key(line: str) -> tuple[str, int, int, str]:
+        path, line_no, col, rest = line.split(":", 3)
+        return path, int(line_no), int(col), rest
+
+    return "".join(f"{line}\n" for line in sorted(
+        (line for line in stderr.splitlines() if ": warning: " in line), key=key))
+
+
 def regenerate(scratch: Path) -> None:
     report = build_example(scratch / "site")
     for name in GOLDEN_FILES:
@@ -80,8 +91,7 @@ def regenerate(scratch: Path) -> None:
         (case / "expected.txt").write_text(stderr)
     for case in sorted(p for p in CHECKS.iterdir() if p.is_dir()):
         _status, stderr = run_build(lay_out(case, scratch / "checks" / case.name))
-        (case / "expected.txt").write_text(
-            "".join(f"{line}\n" for line in stderr.splitlines() if "warning:" in line))
+        (case / "expected.txt").write_text(warning_lines(stderr))
     print(f"rewrote {GOLDEN.relative_to(ROOT)} and {len(error_cases())} error expectations")
 
 
