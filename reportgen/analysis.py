@@ -299,6 +299,8 @@ class _Resolver:
         if ref.field == "value":
             return figures.quantity(compare.median(metric.samples), metric.unit)
         c = self.table[ref.metric, ref.env]
+        if c.verdict == "not-comparable" and ref.field not in ("label", "tier"):
+            return "n/a"  # measured differently: there is no figure to give
         return {
             "ratio": lambda: figures.ratio(c.slowdown),
             "delta": lambda: figures.signed_quantity(c.median - c.base_median, c.unit),

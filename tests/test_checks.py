@@ -23,6 +23,7 @@ from tests.golden import CHECKS, cwd, lay_out, run_build, warning_lines
 # What report.txt must say for each case, line by line.
 TEXT = {
     "mixed_tool": ["1. GETPID (not comparable)",
+                   "From 46 ns to 9936 ns: n/a, n/a, n/a, not comparable.",
                    "- getpid() latency, guest: not comparable: tool c-helper vs python-fallback",
                    "Not comparable:", "- Syscalls: not comparable"],
     "prose": ["1. GETPID (~5x)", ("A getpid() costs 5.2x (99 ns vs 12 ns) in the guest. Right "
