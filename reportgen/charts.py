@@ -143,7 +143,7 @@ def _section_chart(section: SectionView, baseline: str) -> Chart:
 def _section_alt(section: SectionView) -> str:
     parts = []
     for metric in section.metrics:
-        values = ", ".join(f"{m.env} {_value_text(m, metric.unit)}" for m in metric.measurements)
+        values = ", ".join(f"{m.env} {_value_text(m)}" for m in metric.measurements)
         parts.append(f"{metric.name} ({metric.better} is better): {values}")
     return f"Bar chart of the medians in section {section.number}, {section.title}. " + \
         "; ".join(parts) + "."
@@ -173,7 +173,7 @@ def _draw_metric(ax: Axes, metric: MetricView, baseline: str, top: float) -> Non
     values = [m.median or 0.0 for m in rows]
     ax.barh(ys, values, height=0.6, color=[bar_colour(m, baseline) for m in rows])
     for y, m in zip(ys, rows):
-        ax.text((m.median or 0.0) + top * 0.015, y, _value_text(m, metric.unit),
+        ax.text((m.median or 0.0) + top * 0.015, y, _value_text(m),
                 va="center", ha="left", color=INK if m.median else MUTED)
     ax.set_xlim(0, top * 1.45)  # room for the value labels right of the bars
     ax.set_yticks(ys, [m.env for m in rows])
@@ -183,10 +183,12 @@ def _draw_metric(ax: Axes, metric: MetricView, baseline: str, top: float) -> Non
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: figures.number(v)))
 
 
-def _value_text(m: Measurement, unit: str) -> str:
+def _value_text(m: Measurement) -> str:
+    """The median in the measurement's own unit (the baseline's, unless the
+    units could not be converted)."""
     if m.median is None:
         return m.metric.status
-    text = figures.quantity(m.median, unit)
+    text = figures.quantity(m.median, m.metric.unit)
     return f"{text} ({m.comparison.label})" if m.comparison else text
 
 

@@ -266,6 +266,8 @@ def _results_problem(loaded: Loaded, env: Environment, metric_id: str, field: Ke
     names = env.file_names or (env.file_name,)
     contents = {f.name: f.content for f in loaded.report.inputs}
     for name in names:
+        if name not in contents:
+            continue
         doc = parse_json(contents[name].decode("utf-8"), display(loaded.directory / name))
         for index, raw in enumerate(doc.data.get("metrics", [])):
             if raw.get("id") == metric_id:
@@ -285,7 +287,7 @@ class Figure:
 
 
 # A number typed with a unit, `x` or `%`: `5.2x`, `99 ns`, `-36%`, `5,728 us`.
-_NUMBER = r"(?<![\w.,])[+\-−~]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+_NUMBER = r"(?<![\w.,/])[+\-−~]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
 _TODO = re.compile(r"\bTODO\b")
 
 

@@ -53,7 +53,7 @@ def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
     header = ["Metric"] + envs + [f"{e} vs {analysis.report.baseline}" for e in envs[1:]]
     rows = []
     for metric in metrics:
-        values = [figures.quantity(m.median, metric.unit) if m.median is not None
+        values = [figures.quantity(m.median, m.metric.unit) if m.median is not None
                   else m.metric.status for m in metric.measurements]
         labels = [f"{m.comparison.label} ({figures.ratio(m.comparison.slowdown)})"
                   if m.comparison else "n/a" for m in metric.measurements[1:]]

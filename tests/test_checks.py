@@ -155,3 +155,29 @@ def test_unit_factors(unit: str, into: str, factor: float | None) -> None:
 ])
 def test_tool_names_leave_out_the_version(tool: str, name: str) -> None:
     assert tool_name(tool) == name
+
+
+def test_seconds_against_milliseconds_compare_after_conversion() -> None:
+    """110 ms against 75.7 s was shown as 'b faster'; it is 688 times slower."""
+    from reportgen.analysis import analyse
+    from tests import factories as f
+
+    rep = f.report(f.environment("a", f.metric("cpu", [110.0, 110.0, 110.0], unit="ms")),
+                   f.environment("b", f.metric("cpu", [75.7, 75.7, 75.7], unit="s")),
+                   baseline="a")
+    row = analyse(rep).sections[0].metrics[0]
+    assert [m.median for m in row.measurements] == [110.0, pytest.approx(75700.0)]
+    c = row.comparisons[0]
+    assert (c.label, c.tier, c.unit) == ("~688x", "severe", "ms")
+
+
+def test_units_that_cannot_be_converted_stay_as_measured(tmp_path: Path) -> None:
+    project = lay_out(CHECKS / "unit_families", tmp_path / "project")
+    with cwd(project):
+        result = CliRunner().invoke(main, ["build", "--formats", "html,md"])
+    assert result.exit_code == 0, result.output
+    out = project / "output" / "r"
+    assert '<td class="num">182 MB/s</td>' in (out / "index.html").read_text()
+    assert "| getpid() latency | 46 ns | 182 MB/s | not comparable (n/a) |" in \
+        (out / "report.md").read_text()
+    assert "guest 182 MB/s (not comparable)" in (out / "charts" / "s1.svg").read_text()
