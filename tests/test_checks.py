@@ -72,13 +72,18 @@ def test_strict_makes_them_errors(case: Path, tmp_path: Path) -> None:
     assert not (project / "output").exists()
 
 
+def _built(case: str, tmp_path: Path, formats: str) -> Path:
+    """Build a case in ``formats``; returns its report's output dir."""
+    project = lay_out(CHECKS / case, tmp_path / "project")
+    with cwd(project):
+        result = CliRunner().invoke(main, ["build", "--formats", formats])
+    assert result.exit_code == 0, result.output
+    return project / "output" / "r"
+
+
 def test_not_comparable_in_every_format(tmp_path: Path) -> None:
     """The mixed-tool case, published as ~216x before: no slowdown anywhere."""
-    project = lay_out(CHECKS / "mixed_tool", tmp_path / "project")
-    with cwd(project):
-        result = CliRunner().invoke(main, ["build", "--formats", "html,pdf,txt,md"])
-    assert result.exit_code == 0, result.output
-    out = project / "output" / "r"
+    out = _built("mixed_tool", tmp_path, "html,pdf,txt,md")
     reason = ("tool c-helper vs python-fallback (results/native.json vs "
               "results/guest.json)")
     pdf = " ".join(p.extract_text() for p in PdfReader(out / "report.pdf").pages)
@@ -94,7 +99,7 @@ def test_not_comparable_in_every_format(tmp_path: Path) -> None:
     assert '<span class="badge tier-not-comparable">not comparable</span>' in html
     md = (out / "report.md").read_text()
     assert "| getpid() latency | 46 ns | 9936 ns | not comparable (n/a) |" in md
-    site = (project / "output" / "index.html").read_text()
+    site = (out.parent / "index.html").read_text()
     assert "getpid" not in site  # not among the largest slowdowns
 
 
@@ -172,11 +177,7 @@ def test_seconds_against_milliseconds_compare_after_conversion() -> None:
 
 
 def test_units_that_cannot_be_converted_stay_as_measured(tmp_path: Path) -> None:
-    project = lay_out(CHECKS / "unit_families", tmp_path / "project")
-    with cwd(project):
-        result = CliRunner().invoke(main, ["build", "--formats", "html,md"])
-    assert result.exit_code == 0, result.output
-    out = project / "output" / "r"
+    out = _built("unit_families", tmp_path, "html,md")
     assert '<td class="num">182 MB/s</td>' in (out / "index.html").read_text()
     assert "| getpid() latency | 46 ns | 182 MB/s | not comparable (n/a) |" in \
         (out / "report.md").read_text()
