@@ -70,6 +70,9 @@ def test_strict_makes_them_errors(case: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == expected
     assert not (project / "output").exists()
+    with cwd(project):
+        checked = CliRunner().invoke(main, ["check", "--strict"])
+    assert (checked.exit_code, checked.stderr) == (2, expected)  # each problem once
 
 
 def _built(case: str, tmp_path: Path, formats: str) -> Path:
