@@ -283,7 +283,7 @@ class Figure:
 
     value: float
     unit: str  # a metric unit, "x" for ratios, "%" for changes
-    what: str  # for messages: "syscall.getpid ratio in guest"
+    what: str  # for messages: "syscall.getpid in guest, ratio"
 
 
 # A number typed with a unit, `x` or `%`: `5.2x`, `99 ns`, `-36%`, `5,728 us`.
