@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from reportgen import compare, figures
+from reportgen import compare, figures, units
+from reportgen.checks import incomparable, oversubscribed
 from reportgen.compare import Comparison
 from reportgen.headline import Headline, headline
 from reportgen.markdown import escape
@@ -24,6 +25,8 @@ DEFAULT_HEADINGS = {
     "negligible": "Negligible overhead",
     "moderate": "Moderate overhead",
     "severe": "Severe overhead",
+    "inconclusive": "Inconclusive",
+    "not-comparable": "Not comparable",
 }
 
 
@@ -102,6 +105,7 @@ class Analysis:
     spec: tuple[SpecRow, ...]
     sections: tuple[SectionView, ...]
     conclusions: tuple[EnvConclusions, ...]
+    cautions: tuple[str, ...] = ()  # what the reader must know about how it was measured
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -120,6 +124,7 @@ class Analysis:
 
 
 def analyse(report: Report) -> Analysis:
+    report = units.harmonise(report)
     table = _comparisons(report)
     resolve = _Resolver(report, table)
     sections = tuple(_section(report, i, s, table, resolve)
@@ -133,6 +138,7 @@ def analyse(report: Report) -> Analysis:
         sections=sections,
         conclusions=tuple(_conclusions(report, env.label, table, resolve)
                           for env in report.others),
+        cautions=_cautions(report),
     )
 
 
@@ -147,9 +153,24 @@ def _comparisons(report: Report) -> Table:
         for metric_id, metric in env.metrics.items():
             ref = base.metrics.get(metric_id)
             if ref is not None and ref.usable and metric.usable:
-                table[metric_id, env.label] = compare.compare(ref, metric, env.label,
-                                                              report.thresholds)
+                reason = incomparable(base, env, metric_id)
+                table[metric_id, env.label] = (
+                    compare.not_comparable(ref, metric, env.label, reason) if reason
+                    else compare.compare(ref, metric, env.label, report.thresholds))
     return table
+
+
+def _cautions(report: Report) -> tuple[str, ...]:
+    return tuple(f"{metric_id} ran {threads} threads on the {cpus} CPU threads of {env.label}: "
+                 "the threads competed for CPUs"
+                 for env in report.environments for metric_id, threads, cpus in
+                 oversubscribed(env))
+
+
+def reasons(section: SectionView) -> tuple[str, ...]:
+    """Why some of a section's comparisons give no figure, one line each."""
+    return tuple(f"{m.name}, {c.env}: {c.label}: {c.reason}"
+                 for m in section.metrics for c in m.comparisons if c.reason)
 
 
 def _section(report: Report, number: int, section: Section, table: Table,
@@ -189,14 +210,17 @@ def _label(metric: MetricView, env: str) -> str:
 
 
 def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> EnvConclusions:
-    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in TIERS}
+    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in (*TIERS, *compare.UNTIERED)}
     for item in report.conclusions:
         found = tuple(table[m, env] for m in item.metrics if (m, env) in table)
         if not found:
             continue
-        tier = compare.worst_tier(found)
+        # one comparison outside the tiers takes the whole item out of them
+        untiered = [c for c in found if c.tier in compare.UNTIERED]
+        tier = untiered[0].tier if untiered else compare.worst_tier(found)
+        figure = compare.figure(untiered) if untiered else compare.figure(found)
         note = resolve(Text(item.note, report.intro.source), markdown=False)
-        by_tier[tier].append(ConclusionView(item.name, compare.figure(found), tier, note, found))
+        by_tier[tier].append(ConclusionView(item.name, figure, tier, note, found))
     headings = {**DEFAULT_HEADINGS, **report.tier_headings}
     return EnvConclusions(env, tuple(TierBlock(t, headings[t], tuple(items))
                                      for t, items in by_tier.items() if items))
@@ -282,6 +306,8 @@ class _Resolver:
         if ref.field == "value":
             return figures.quantity(compare.median(metric.samples), metric.unit)
         c = self.table[ref.metric, ref.env]
+        if c.verdict == "not-comparable" and ref.field not in ("label", "tier"):
+            return "n/a"  # measured differently: there is no figure to give
         return {
             "ratio": lambda: figures.ratio(c.slowdown),
             "delta": lambda: figures.signed_quantity(c.median - c.base_median, c.unit),
@@ -327,7 +353,8 @@ class Card:
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns that are real costs (not ``same`` or faster)."""
-        costs = [m for m in self.metrics if not compare.neutral(m.label, m.slowdown)]
+        costs = [m for m in self.metrics if m.tier not in compare.UNTIERED
+                 and not compare.neutral(m.label, m.slowdown)]
         return tuple(sorted(costs, key=lambda m: (-m.slowdown, m.id, m.env))[:count])
 
     @classmethod

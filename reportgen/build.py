@@ -1,6 +1,6 @@
 """`reportgen build`: the pipeline as a short script.
 
-load -> analyse what changed -> render it into a staging dir (in parallel)
+load -> check -> analyse what changed -> check its prose -> render it into a staging dir (in parallel)
 -> carry unchanged reports over -> index, link check, manifest -> swap the
 staging dir in as the new output.  Every stage lives in its own module; this
 one only says in which order they run.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen import cache, load, output
+from reportgen import cache, checks, load, output
 from reportgen.errors import InputError, Problem, printable
 from reportgen.model import Site
 
@@ -99,7 +99,8 @@ def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
 
 
 def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Problem]]]:
-    """Each report's analysis and warnings; every problem of every report at once."""
+    """Each report loaded, checked and analysed, with its warnings; every
+    problem of every report at once."""
     from reportgen.analysis import analyse
 
     problems: list[Problem] = []
@@ -107,10 +108,12 @@ def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Pro
     for report_dir in report_dirs:
         try:
             loaded = load.load_report(report_dir)
+            warnings = loaded.warnings + checks.check(loaded)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        analysed.append((analyse(loaded.report), loaded.warnings))
+        analysis = analyse(loaded.report)
+        analysed.append((analysis, warnings + checks.prose(loaded, analysis)))
     if problems:
         raise InputError(problems)
     return analysed

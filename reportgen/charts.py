@@ -79,7 +79,7 @@ def section_charts(analysis: Analysis) -> list[Chart]:
 
 def overview_chart(analysis: Analysis) -> Chart:
     """Slowdown of every compared metric, log scale, coloured by tier, a line at 1x."""
-    comparisons = analysis.comparisons
+    comparisons = _tiered(analysis)
     labels = _overview_labels(analysis)
     report = analysis.report
     alt = _overview_alt(analysis)
@@ -99,13 +99,18 @@ def refs(analysis: Analysis) -> list[ChartRef]:
 def _overview_labels(analysis: Analysis) -> list[str]:
     names = metric_names(analysis)
     several = len(analysis.report.others) > 1
-    return [_row_label(names[c.metric_id], c.env, several) for c in analysis.comparisons]
+    return [_row_label(names[c.metric_id], c.env, several) for c in _tiered(analysis)]
+
+
+def _tiered(analysis: Analysis) -> list[Comparison]:
+    """The comparisons that have a slowdown to draw (not those outside the tiers)."""
+    return [c for c in analysis.comparisons if c.tier in TIER_COLOURS]
 
 
 def _overview_alt(analysis: Analysis) -> str:
     report = analysis.report
     described = "; ".join(f"{label}: {figures.ratio(c.slowdown)} ({c.tier})"
-                          for label, c in zip(_overview_labels(analysis), analysis.comparisons))
+                          for label, c in zip(_overview_labels(analysis), _tiered(analysis)))
     bounds = " and ".join(f"{tier} from {figures.ratio(b)}"
                           for tier, b in _tier_bounds(report.thresholds))
     return (f"Bar chart of the slowdown against {report.baseline} per metric, on a log scale "
@@ -122,7 +127,7 @@ def bar_colour(measurement: Measurement, baseline: str) -> str:
     """The baseline is neutral grey; every other environment wears its tier colour."""
     if measurement.env == baseline or measurement.comparison is None:
         return BASELINE_COLOUR
-    return TIER_COLOURS[measurement.comparison.tier]
+    return TIER_COLOURS.get(measurement.comparison.tier, MUTED)
 
 
 # --- section charts ---------------------------------------------------------------------
@@ -139,7 +144,7 @@ def _section_chart(section: SectionView, baseline: str) -> Chart:
 def _section_alt(section: SectionView) -> str:
     parts = []
     for metric in section.metrics:
-        values = ", ".join(f"{m.env} {_value_text(m, metric.unit)}" for m in metric.measurements)
+        values = ", ".join(f"{m.env} {_value_text(m)}" for m in metric.measurements)
         parts.append(f"{metric.name} ({metric.better} is better): {values}")
     return f"Bar chart of the medians in section {section.number}, {section.title}. " + \
         "; ".join(parts) + "."
@@ -169,7 +174,7 @@ def _draw_metric(ax: Axes, metric: MetricView, baseline: str, top: float) -> Non
     values = [m.median or 0.0 for m in rows]
     ax.barh(ys, values, height=0.6, color=[bar_colour(m, baseline) for m in rows])
     for y, m in zip(ys, rows):
-        ax.text((m.median or 0.0) + top * 0.015, y, _value_text(m, metric.unit),
+        ax.text((m.median or 0.0) + top * 0.015, y, _value_text(m),
                 va="center", ha="left", color=INK if m.median else MUTED)
     ax.set_xlim(0, top * 1.45)  # room for the value labels right of the bars
     ax.set_yticks(ys, [m.env for m in rows])
@@ -179,10 +184,12 @@ def _draw_metric(ax: Axes, metric: MetricView, baseline: str, top: float) -> Non
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: figures.number(v)))
 
 
-def _value_text(m: Measurement, unit: str) -> str:
+def _value_text(m: Measurement) -> str:
+    """The median in the measurement's own unit (the baseline's, unless the
+    units could not be converted)."""
     if m.median is None:
         return m.metric.status
-    text = figures.quantity(m.median, unit)
+    text = figures.quantity(m.median, m.metric.unit)
     return f"{text} ({m.comparison.label})" if m.comparison else text
 
 

@@ -115,10 +115,10 @@ def check(site_file: Path, strict: bool) -> None:
     from reportgen.errors import InputError
 
     analyses, warnings = run(site_file)
+    if strict and warnings:
+        raise InputError(warnings)  # printed once, as errors
     for warning in warnings:
         click.echo(str(warning), err=True)
-    if strict and warnings:
-        raise InputError(warnings)
     click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
 
 

@@ -189,3 +189,17 @@ def _check_positive(value: float) -> None:
         raise ValueError(f"not a finite number: {value}")
     if value <= 0:
         raise ValueError(f"values must be positive to be compared, got {value}")
+
+
+NOT_COMPARABLE_LABEL = "not comparable"
+
+
+def not_comparable(base: Metric, other: Metric, env: str, reason: str) -> Comparison:
+    """A comparison refused because ``env`` measured the metric differently:
+    no slowdown, no change, no interval (NaN and None), outside the tiers."""
+    nan = math.nan
+    return Comparison(base.id, env, base.unit, base.better, median(base.samples),
+                      median(other.samples), nan, nan, None, NOT_COMPARABLE_LABEL,
+                      "not-comparable", "not-comparable", reason=reason,
+                      rounds=(len(set(base.round_numbers)), len(set(other.round_numbers))),
+                      samples=(len(base.samples), len(other.samples)))

@@ -28,8 +28,8 @@ def signed_quantity(value: float, unit: str) -> str:
 
 
 def ratio(value: float) -> str:
-    """A slowdown: ``3.96x``."""
-    return f"{number(value)}x"
+    """A slowdown: ``3.96x``; ``n/a`` for the NaN of a comparison that has none."""
+    return "n/a" if math.isnan(value) else f"{number(value)}x"
 
 
 def percent(change: float) -> str:

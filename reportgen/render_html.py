@@ -8,6 +8,7 @@ escaped.  Pages use relative links only, so the site works from file://.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,13 +179,15 @@ def _report_href(card: Card) -> str:
 
 def section_tier(section: SectionView) -> str:
     """The worst tier in a section, or ``none`` when nothing could be compared."""
-    found = [c.tier for m in section.metrics for c in m.comparisons]
+    found = [c.tier for m in section.metrics for c in m.comparisons if c.tier in TIERS]
     return max(found, key=TIERS.index) if found else "none"
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:
     """``3.96x``, or ``1.56x to 1.92x`` for a conclusion over several metrics."""
-    values = sorted(c.slowdown for c in comparisons)
+    values = sorted(c.slowdown for c in comparisons if not math.isnan(c.slowdown))
+    if not values:
+        return figures.ratio(math.nan)
     if figures.ratio(values[0]) == figures.ratio(values[-1]):
         return figures.ratio(values[0])
     return figures.interval((values[0], values[-1]))

@@ -9,7 +9,7 @@ image links.
 from __future__ import annotations
 
 from reportgen import figures, headline
-from reportgen.analysis import Analysis, MetricView
+from reportgen.analysis import Analysis, MetricView, reasons
 from reportgen.markdown import escape, escape_html
 
 
@@ -24,12 +24,16 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
     out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
     out += _headline(analysis)
+    out += [f"> Caution: {escape(caution)}." for caution in analysis.cautions]
+    out += [""] if analysis.cautions else []
     out += ["## Analysis and notes", ""]
     for section in analysis.sections:
         out += [f"### {section.number}. {escape(section.title)} ({escape(section.badge)})", ""]
         if section.analysis.strip():
             out += [escape_html(section.analysis.strip()), ""]
         out += _results(analysis, section.metrics) + [""]
+        out += [f"- {escape(reason)}" for reason in reasons(section)]
+        out += [""] if reasons(section) else []
         if section.anchor in charts:
             out += [f"![{escape(section.title)}]({charts[section.anchor]})", ""]
     out += ["## Conclusions", ""]
@@ -62,7 +66,7 @@ def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
     header = ["Metric"] + envs + [f"{e} vs {analysis.report.baseline}" for e in envs[1:]]
     rows = []
     for metric in metrics:
-        values = [figures.quantity(m.median, metric.unit) if m.median is not None
+        values = [figures.quantity(m.median, m.metric.unit) if m.median is not None
                   else m.metric.status for m in metric.measurements]
         labels = [f"{m.comparison.label} ({figures.ratio(m.comparison.slowdown)})"
                   if m.comparison else "n/a" for m in metric.measurements[1:]]

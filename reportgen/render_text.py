@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from reportgen import headline, markdown
-from reportgen.analysis import Analysis, EnvConclusions
+from reportgen.analysis import Analysis, EnvConclusions, reasons
 
 RULE = "=" * 78
 
@@ -26,6 +26,7 @@ def render(analysis: Analysis) -> str:
         lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
         if section.analysis.strip():
             lines.append(markdown.to_text(section.analysis))
+        lines += [_fill(f"- {reason}") for reason in reasons(section)]
     lines += [RULE, "CONCLUSIONS", RULE]
     several = len(analysis.conclusions) > 1
     for i, env in enumerate(analysis.conclusions):
@@ -43,7 +44,8 @@ def _system(analysis: Analysis) -> list[str]:
     if not any(key.lower() == "date" for key, _ in rows):
         rows.append(("Date", analysis.report.date.isoformat()))
     width = max(len(key) for key, _ in rows)
-    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
+    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows] + \
+        [_fill(f"Caution: {caution}.") for caution in analysis.cautions]
 
 
 def _headline(analysis: Analysis) -> list[str]:

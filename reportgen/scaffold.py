@@ -11,6 +11,7 @@ renamed into place, so a failure leaves nothing behind.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from reportgen import load
+from reportgen import checks, load
 from reportgen.analysis import analyse
 from reportgen.documents import parse_json
 from reportgen.errors import InputError, Problem, ReportgenError
@@ -97,6 +98,8 @@ def new_report(target: Path, results: Sequence[Path], *, baseline: str | None = 
             (stage / "results" / f"{g.env.label}.json").write_bytes(g.content)
         (stage / "report.yml").write_text(text, encoding="utf-8")
         loaded = load.load_report(stage)  # the proof that it builds: every check the build runs
+        warnings = [_moved(w, load.display(stage), shown)
+                    for w in loaded.warnings + checks.check(loaded)]
         analyse(loaded.report)
         if target.exists() or target.is_symlink():
             raise ScaffoldError(f"{shown}: appeared while the report was being written; "
@@ -106,7 +109,14 @@ def new_report(target: Path, results: Sequence[Path], *, baseline: str | None = 
         if stage.exists():
             shutil.rmtree(stage)
     envs = [g.env for g in ordered]
-    return Created(target, chosen, tuple(families(envs)), tuple(loaded.warnings))
+    return Created(target, chosen, tuple(families(envs)), tuple(warnings))
+
+
+def _moved(problem: Problem, stage: str, target: str) -> Problem:
+    """A problem found in the staging dir, as it will be where the report ends up."""
+    if not problem.path.startswith(stage + os.sep):
+        return problem
+    return dataclasses.replace(problem, path=target + problem.path[len(stage):])
 
 
 def _date(value: str | None) -> dt.date:

@@ -8,6 +8,8 @@ code; review the diff before committing it.
   prints for each bad-input case (the case's files laid over ``_base``);
 * ``tests/fixtures/import/expected/`` - what ``reportgen import`` writes from
   each tool's fixtures (see ``tests/import_golden.py``).
+* ``tests/fixtures/checks/<case>/expected.txt`` - the warnings it prints for
+  each case of the checks stage (laid over the same ``_base``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tests import import_golden
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "bhyve-smp"
 ERRORS = ROOT / "tests" / "fixtures" / "errors"
+CHECKS = ROOT / "tests" / "fixtures" / "checks"
 GOLDEN_FILES = ("report.txt", "report.md", "index.html", "analysis.json", "charts/overview.svg",
                 "charts/s5.svg")
 
@@ -70,6 +73,17 @@ def run_build(project: Path) -> tuple[int, str]:
     return result.exit_code, result.stderr
 
 
+def warning_lines(stderr: str) -> str:
+    """The warnings of a build's stderr, in the order ``--strict`` prints them
+    as errors (by file, line and column)."""
+    def key(line: str) -> tuple[str, int, int, str]:
+        path, line_no, col, rest = line.split(":", 3)
+        return path, int(line_no), int(col), rest
+
+    return "".join(f"{line}\n" for line in sorted(
+        (line for line in stderr.splitlines() if ": warning: " in line), key=key))
+
+
 def regenerate(scratch: Path) -> None:
     report = build_example(scratch / "site")
     for name in GOLDEN_FILES:
@@ -79,6 +93,9 @@ def regenerate(scratch: Path) -> None:
     for case in error_cases():
         _status, stderr = run_build(lay_out(case, scratch / case.name))
         (case / "expected.txt").write_text(stderr)
+    for case in sorted(p for p in CHECKS.iterdir() if p.is_dir()):
+        _status, stderr = run_build(lay_out(case, scratch / "checks" / case.name))
+        (case / "expected.txt").write_text(warning_lines(stderr))
     print(f"rewrote {GOLDEN.relative_to(ROOT)} and {len(error_cases())} error expectations")
     import_golden.regenerate(scratch / "import")
 

@@ -216,3 +216,22 @@ def test_wrapping_never_splits_a_placeholder() -> None:
     lines = scaffold.block(text, 6).splitlines()
     assert all(len(line) <= scaffold.WIDTH or "{{" in line for line in lines)
     assert any("{{ memory.sysbench.write.t1.guest.label }}" in line for line in lines)
+
+
+def test_mixed_tools_scaffold_warns_at_the_new_report(project: Path, tmp_path: Path) -> None:
+    """The scaffold builds; its warnings name the report where it ends up, not
+    the directory it was staged in, and the build flags the TODOs left."""
+    guest = json.loads((EXAMPLE / "guest.json").read_text())
+    getpid = next(m for m in guest["metrics"] if m["id"] == "syscall.getpid")
+    getpid["tool"] = "python-fallback"
+    (tmp_path / "guest.json").write_text(json.dumps(guest))
+    done = run("new", "reports/mixed", "--results", EXAMPLE / "native.json",
+               tmp_path / "guest.json")
+    assert done.exit_code == 0, done.output
+    assert done.stderr.splitlines()[0] == (
+        "reports/mixed/report.yml:46:15: warning: metric 'syscall.getpid' is not comparable: "
+        "tool c-helper vs python-fallback (results/native.json vs results/guest.json)")
+    built = run("check", "--strict")
+    assert built.exit_code == 2
+    assert "reports/mixed/report.yml:14:3: warning: TODO left from `reportgen new`: replace " \
+           "it with your own words" in built.stderr.splitlines()
