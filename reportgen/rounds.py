@@ -104,18 +104,28 @@ def _one(place: Place, args: list[str], path: Path, command: Sequence[str],
          time_limit: float, echo: IO[str]) -> int:
     if place.target is not None:
         return remote.run(place.target, command, args, path, time_limit, echo)
+    # A child process, not main() in-process: the probes' signal handlers and
+    # module state stay out of this loop.
+    child = subprocess.Popen([sys.executable, str(resources.PROBES / "run.py"), *args,
+                              "-o", str(path)], stdin=subprocess.DEVNULL)
     try:
-        # A child process, not main() in-process: the probes' signal handlers
-        # and module state stay out of this loop.
-        done = subprocess.run([sys.executable, str(resources.PROBES / "run.py"), *args,
-                               "-o", str(path)], stdin=subprocess.DEVNULL, timeout=time_limit,
-                              check=False)
+        status = child.wait(timeout=time_limit)
     except subprocess.TimeoutExpired:
+        _stop(child)
         raise remote.RunError(f"reportgen probe: {place.name}: stopped after the time limit "
                               f"of {time_limit:g} s (--time-limit); nothing written") from None
-    if done.returncode in (0, 1) and not path.exists():
+    except remote.Stopped:
+        _stop(child)
+        raise
+    if status in (0, 1) and not path.exists():
         raise remote.RunError(f"reportgen probe: {place.name}: the probes wrote no results")
-    return done.returncode
+    return status
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, which the probes answer by removing their work files, then wait."""
+    child.terminate()
+    child.wait()
 
 
 def _pool(name: str, paths: list[Path]) -> dict[str, object]:

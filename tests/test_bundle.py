@@ -66,21 +66,21 @@ def test_bundle_runs_alone_and_leaves_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--env", "Native=local"], "reportgen probe: --env 'Native=local': expected NAME=local or "
-     "NAME=ssh:[user@]host[:port], NAME as a results label ([a-z][a-z0-9_-]*)"),
-    (["--env", "guest=vm"], "reportgen probe: --env 'guest=vm': where is 'local' or "
-     "'ssh:[user@]host[:port]'"),
-    (["--env", "a=local", "--env", "a=ssh:vm"], "reportgen probe: each --env needs a name of "
-     "its own"),
-    (["--env", "a=local", "--label", "a"], "reportgen probe: --env names each environment; it "
-     "goes without --ssh and --label"),
-    (["--ssh", "user@vm:22x", "--label", "g"], "reportgen probe: --ssh 'user@vm:22x': expected "
-     "[user@]host[:port]"),
+    (["--env", "Native=local"], ("reportgen probe: --env 'Native=local': expected NAME=local or "
+     "NAME=ssh:[user@]host[:port], NAME as a results label ([a-z][a-z0-9_-]*)")),
+    (["--env", "guest=vm"], ("reportgen probe: --env 'guest=vm': where is 'local' or "
+     "'ssh:[user@]host[:port]'")),
+    (["--env", "a=local", "--env", "a=ssh:vm"], ("reportgen probe: each --env needs a name of "
+     "its own")),
+    (["--env", "a=local", "--label", "a"], ("reportgen probe: --env names each environment; it "
+     "goes without --ssh and --label")),
+    (["--ssh", "user@vm:22x", "--label", "g"], ("reportgen probe: --ssh 'user@vm:22x': expected "
+     "[user@]host[:port]")),
     (["--ssh", "vm"], "reportgen probe: --label is required (e.g. --label guest)"),
-    (["--ssh", "vm", "--label", "g", "-o", "missing/g.json"], "reportgen probe: cannot write "
-     "missing/g.json: no such directory"),
-    (["--rounds", "x", "--env", "a=local"], "reportgen probe: argument --rounds: invalid int "
-     "value: 'x'"),
+    (["--ssh", "vm", "--label", "g", "-o", "missing/g.json"], ("reportgen probe: cannot write "
+     "missing/g.json: no such directory")),
+    (["--rounds", "x", "--env", "a=local"], ("reportgen probe: argument --rounds: invalid int "
+     "value: 'x'")),
 ])
 def test_bad_options_one_line_exit_2(args: list[str], message: str, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str],

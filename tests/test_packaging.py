@@ -40,8 +40,8 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_sdist_and_wheel_carry_templates_fonts_schemas_and_probes(dist: Path) -> None:
     (sdist,) = dist.glob("*.tar.gz")
     (wheel,) = dist.glob("*.whl")
-    in_sdist = tarfile.open(sdist).getnames()
-    in_wheel = zipfile.ZipFile(wheel).namelist()
+    with tarfile.open(sdist) as tar, zipfile.ZipFile(wheel) as whl:
+        in_sdist, in_wheel = tar.getnames(), whl.namelist()
     for name in SHIPPED:
         top = f"reportgen-{__version__}/"
         sdist_name = top + (name if not name.startswith("schemas") else "reportgen/" + name)

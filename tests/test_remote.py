@@ -243,3 +243,38 @@ def test_ssh_command_option_wins_over_the_environment(server: sshd.Server, remot
                           env=dict(os.environ, REPORTGEN_SSH_COMMAND=shlex.join(["false"])))
     assert done.returncode == 0, done.stderr
     assert valid(tmp_path / "guest.json")["environment"]["label"] == "guest"
+
+
+def test_signal_during_rounds_writes_nothing(server: sshd.Server, remote_tmp: Path,
+                                             tmp_path: Path) -> None:
+    """SIGTERM in the middle of a local round: its probes clean up, no file is written."""
+    command = server.command("user", "-o", f"SetEnv=TMPDIR={remote_tmp}")
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "probe", "--env", "native=local",
+                             "--env", f"guest=ssh:{server.target}", "--rounds", "2",
+                             "-o", "results", *QUICK, "--samples", "1000"], cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(remote_tmp),
+                                     REPORTGEN_SSH_COMMAND=command))
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "sample 1/" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 143
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stderr.read().endswith("reportgen probe: stopped by SIGTERM; wrote nothing\n")
+    assert list((tmp_path / "results").iterdir()) == []
+
+
+def test_time_limit(server: sshd.Server, remote_tmp: Path, tmp_path: Path) -> None:
+    done = probe(server, remote_tmp, tmp_path, "--ssh", server.target, "--label", "guest",
+                 "--time-limit", "3", *QUICK, "--samples", "1000")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (f"reportgen probe: {server.target}: stopped after "
+                                            "the time limit of 3 s (--time-limit); nothing "
+                                            "written")
+    assert written(tmp_path) == []
