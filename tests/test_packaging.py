@@ -1,8 +1,8 @@
 """The sdist and wheel as a user gets them: built, installed into a fresh venv, used
 from a directory outside the repository, where no checkout can help.
 
-pip installs the dependencies from its cache (or its configured index); the
-test takes about half a minute.
+pip installs the dependencies from its cache (or its configured index), which
+is where most of the test's time goes.
 """
 
 from __future__ import annotations

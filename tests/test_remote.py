@@ -113,7 +113,9 @@ def test_alternating_rounds_write_one_file_per_environment(server: sshd.Server,
     assert times == sorted(times)  # host, guest, host, guest
     for doc in (native, guest):
         (metric,) = doc["metrics"]
-        assert metric["sample_rounds"] == [1] * 5 + [2] * 5
+        per_round = metric["sample_rounds"].count(1)
+        assert per_round > 0
+        assert metric["sample_rounds"] == [1] * per_round + [2] * per_round
 
 
 def test_wrong_port(server: sshd.Server, remote_tmp: Path, tmp_path: Path) -> None:
