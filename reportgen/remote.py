@@ -283,6 +283,8 @@ def run(target: Target, command: Sequence[str], probe_args: Sequence[str], outpu
         finally:
             _close(proc.stdin)
         data = b"".join(chunks)
+    if session.results_size is not None and len(data) > session.results_size:
+        data = data[-session.results_size:]  # what a login script printed comes first
     problem = _problem(target, status, session, data)
     if problem:
         raise RunError(problem)

@@ -5,7 +5,8 @@ and the client's ssh_config all live in the directory given; the server runs
 as an ordinary child process in the foreground (-D) and is stopped at the end.
 Keys stand for kinds of machine: "user" logs in plainly, "nopython" and
 "oldpython" get a forced command that runs the request with a PATH that has no
-python3, or a python3 that claims to be 3.6; "other" is not authorized at all.
+python3, or a python3 that claims to be 3.6; "noisy" prints a greeting on stdout
+first, as some login scripts do; "other" is not authorized at all.
 The client may set TMPDIR on the remote side (AcceptEnv), e.g. to a full disk.
 """
 
@@ -73,7 +74,7 @@ def _keygen(path: Path) -> None:
 def server(root: Path) -> Iterator[Server]:
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)
-    for name in ("host", "user", "nopython", "oldpython", "other"):
+    for name in ("host", "user", "nopython", "oldpython", "noisy", "other"):
         _keygen(root / f"{name}_key")
     python = shutil.which("python3") or "/usr/bin/python3"
     old = root / "oldpython"
@@ -85,7 +86,9 @@ def server(root: Path) -> Iterator[Server]:
     (root / "authorized_keys").write_text(
         (root / "user_key.pub").read_text()
         + run_with.format("/nonexistent") + (root / "nopython_key.pub").read_text()
-        + run_with.format(f"{old}:/usr/bin:/bin") + (root / "oldpython_key.pub").read_text())
+        + run_with.format(f"{old}:/usr/bin:/bin") + (root / "oldpython_key.pub").read_text()
+        + 'command="echo Welcome; /bin/sh -c \\"$SSH_ORIGINAL_COMMAND\\"" '
+        + (root / "noisy_key.pub").read_text())
     (root / "authorized_keys").chmod(0o600)
     port = free_port()
     user = getpass.getuser()

@@ -94,6 +94,15 @@ def test_remote_host_name_only_with_the_flag(server: sshd.Server, remote_tmp: Pa
     assert valid(tmp_path / "guest.json")["hostname"] == os.uname().nodename
 
 
+def test_login_greeting_on_stdout_is_not_part_of_the_results(server: sshd.Server,
+                                                             remote_tmp: Path,
+                                                             tmp_path: Path) -> None:
+    done = probe(server, remote_tmp, tmp_path, "--ssh", server.target, "--label", "guest",
+                 *QUICK, key="noisy")
+    assert done.returncode == 0, done.stderr
+    assert valid(tmp_path / "guest.json")["environment"]["label"] == "guest"
+
+
 def test_alternating_rounds_write_one_file_per_environment(server: sshd.Server,
                                                            remote_tmp: Path,
                                                            tmp_path: Path) -> None:
