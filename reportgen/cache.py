@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reportgen import resources
 from reportgen.documents import parse_yaml
 from reportgen.errors import InputError, Problem
 from reportgen.model import Site
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from reportgen.analysis import Analysis, Card
 
 MANIFEST = ".reportgen-manifest.json"
-_PACKAGE = Path(__file__).resolve().parent
-_TEMPLATES = _PACKAGE.parent / "templates"
+_PACKAGE = resources.PACKAGE
+_TEMPLATES = resources.TEMPLATES
 
 
 def digest_files(files: list[Path], root: Path, *extra: str) -> str:

@@ -125,8 +125,9 @@ def check(site_file: Path, strict: bool) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
                                 "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@reports_errors
 def probe(args: tuple[str, ...]) -> None:
-    """Run the probes on this machine (same options as probes/run.py; try --help)."""
+    """Run the probes here, over ssh or in alternating rounds (try --help)."""
     from reportgen.probe import run
 
     sys.exit(run(list(args)))

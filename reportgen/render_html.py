@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from reportgen import figures, headline, markdown
+from reportgen import figures, headline, markdown, resources
 from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
 from reportgen.charts import ChartRef, metric_names
 from reportgen.compare import Comparison
@@ -50,8 +50,8 @@ class Link:
 
 
 def templates_dir() -> Path:
-    """The repository's templates/ folder (shared with the PDF renderer)."""
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The templates/ folder, in the checkout or the installed package (shared with PDF)."""
+    return resources.TEMPLATES
 
 
 def environment() -> jinja2.Environment:

@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from reportgen import resources
 from reportgen.errors import BuildError
 from reportgen.model import Report
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = resources.TEMPLATES
 PDF_CSS = TEMPLATES / "pdf.css"
 PAPERS = {"a4": "A4", "letter": "letter"}
 PDF_VARIANT = "pdf/a-3b"

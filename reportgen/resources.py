@@ -1,0 +1,21 @@
+"""Where the shipped data lives: templates/ (with fonts/) and probes/.
+
+In the repository both folders sit at the top level, beside the package; the
+wheel maps them into the package (pyproject.toml, force-include), so an
+installed reportgen finds them inside itself.  One lookup serves both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped(name: str) -> Path:
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else PACKAGE.parent / name
+
+
+TEMPLATES = _shipped("templates")
+PROBES = _shipped("probes")
