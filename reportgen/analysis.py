@@ -22,6 +22,8 @@ DEFAULT_HEADINGS = {
     "negligible": "Negligible overhead",
     "moderate": "Moderate overhead",
     "severe": "Severe overhead",
+    "inconclusive": "Inconclusive: the data cannot tell",
+    "not-comparable": "Not comparable",
 }
 
 
@@ -34,6 +36,7 @@ class Measurement:
     metric: Metric
     median: float | None  # None when the metric has no usable samples
     comparison: Comparison | None  # None for the baseline or a failed metric
+    unstable: str = ""  # why the samples are unstable (compare.Stability), or ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,15 @@ class SpecRow:
 
 
 @dataclass(frozen=True)
+class NoiseRow:
+    """One metric's noise floor, from the report's A/A run."""
+
+    id: str
+    name: str
+    floor: compare.NoiseFloor
+
+
+@dataclass(frozen=True)
 class Analysis:
     report: Report
     intro: str
@@ -100,6 +112,8 @@ class Analysis:
     spec: tuple[SpecRow, ...]
     sections: tuple[SectionView, ...]
     conclusions: tuple[EnvConclusions, ...]
+    notes: tuple[str, ...] = ()  # what the reader must know about how it was measured
+    noise_floor: tuple[NoiseRow, ...] = ()  # per metric, when report.yml names an A/A run
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -113,7 +127,8 @@ class Analysis:
 
 
 def analyse(report: Report) -> Analysis:
-    table = _comparisons(report)
+    floors = noise_floors(report)
+    table = _comparisons(report, {m: f.band for m, f in floors.items()})
     resolve = _Resolver(report, table)
     sections = tuple(_section(report, i, s, table, resolve)
                      for i, s in enumerate(report.sections, start=1))
@@ -126,13 +141,16 @@ def analyse(report: Report) -> Analysis:
         sections=sections,
         conclusions=tuple(_conclusions(report, env.label, table, resolve)
                           for env in report.others),
+        notes=drift_notes(report),
+        noise_floor=tuple(NoiseRow(m, report.noise[0].metrics[m].name, f)
+                          for m, f in floors.items() if report.noise),
     )
 
 
 Table = dict[tuple[str, str], Comparison]
 
 
-def _comparisons(report: Report) -> Table:
+def _comparisons(report: Report, bands: dict[str, float]) -> Table:
     """Compare every metric the baseline and an environment both have usable."""
     base = report.environment(report.baseline)
     table: Table = {}
@@ -140,9 +158,29 @@ def _comparisons(report: Report) -> Table:
         for metric_id, metric in env.metrics.items():
             ref = base.metrics.get(metric_id)
             if ref is not None and ref.usable and metric.usable:
-                table[metric_id, env.label] = compare.compare(ref, metric, env.label,
-                                                              report.thresholds)
+                table[metric_id, env.label] = compare.compare(
+                    ref, metric, env.label, report.thresholds, noise=bands.get(metric_id))
     return table
+
+
+def noise_floors(report: Report) -> dict[str, compare.NoiseFloor]:
+    """Each metric's noise floor from the report's A/A run; metrics the A/A
+    run lacks keep ``thresholds.noise`` as their band."""
+    if report.noise is None:
+        return {}
+    a, b = report.noise
+    return {m: compare.noise_floor(a.metrics[m], b.metrics[m], report.thresholds)
+            for m in a.metrics if m in b.metrics and a.metrics[m].usable
+            and b.metrics[m].usable}
+
+
+def drift_notes(report: Report) -> tuple[str, ...]:
+    """A note per environment measured one after the other with the baseline."""
+    base = report.environment(report.baseline)
+    return tuple(f"{env.label} and {base.label} were measured one after the other, not in "
+                 "alternation: drift of the machine between them (load, temperature, "
+                 "updates) is not controlled." for env in report.others
+                 if compare.sequential(base.rounds, env.rounds))
 
 
 def _section(report: Report, number: int, section: Section, table: Table,
@@ -161,7 +199,9 @@ def _metric_view(report: Report, metric_id: str, short: str, table: Table) -> Me
     for env in report.environments:
         metric = env.metrics[metric_id]
         median = compare.median(metric.samples) if metric.usable else None
-        rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label))))
+        steady = compare.stability(metric.samples)
+        rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label)),
+                                steady.describe() if steady.unstable else ""))
     first = report.environment(report.baseline).metrics[metric_id]
     return MetricView(metric_id, first.name, short, first.unit, first.better, tuple(rows))
 
@@ -182,7 +222,7 @@ def _label(metric: MetricView, env: str) -> str:
 
 
 def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> EnvConclusions:
-    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in TIERS}
+    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in TIERS + compare.UNTIERED}
     for item in report.conclusions:
         found = tuple(table[m, env] for m in item.metrics if (m, env) in table)
         if not found:

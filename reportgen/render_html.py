@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from reportgen import figures, markdown
+from reportgen import compare, figures, markdown
 from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
 from reportgen.charts import ChartRef, metric_names
 from reportgen.compare import Comparison
@@ -173,8 +173,8 @@ def _report_href(card: Card) -> str:
 
 def section_tier(section: SectionView) -> str:
     """The worst tier in a section, or ``none`` when nothing could be compared."""
-    found = [c.tier for m in section.metrics for c in m.comparisons]
-    return max(found, key=TIERS.index) if found else "none"
+    found = [c for m in section.metrics for c in m.comparisons]
+    return compare.worst_tier(found) if found else "none"
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:
