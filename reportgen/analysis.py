@@ -150,6 +150,32 @@ def analyse(report: Report) -> Analysis:
 Table = dict[tuple[str, str], Comparison]
 
 
+def evidence(c: Comparison) -> str:
+    """``3.96x (95% interval 3.93x to 3.98x, p = 0.008)``: a slowdown and how
+    sure it is, as every format prints it."""
+    bounds = figures.interval(c.interval) or "n/a"
+    return (f"{figures.ratio(c.slowdown)} (95% interval {bounds}, "
+            f"p = {figures.p_value(c.p_value)})")
+
+
+def noise_intro(report: Report) -> str:
+    """The sentence that introduces the noise floor rows."""
+    if report.noise is None:
+        return ""
+    a, b = report.noise
+    return (f"Noise floor from an A/A run ({a.file_name} against {b.file_name}); the "
+            "smallest change each metric can show:")
+
+
+def noise_text(row: NoiseRow) -> str:
+    """``getpid() latency: +-12% (A/A change +3%, 95% interval -5% to +12%)``."""
+    f = row.floor
+    bounds = (f"{figures.percent(f.interval[0])} to {figures.percent(f.interval[1])}"
+              if f.interval else "n/a")
+    return (f"{row.name}: \u00b1{figures.percent(f.band).lstrip('+')} "
+            f"(A/A change {figures.percent(f.change)}, 95% interval {bounds})")
+
+
 def _comparisons(report: Report, bands: dict[str, float]) -> Table:
     """Compare every metric the baseline and an environment both have usable."""
     base = report.environment(report.baseline)
@@ -177,7 +203,7 @@ def noise_floors(report: Report) -> dict[str, compare.NoiseFloor]:
 def drift_notes(report: Report) -> tuple[str, ...]:
     """A note per environment measured one after the other with the baseline."""
     base = report.environment(report.baseline)
-    return tuple(f"{env.label} and {base.label} were measured one after the other, not in "
+    return tuple(f"{base.label} and {env.label} were measured one after the other, not in "
                  "alternation: drift of the machine between them (load, temperature, "
                  "updates) is not controlled." for env in report.others
                  if compare.sequential(base.rounds, env.rounds))

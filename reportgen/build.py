@@ -83,8 +83,8 @@ def build(site_file: Path, *, output_dir: Path | None = None,
 
 def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
     """Print warnings; with --strict they are errors."""
-    if strict and warnings:
-        raise InputError(warnings)
+    if strict and Problem.escalated(warnings):
+        raise InputError(Problem.escalated(warnings))
     for warning in warnings:
         log(str(warning))
 

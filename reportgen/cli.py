@@ -79,13 +79,13 @@ def build(site_file: Path, output: Path | None, formats: str | None, strict: boo
 def check(site_file: Path, strict: bool) -> None:
     """Validate site.yml, every report.yml and results file; write nothing."""
     from reportgen.build import check as run
-    from reportgen.errors import InputError
+    from reportgen.errors import InputError, Problem
 
     analyses, warnings = run(site_file)
     for warning in warnings:
         click.echo(str(warning), err=True)
-    if strict and warnings:
-        raise InputError(warnings)
+    if strict and Problem.escalated(warnings):
+        raise InputError(Problem.escalated(warnings))
     click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
 
 

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from reportgen import figures
 from reportgen.model import TIERS, Better, Metric, Round, Thresholds
 
 # What a comparison concludes; analysis.json carries these words as they are.
@@ -223,17 +224,8 @@ def judge(change: float, interval: tuple[float, float] | None, p: float | None,
     if cv >= CV_LIMIT:
         return "inconclusive", f"CV {round(cv * 100)}%"
     if p is None or p >= ALPHA:
-        return "inconclusive", f"p = {p_text(p)}"
+        return "inconclusive", f"p = {figures.p_value(p)}"
     return "inconclusive", f"interval reaches past \u00b1{round(band * 100)}%"
-
-
-def p_text(p: float | None) -> str:
-    """``0.008``, ``0.31``, ``< 0.001``; ``n/a`` without a test."""
-    if p is None:
-        return "n/a"
-    if p < 0.001:
-        return "< 0.001"
-    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
 def label(verdict: Verdict, s: float, change: float, env: str, thresholds: Thresholds) -> str:

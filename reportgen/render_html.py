@@ -17,7 +17,15 @@ import jinja2
 from markupsafe import Markup
 
 from reportgen import compare, figures, markdown
-from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
+from reportgen.analysis import (
+    Analysis,
+    Card,
+    CardMetric,
+    Measurement,
+    SectionView,
+    noise_intro,
+    noise_text,
+)
 from reportgen.charts import ChartRef, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
@@ -67,6 +75,8 @@ def environment() -> jinja2.Environment:
         quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
         interval=figures.interval, number=figures.number, tiers=TIERS,
         section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
+        p_value=figures.p_value, verdict_text=compare.verdict_text, untiered=compare.UNTIERED,
+        noise_intro=noise_intro, noise_text=noise_text,
     )
     return env
 

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import textwrap
 
-from reportgen import markdown
-from reportgen.analysis import Analysis, EnvConclusions
+from reportgen import compare, figures, markdown
+from reportgen.analysis import (
+    Analysis,
+    EnvConclusions,
+    SectionView,
+    evidence,
+    noise_intro,
+    noise_text,
+)
 
 RULE = "=" * 78
 
@@ -19,12 +26,14 @@ def render(analysis: Analysis) -> str:
         lines += [markdown.to_text(analysis.intro), ""]
     lines += _system(analysis)
     lines += [RULE, "ANALYSIS AND NOTES", RULE]
+    lines += _notes(analysis)
     for i, section in enumerate(analysis.sections):
         if i:
             lines.append("")
         lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
         if section.analysis.strip():
             lines.append(markdown.to_text(section.analysis))
+        lines += _figures(analysis, section)
     lines += [RULE, "CONCLUSIONS", RULE]
     several = len(analysis.conclusions) > 1
     for i, env in enumerate(analysis.conclusions):
@@ -45,6 +54,38 @@ def _system(analysis: Analysis) -> list[str]:
     return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, markdown.WIDTH, subsequent_indent="  ", break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def _notes(analysis: Analysis) -> list[str]:
+    """How the data were taken, before the sections: drift, the noise floor."""
+    lines = [_wrap(f"Note: {note}") for note in analysis.notes]
+    if analysis.noise_floor:
+        lines.append(_wrap(noise_intro(analysis.report)))
+        lines += [_wrap(f"- {noise_text(row)}") for row in analysis.noise_floor]
+    return lines + [""] if lines else []
+
+
+def _figures(analysis: Analysis, section: SectionView) -> list[str]:
+    """One line per compared metric: medians, slowdown, interval, p, verdict."""
+    lines = []
+    for metric in section.metrics:
+        base = metric.measurements[0]
+        for m in metric.measurements[1:]:
+            if m.comparison is None or base.median is None or m.median is None:
+                continue
+            c = m.comparison
+            unstable = "; ".join(f"unstable samples in {x.env} ({x.unstable})"
+                                 for x in (base, m) if x.unstable)
+            lines.append(_wrap(
+                f"- {metric.name}: {m.env} {figures.quantity(m.median, metric.unit)}, "
+                f"{base.env} {figures.quantity(base.median, metric.unit)}; {evidence(c)}: "
+                f"{compare.verdict_text(c)}" + (f"; {unstable}" if unstable else "")))
+    return lines
+
+
 def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
     lines: list[str] = []
     for i, block in enumerate(env.blocks):
@@ -54,7 +95,5 @@ def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
         lines.append(f"{heading}:")
         for item in block.items:
             note = f", {item.note}" if item.note else ""
-            lines.append(textwrap.fill(f"- {item.name}: {item.figure}{note}", markdown.WIDTH,
-                                       subsequent_indent="  ", break_long_words=False,
-                                       break_on_hyphens=False))
+            lines.append(_wrap(f"- {item.name}: {item.figure}{note}"))
     return lines
