@@ -173,13 +173,16 @@ class Stability:
 
 def stability(samples: Sequence[float]) -> Stability:
     """The coefficient of variation, and the outliers by Tukey's far-out fences
-    (Q1 - 3 IQR, Q3 + 3 IQR), as criterion.rs counts its severe outliers."""
+    (Q1 - 3 IQR, Q3 + 3 IQR), as criterion.rs counts its severe outliers;
+    none when the quartiles coincide."""
     values = np.asarray(samples, dtype=np.float64)
     if len(values) < 2:
         return Stability(0.0, 0)
     q1, q3 = np.percentile(values, [25, 75])
     fence = TUKEY_FAR * (q3 - q1)
-    outliers = int(np.count_nonzero((values < q1 - fence) | (values > q3 + fence)))
+    # Coinciding quartiles (timer-quantized values) leave no fences to judge by.
+    outliers = int(np.count_nonzero((values < q1 - fence) | (values > q3 + fence))) \
+        if fence > 0 else 0
     return Stability(float(np.std(values, ddof=1) / np.mean(values)), outliers)
 
 
