@@ -181,3 +181,20 @@ def test_unstable_samples_warn_at_the_metric_and_strict_still_builds(tmp_path: P
     assert stderr.splitlines()[0] == (
         f"reports/r/results/guest.json:{line}:18: warning: metric 'syscall.getpid' in 'guest' "
         "has unstable samples (CV 46%); its verdicts may be inconclusive")
+
+
+def test_page_and_index_show_inconclusive_with_its_reason() -> None:
+    from reportgen.render_html import Links, render_index, render_report
+
+    native = environment("native", metric("b", [10, 10, 10]), rounds([46] * 5, "a"))
+    guest = environment("guest", metric("b", [30, 30, 31]), rounds([92] * 5, "a"))
+    result = analyse(report(native, guest))
+    page = render_report(result, [], Links((), ()))
+    assert ('<td class="num">n/a</td>\n<td><span class="badge tier-inconclusive" '
+            'title="inconclusive">?</span> <span class="reason">inconclusive (1 round, need '
+            '&gt;= 5)</span></td>') in page
+    assert ('<td class="num">0.004</td>\n<td><span class="badge tier-moderate">+100%</span>'
+            '</td>') in page
+    index = render_index("Site", [card(result)], {})
+    assert ('<td><span class="badge tier-inconclusive" title="inconclusive">?</span> '
+            '<span class="reason">inconclusive</span></td>') in index
