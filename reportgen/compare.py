@@ -205,7 +205,10 @@ def p_value(base: Metric, other: Metric) -> float | None:
         return None
     from scipy.stats import mannwhitneyu  # scipy loads slowly: only when comparing
 
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    # Named rather than scipy's "auto", whose choice has changed between releases.
+    exact = min(len(a), len(b)) <= 8 and len(np.unique(np.concatenate([a, b]))) == len(a) + len(b)
+    return float(mannwhitneyu(a, b, alternative="two-sided", use_continuity=True,
+                              method="exact" if exact else "asymptotic").pvalue)
 
 
 def change_interval(interval: tuple[float, float], better: Better) -> tuple[float, float]:
