@@ -172,7 +172,7 @@ def noise_text(row: NoiseRow) -> str:
     f = row.floor
     bounds = (f"{figures.percent(f.interval[0])} to {figures.percent(f.interval[1])}"
               if f.interval else "n/a")
-    return (f"{row.name}: \u00b1{figures.percent(f.band).lstrip('+')} "
+    return (f"{row.name}: {figures.band(f.band)} "
             f"(A/A change {figures.percent(f.change)}, 95% interval {bounds})")
 
 

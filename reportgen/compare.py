@@ -235,7 +235,7 @@ def judge(change: float, interval: tuple[float, float] | None, p: float | None,
         return "inconclusive", f"CV {round(cv * 100)}%"
     if p is None or p >= ALPHA:
         return "inconclusive", f"p = {figures.p_value(p)}"
-    return "inconclusive", f"interval reaches past \u00b1{round(band * 100)}%"
+    return "inconclusive", f"interval reaches past {figures.band(band)}"
 
 
 def label(verdict: Verdict, s: float, change: float, env: str, thresholds: Thresholds) -> str:

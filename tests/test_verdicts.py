@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import compare, render_markdown, render_text
+from reportgen import compare, figures, render_markdown, render_text
 from reportgen.analysis import analyse, card
 from reportgen.cli import main
 from reportgen.load import load_report
@@ -152,7 +152,7 @@ def test_noise_floor_widens_the_band_and_is_stated() -> None:
     text = render_text.render(widened)
     assert ("Noise floor from an A/A run (results/aa.json against results/aa.json); the\n"
             "  smallest change each metric can show:") in text
-    assert f"- syscall.getpid: \u00b1{round(floor.band * 100)}% (A/A change +6%" in text
+    assert f"- syscall.getpid: \u00b1{figures.number(floor.band * 100)}% (A/A change +6%" in text
 
 
 def test_noise_files_load_and_stay_out_of_the_comparison(tmp_path: Path) -> None:
