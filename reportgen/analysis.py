@@ -25,7 +25,7 @@ DEFAULT_HEADINGS = {
     "negligible": "Negligible overhead",
     "moderate": "Moderate overhead",
     "severe": "Severe overhead",
-    "inconclusive": "Inconclusive",
+    "inconclusive": "Inconclusive: the data cannot tell",
     "not-comparable": "Not comparable",
 }
 
@@ -39,6 +39,7 @@ class Measurement:
     metric: Metric
     median: float | None  # None when the metric has no usable samples
     comparison: Comparison | None  # None for the baseline or a failed metric
+    unstable: str = ""  # why the samples are unstable (compare.Stability), or ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,15 @@ class SpecRow:
 
 
 @dataclass(frozen=True)
+class NoiseRow:
+    """One metric's noise floor, from the report's A/A run."""
+
+    id: str
+    name: str
+    floor: compare.NoiseFloor
+
+
+@dataclass(frozen=True)
 class Analysis:
     report: Report
     intro: str
@@ -105,7 +115,8 @@ class Analysis:
     spec: tuple[SpecRow, ...]
     sections: tuple[SectionView, ...]
     conclusions: tuple[EnvConclusions, ...]
-    cautions: tuple[str, ...] = ()  # what the reader must know about how it was measured
+    notes: tuple[str, ...] = ()  # what the reader must know about how it was measured
+    noise_floor: tuple[NoiseRow, ...] = ()  # per metric, when report.yml names an A/A run
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -125,7 +136,8 @@ class Analysis:
 
 def analyse(report: Report) -> Analysis:
     report = units.harmonise(report)
-    table = _comparisons(report)
+    floors = noise_floors(report)
+    table = _comparisons(report, {m: f.band for m, f in floors.items()})
     resolve = _Resolver(report, table)
     sections = tuple(_section(report, i, s, table, resolve)
                      for i, s in enumerate(report.sections, start=1))
@@ -138,14 +150,42 @@ def analyse(report: Report) -> Analysis:
         sections=sections,
         conclusions=tuple(_conclusions(report, env.label, table, resolve)
                           for env in report.others),
-        cautions=_cautions(report),
+        notes=drift_notes(report) + _cautions(report),
+        noise_floor=tuple(NoiseRow(m, report.noise[0].metrics[m].name, f)
+                          for m, f in floors.items() if report.noise),
     )
 
 
 Table = dict[tuple[str, str], Comparison]
 
 
-def _comparisons(report: Report) -> Table:
+def evidence(c: Comparison) -> str:
+    """``3.96x (95% interval 3.93x to 3.98x, p = 0.008)``: a slowdown and how
+    sure it is, as every format prints it."""
+    bounds = figures.interval(c.interval) or "n/a"
+    return (f"{figures.ratio(c.slowdown)} (95% interval {bounds}, "
+            f"p = {figures.p_value(c.p_value)})")
+
+
+def noise_intro(report: Report) -> str:
+    """The sentence that introduces the noise floor rows."""
+    if report.noise is None:
+        return ""
+    a, b = report.noise
+    return (f"Noise floor from an A/A run ({a.file_name} against {b.file_name}); the "
+            "smallest change each metric can show:")
+
+
+def noise_text(row: NoiseRow) -> str:
+    """``getpid() latency: +-12% (A/A change +3%, 95% interval -5% to +12%)``."""
+    f = row.floor
+    bounds = (f"{figures.percent(f.interval[0])} to {figures.percent(f.interval[1])}"
+              if f.interval else "n/a")
+    return (f"{row.name}: {figures.band(f.band)} "
+            f"(A/A change {figures.percent(f.change)}, 95% interval {bounds})")
+
+
+def _comparisons(report: Report, bands: dict[str, float]) -> Table:
     """Compare every metric the baseline and an environment both have usable."""
     base = report.environment(report.baseline)
     table: Table = {}
@@ -156,21 +196,36 @@ def _comparisons(report: Report) -> Table:
                 reason = incomparable(base, env, metric_id)
                 table[metric_id, env.label] = (
                     compare.not_comparable(ref, metric, env.label, reason) if reason
-                    else compare.compare(ref, metric, env.label, report.thresholds))
+                    else compare.compare(ref, metric, env.label, report.thresholds,
+                                         noise=bands.get(metric_id)))
     return table
 
 
 def _cautions(report: Report) -> tuple[str, ...]:
     return tuple(f"{metric_id} ran {threads} threads on the {cpus} CPU threads of {env.label}: "
-                 "the threads competed for CPUs"
+                 "the threads competed for CPUs."
                  for env in report.environments for metric_id, threads, cpus in
                  oversubscribed(env))
 
 
-def reasons(section: SectionView) -> tuple[str, ...]:
-    """Why some of a section's comparisons give no figure, one line each."""
-    return tuple(f"{m.name}, {c.env}: {c.label}: {c.reason}"
-                 for m in section.metrics for c in m.comparisons if c.reason)
+def noise_floors(report: Report) -> dict[str, compare.NoiseFloor]:
+    """Each metric's noise floor from the report's A/A run; metrics the A/A
+    run lacks keep ``thresholds.noise`` as their band."""
+    if report.noise is None:
+        return {}
+    a, b = report.noise
+    return {m: compare.noise_floor(a.metrics[m], b.metrics[m], report.thresholds)
+            for m in a.metrics if m in b.metrics and a.metrics[m].usable
+            and b.metrics[m].usable}
+
+
+def drift_notes(report: Report) -> tuple[str, ...]:
+    """A note per environment measured one after the other with the baseline."""
+    base = report.environment(report.baseline)
+    return tuple(f"{base.label} and {env.label} were measured one after the other, not in "
+                 "alternation: drift of the machine between them (load, temperature, "
+                 "updates) is not controlled." for env in report.others
+                 if compare.sequential(base.rounds, env.rounds))
 
 
 def _section(report: Report, number: int, section: Section, table: Table,
@@ -189,7 +244,9 @@ def _metric_view(report: Report, metric_id: str, short: str, table: Table) -> Me
     for env in report.environments:
         metric = env.metrics[metric_id]
         median = compare.median(metric.samples) if metric.usable else None
-        rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label))))
+        steady = compare.stability(metric.samples)
+        rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label)),
+                                steady.describe() if steady.unstable else ""))
     first = report.environment(report.baseline).metrics[metric_id]
     return MetricView(metric_id, first.name, short, first.unit, first.better, tuple(rows))
 
@@ -210,7 +267,7 @@ def _label(metric: MetricView, env: str) -> str:
 
 
 def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> EnvConclusions:
-    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in (*TIERS, *compare.UNTIERED)}
+    by_tier: dict[str, list[ConclusionView]] = {t: [] for t in TIERS + compare.UNTIERED}
     for item in report.conclusions:
         found = tuple(table[m, env] for m in item.metrics if (m, env) in table)
         if not found:

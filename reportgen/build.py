@@ -92,8 +92,8 @@ def _build(site: Site, strict: bool, log: Log, started: float) -> Result:
 
 def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
     """Print warnings; with --strict they are errors."""
-    if strict and warnings:
-        raise InputError(warnings)
+    if strict and Problem.escalated(warnings):
+        raise InputError(Problem.escalated(warnings))
     for warning in warnings:
         log(str(warning))
 

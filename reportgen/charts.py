@@ -33,6 +33,8 @@ TIER_COLOURS = {
     "negligible": "#2f7a4d",
     "moderate": "#a35f00",
     "severe": "#b3261e",
+    "inconclusive": "#5b4f8f",  # untiered verdicts: never the colour of "fine"
+    "not-comparable": "#59606b",
 }
 BASELINE_COLOUR = "#7b8494"
 INK = "#1f2328"

@@ -112,13 +112,15 @@ def build(site_file: Path, output: Path | None, formats: str | None, strict: boo
 def check(site_file: Path, strict: bool) -> None:
     """Validate site.yml, every report.yml and results file; write nothing."""
     from reportgen.build import check as run
-    from reportgen.errors import InputError
+    from reportgen.errors import InputError, Problem
 
     analyses, warnings = run(site_file)
-    if strict and warnings:
-        raise InputError(warnings)  # printed once, as errors
+    errors = Problem.escalated(warnings) if strict else []
     for warning in warnings:
-        click.echo(str(warning), err=True)
+        if warning not in errors:  # an escalated warning is printed once, as an error
+            click.echo(str(warning), err=True)
+    if errors:
+        raise InputError(errors)
     click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
 
 

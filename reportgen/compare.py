@@ -8,6 +8,7 @@ lower is better, base/value where higher is better, so s > 1 always means
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import statistics
 import zlib
@@ -18,7 +19,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from reportgen.model import TIERS, Better, Metric, Thresholds
+from reportgen import figures
+from reportgen.model import TIERS, Better, Metric, Round, Thresholds
 
 # What a comparison concludes; analysis.json carries these words as they are.
 Verdict = Literal["same", "inconclusive", "worse", "better", "not-comparable"]
@@ -29,6 +31,7 @@ UNTIERED: tuple[Verdict, ...] = ("inconclusive", "not-comparable")
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_LEVEL = 0.95
 MIN_SAMPLES_FOR_INTERVAL = 3
+CHUNK_VALUES = 1 << 20  # drawn values per bootstrap chunk (8 MiB of float64)
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,9 @@ def slowdown(base: float, value: float, better: Better) -> float:
     return value / base if better == "lower" else base / value
 
 
-def slowdown_draws(base: Metric, other: Metric, seed: int) -> npt.NDArray[np.float64]:
-    """BOOTSTRAP_RESAMPLES draws of the slowdown of medians, by a two-level
+def slowdown_draws(base: Metric, other: Metric, seed: int,
+                   resamples: int = BOOTSTRAP_RESAMPLES) -> npt.NDArray[np.float64]:
+    """``resamples`` draws of the slowdown of medians, by a two-level
     bootstrap: rounds with replacement, then samples within each drawn round
     (Kalibera and Jones, "Rigorous Benchmarking in Reasonable Time", ISMM 2013).
 
@@ -78,30 +82,54 @@ def slowdown_draws(base: Metric, other: Metric, seed: int) -> npt.NDArray[np.flo
     narrow.  Seeded numpy Generator, so a build is byte-for-byte repeatable.
     """
     rng = np.random.default_rng(seed)
-    base_medians = _resampled_medians(base, rng)
-    other_medians = _resampled_medians(other, rng)
+    base_medians = _resampled_medians(base, rng, resamples)
+    other_medians = _resampled_medians(other, rng, resamples)
     if base.better == "lower":
         return other_medians / base_medians
     return base_medians / other_medians
 
 
-def _resampled_medians(metric: Metric, rng: np.random.Generator) -> npt.NDArray[np.float64]:
-    """The median of each two-level resample of ``metric``'s samples."""
+def _resampled_medians(metric: Metric, rng: np.random.Generator,
+                       resamples: int) -> npt.NDArray[np.float64]:
+    """The median of each two-level resample of ``metric``'s samples.
+
+    Works on ranks: a resample's middle values are the values of its middle
+    ranks, found by counting ranks per resample (np.bincount, a cumulative
+    sum) instead of sorting or partitioning each resample, which cost several
+    times more at 10,000 samples.  Worked in chunks of about CHUNK_VALUES
+    drawn values; the random stream is consumed in the same order whatever
+    the chunk size.
+    """
     values = np.asarray(metric.samples, dtype=np.float64)
     rounds = np.asarray(metric.round_numbers)
     order = np.argsort(rounds, kind="stable")
     values, rounds = values[order], rounds[order]
     _, starts, counts = np.unique(rounds, return_index=True, return_counts=True)
-    widest = int(counts.max())
-    picked = rng.integers(0, len(counts), size=(BOOTSTRAP_RESAMPLES, len(counts)))
-    offsets = rng.random((BOOTSTRAP_RESAMPLES, len(counts), widest))
-    chosen_counts = counts[picked][..., None]
-    positions = starts[picked][..., None] + (offsets * chosen_counts).astype(np.int64)
-    drawn = np.where(np.arange(widest) < chosen_counts, values[np.minimum(positions,
-                                                                          len(values) - 1)],
-                     np.nan)
-    medians: npt.NDArray[np.float64] = np.nanmedian(
-        drawn.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
+    total, widest = len(values), int(counts.max())
+    by_value = np.argsort(values, kind="stable")
+    rank = np.empty(total, dtype=np.int64)
+    rank[by_value] = np.arange(total)
+    picked = rng.integers(0, len(counts), size=(resamples, len(counts)))
+    chosen = counts[picked]
+    sizes = chosen.sum(axis=1)
+    medians = np.empty(resamples, dtype=np.float64)
+    step = max(1, CHUNK_VALUES // (len(counts) * widest))
+    for first in range(0, resamples, step):
+        rows = slice(first, first + step)
+        count = chosen[rows][..., None]
+        height = count.shape[0]
+        offsets = rng.random((height, len(counts), widest))
+        positions = starts[picked[rows]][..., None] + (offsets * count).astype(np.int64)
+        keep = np.arange(widest) < count  # rounds narrower than the widest are padded
+        drawn = rank[np.minimum(positions, total - 1)] + \
+            (np.arange(height) * total)[:, None, None]
+        tally = np.bincount(drawn[keep], minlength=height * total).reshape(height, total)
+        below = np.cumsum(tally, axis=1)
+        size = sizes[rows]
+        low = np.count_nonzero(below <= ((size - 1) // 2)[:, None], axis=1)
+        high = np.count_nonzero(below <= (size // 2)[:, None], axis=1)
+        ordered = values[by_value]
+        medians[rows] = (ordered[low] + ordered[high]) / 2
     return medians
 
 
@@ -110,13 +138,14 @@ def seed(metric_id: str, env: str) -> int:
     return zlib.crc32(f"{metric_id}/{env}".encode())
 
 
-def bootstrap_interval(base: Metric, other: Metric, seed: int) -> tuple[float, float] | None:
+def bootstrap_interval(base: Metric, other: Metric, seed: int,
+                       resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float] | None:
     """The 95% percentile interval of :func:`slowdown_draws`, or None with
     fewer than MIN_SAMPLES_FOR_INTERVAL samples on either side."""
     if len(base.samples) < MIN_SAMPLES_FOR_INTERVAL or \
             len(other.samples) < MIN_SAMPLES_FOR_INTERVAL:
         return None
-    return percentile_interval(slowdown_draws(base, other, seed))
+    return percentile_interval(slowdown_draws(base, other, seed, resamples))
 
 
 def percentile_interval(draws: npt.NDArray[np.float64]) -> tuple[float, float]:
@@ -126,10 +155,103 @@ def percentile_interval(draws: npt.NDArray[np.float64]) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def label(s: float, change: float, interval: tuple[float, float] | None, env: str,
-          thresholds: Thresholds) -> str:
+# The rules of docs/formats.md, "Comparison rules"; each constant is cited there.
+MIN_ROUNDS = 5  # rounds per side before anything but "inconclusive" is said
+ALPHA = 0.05  # significance level of the rank test on round medians
+CV_LIMIT = 0.10  # pyperf's limit: a standard deviation of 10% of the mean is unstable
+TUKEY_FAR = 3.0  # Tukey's far-out fences, in interquartile ranges beyond the quartiles
+INCONCLUSIVE_BADGE = "?"  # "~" is taken: "~4x" means "about 4x"
+
+
+@dataclass(frozen=True)
+class Stability:
+    """How steady one environment's samples of a metric are."""
+
+    cv: float  # sample standard deviation / mean
+    outliers: int  # samples beyond Tukey's far-out fences
+
+    @property
+    def unstable(self) -> bool:
+        return self.cv >= CV_LIMIT or self.outliers > 0
+
+    def describe(self) -> str:
+        """``CV 27%, 1 outlier``: what makes the samples unstable."""
+        parts = []
+        if self.cv >= CV_LIMIT:
+            parts.append(f"CV {round(self.cv * 100)}%")
+        if self.outliers:
+            parts.append(f"{self.outliers} outlier{'s' if self.outliers > 1 else ''}")
+        return ", ".join(parts)
+
+
+def stability(samples: Sequence[float]) -> Stability:
+    """The coefficient of variation, and the outliers by Tukey's far-out fences
+    (Q1 - 3 IQR, Q3 + 3 IQR), as criterion.rs counts its severe outliers;
+    none when the quartiles coincide."""
+    values = np.asarray(samples, dtype=np.float64)
+    if len(values) < 2:
+        return Stability(0.0, 0)
+    q1, q3 = np.percentile(values, [25, 75])
+    fence = TUKEY_FAR * (q3 - q1)
+    # Coinciding quartiles (timer-quantized values) leave no fences to judge by.
+    outliers = int(np.count_nonzero((values < q1 - fence) | (values > q3 + fence))) \
+        if fence > 0 else 0
+    return Stability(float(np.std(values, ddof=1) / np.mean(values)), outliers)
+
+
+def round_medians(metric: Metric) -> npt.NDArray[np.float64]:
+    """The median of each round's samples, in round order."""
+    values = np.asarray(metric.samples, dtype=np.float64)
+    rounds = np.asarray(metric.round_numbers)
+    return np.array([np.median(values[rounds == r]) for r in np.unique(rounds)])
+
+
+def p_value(base: Metric, other: Metric) -> float | None:
+    """Two-sided Mann-Whitney U test on the round medians (as Go's benchstat
+    tests its samples); None when a side has a single round to rank."""
+    a, b = round_medians(base), round_medians(other)
+    if len(a) < 2 or len(b) < 2:
+        return None
+    from scipy.stats import mannwhitneyu  # scipy loads slowly: only when comparing
+
+    # Named rather than scipy's "auto", whose choice has changed between releases.
+    exact = min(len(a), len(b)) <= 8 and len(np.unique(np.concatenate([a, b]))) == len(a) + len(b)
+    return float(mannwhitneyu(a, b, alternative="two-sided", use_continuity=True,
+                              method="exact" if exact else "asymptotic").pvalue)
+
+
+def change_interval(interval: tuple[float, float], better: Better) -> tuple[float, float]:
+    """An interval of the slowdown as the change of the median in the metric's
+    own direction (time +8%, throughput -36%)."""
+    low, high = interval
+    return (low - 1, high - 1) if better == "lower" else (1 / high - 1, 1 / low - 1)
+
+
+def judge(change: float, interval: tuple[float, float] | None, p: float | None,
+          rounds: tuple[int, int], cv: float, better: Better, band: float
+          ) -> tuple[Verdict, str]:
+    """The verdict and, for inconclusive, why; first matching rule wins."""
+    fewest = min(rounds)
+    if fewest < MIN_ROUNDS:
+        return "inconclusive", f"{fewest} round{'' if fewest == 1 else 's'}, need >= {MIN_ROUNDS}"
+    if interval is not None:
+        low, high = change_interval(interval, better)
+        if -band < low and high < band:
+            return "same", ""
+    if p is not None and p < ALPHA and abs(change) >= band:
+        return ("worse" if (change > 0) == (better == "lower") else "better"), ""
+    if cv >= CV_LIMIT:
+        return "inconclusive", f"CV {round(cv * 100)}%"
+    if p is None or p >= ALPHA:
+        return "inconclusive", f"p = {figures.p_value(p)}"
+    return "inconclusive", f"interval reaches past {figures.band(band)}"
+
+
+def label(verdict: Verdict, s: float, change: float, env: str, thresholds: Thresholds) -> str:
     """The badge for one comparison, as DESIGN.md's comparison rules give it."""
-    if abs(change) < thresholds.noise or (interval is not None and interval[0] <= 1 <= interval[1]):
+    if verdict == "inconclusive":
+        return INCONCLUSIVE_BADGE
+    if verdict == "same":
         return "same"
     if s < 1:
         return f"{env} faster"
@@ -150,18 +272,25 @@ def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
     return "moderate" if s < thresholds.severe else "severe"
 
 
-def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds) -> Comparison:
-    """Compare one metric of ``env`` with the baseline's."""
+def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
+            noise: float | None = None, resamples: int = BOOTSTRAP_RESAMPLES) -> Comparison:
+    """Compare one metric of ``env`` with the baseline's.  ``noise`` is the
+    metric's noise band when an A/A run widened it (default: thresholds.noise);
+    ``resamples`` exists for simulations, builds always use the default."""
     base_median, value = median(base.samples), median(other.samples)
     s = slowdown(base_median, value, base.better)
     change = value / base_median - 1
-    interval = bootstrap_interval(base, other, seed(base.id, env))
-    text = label(s, change, interval, env, thresholds)
-    verdict: Verdict = "same" if text == "same" else "better" if s < 1 else "worse"
+    interval = bootstrap_interval(base, other, seed(base.id, env), resamples)
+    p = p_value(base, other)
+    rounds = (len(set(base.round_numbers)), len(set(other.round_numbers)))
+    cv = max(stability(base.samples).cv, stability(other.samples).cv)
+    band = thresholds.noise if noise is None else noise
+    verdict, reason = judge(change, interval, p, rounds, cv, base.better, band)
+    text = label(verdict, s, change, env, thresholds)
+    level = verdict if verdict in UNTIERED else tier(s, verdict != "worse", thresholds)
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,
-                      interval, text, tier(s, neutral(text, s), thresholds), verdict,
-                      rounds=(len(set(base.round_numbers)), len(set(other.round_numbers))),
-                      samples=(len(base.samples), len(other.samples)))
+                      interval, text, level, verdict, p, reason, rounds,
+                      (len(base.samples), len(other.samples)))
 
 
 def compose(parts: Sequence[tuple[str, str]]) -> str:
@@ -171,15 +300,78 @@ def compose(parts: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"{text} {short}".strip() for short, text in parts)
 
 
+# How each untiered verdict is written out in words (badges use a glyph).
+VERDICT_WORDS = {"inconclusive": "inconclusive", "not-comparable": "not comparable"}
+
+
+def verdict_text(c: Comparison) -> str:
+    """``inconclusive (3 rounds, need >= 5)``; the label for any other verdict."""
+    if c.verdict not in UNTIERED:
+        return c.label
+    word = VERDICT_WORDS[c.verdict]
+    return f"{word} ({c.reason})" if c.reason else word
+
+
 def figure(comparisons: Sequence[Comparison]) -> str:
-    """A conclusions figure: one label, or the range from mildest to worst."""
-    ordered = sorted(comparisons, key=lambda c: c.slowdown)
-    first, last = ordered[0].label, ordered[-1].label
-    return first if first == last else f"{first} to {last}"
+    """A conclusions figure: one label, or the range from mildest to worst;
+    untiered results are written out with their reasons, never as a range end."""
+    tiered = sorted((c for c in comparisons if c.tier not in UNTIERED), key=lambda c: c.slowdown)
+    parts = []
+    if tiered:
+        first, last = tiered[0].label, tiered[-1].label
+        parts.append(first if first == last else f"{first} to {last}")
+    for verdict in UNTIERED:
+        found = [c for c in comparisons if c.verdict == verdict]
+        if found:
+            reasons = "; ".join(dict.fromkeys(c.reason for c in found if c.reason))
+            parts.append(f"{VERDICT_WORDS[verdict]} ({reasons})" if reasons
+                         else VERDICT_WORDS[verdict])
+    return ", ".join(parts)
 
 
 def worst_tier(comparisons: Sequence[Comparison]) -> str:
+    """The worst tier; any untiered result makes the whole untiered (not
+    comparable before inconclusive), so it is never filed as fine."""
+    for verdict in reversed(UNTIERED):
+        if any(c.tier == verdict for c in comparisons):
+            return verdict
     return max((c.tier for c in comparisons), key=TIERS.index)
+
+
+@dataclass(frozen=True)
+class NoiseFloor:
+    """What an A/A run (one environment measured twice) says about a metric."""
+
+    change: float  # b's median against a's, in the metric's own direction
+    interval: tuple[float, float] | None  # 95% interval of that change
+    band: float  # the metric's noise band: the smallest change called a difference
+
+
+def noise_floor(a: Metric, b: Metric, thresholds: Thresholds) -> NoiseFloor:
+    """The band is the farther end of the A/A interval of the change, when
+    that lies beyond ``thresholds.noise``."""
+    found = bootstrap_interval(a, b, seed(a.id, "noise"))
+    interval = change_interval(found, a.better) if found else None
+    band = max(thresholds.noise, -interval[0], interval[1]) if interval else thresholds.noise
+    return NoiseFloor(median(b.samples) / median(a.samples) - 1, interval, band)
+
+
+def sequential(a: Sequence[Round], b: Sequence[Round]) -> bool:
+    """True when every round of one side started before the first round of
+    the other: measured one after the other, not in alternation, so slow
+    drift of the machine is not controlled.  False when a start time is
+    missing or unreadable (nothing can be said)."""
+    times_a, times_b = _starts(a), _starts(b)
+    if not times_a or not times_b:
+        return False
+    return max(times_a) < min(times_b) or max(times_b) < min(times_a)
+
+
+def _starts(rounds: Sequence[Round]) -> list[dt.datetime]:
+    try:
+        return [dt.datetime.fromisoformat(r.started_at.replace("Z", "+00:00")) for r in rounds]
+    except ValueError:
+        return []
 
 
 def _check_positive(value: float) -> None:

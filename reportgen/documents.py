@@ -54,9 +54,9 @@ class Document:
         return self.values.get(path, (1, 1))
 
     def problem(self, path: KeyPath, message: str, *, key: bool = False,
-                warning: bool = False) -> Problem:
+                warning: bool = False, strict: bool = True) -> Problem:
         line, col = self.position(path, key=key)
-        return Problem(self.path, line, col, message, warning)
+        return Problem(self.path, line, col, message, warning, strict)
 
     def text_position(self, path: KeyPath, offset: int, value: str) -> Position:
         """Position of character ``offset`` of the string at ``path``.

@@ -25,6 +25,12 @@ class Problem:
     col: int
     message: str
     warning: bool = False
+    strict: bool = True  # a warning that --strict turns into an error
+
+    @staticmethod
+    def escalated(warnings: list[Problem]) -> list[Problem]:
+        """The warnings --strict turns into errors."""
+        return [w for w in warnings if w.strict]
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""

@@ -43,6 +43,20 @@ def interval(bounds: tuple[float, float] | None) -> str:
     return "" if bounds is None else f"{ratio(bounds[0])} to {ratio(bounds[1])}"
 
 
+def band(width: float) -> str:
+    """A noise band, three significant digits so its edge reads true: ``±3%``, ``±8.51%``."""
+    return f"\u00b1{number(width * 100)}%"
+
+
+def p_value(p: float | None) -> str:
+    """A test's p-value: ``0.008``, ``0.31``, ``< 0.001``; ``n/a`` without a test."""
+    if p is None:
+        return "n/a"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
 def memory(num_bytes: int) -> str:
     """``4 GiB``, ``512 MiB``."""
     size = float(num_bytes)

@@ -7,6 +7,7 @@ Warnings (problems that still allow a report) are returned beside the model.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import glob
 import hashlib
@@ -151,6 +152,7 @@ def load_report(report_dir: Path) -> Loaded:
         raise InputError(problems)
     data: dict[str, Any] = doc.data
     envs, inputs, warnings = _load_results(report_dir, doc, problems)
+    noise, noise_inputs = _load_noise(report_dir, doc, envs, problems, warnings)
     inputs.insert(0, InputFile("report.yml", report_file.read_bytes()))
     labels = [e.label for e in envs]
     if data["baseline"] not in labels and envs:
@@ -161,7 +163,8 @@ def load_report(report_dir: Path) -> Loaded:
     if problems:
         raise InputError(problems)
     envs.sort(key=lambda e: e.label != data["baseline"])  # baseline first
-    report = _build_report(report_dir, doc, envs, inputs, date)
+    report = dataclasses.replace(_build_report(report_dir, doc, envs, inputs, date),
+                                 noise=noise, inputs=tuple(inputs + noise_inputs))
     return Loaded(report, doc, report_dir, warnings)
 
 
@@ -188,29 +191,72 @@ def _date(doc: Document, problems: list[Problem]) -> dt.date:
 
 def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
                   ) -> tuple[list[Environment], list[InputFile], list[Problem]]:
-    root = report_dir.resolve()
     envs: list[Environment] = []
     inputs: list[InputFile] = []
     warnings: list[Problem] = []
     for where, name in _result_names(doc, report_dir, problems):
-        path = (report_dir / name).resolve()
-        if not path.is_relative_to(root):
-            problems.append(doc.problem(where, f"results file '{name}' is outside the report "
-                                               "directory"))
-        elif not path.is_file():
-            problems.append(doc.problem(where, f"results file '{name}' not found"))
-        else:
-            try:
-                env, content = load_results(path, path.relative_to(root).as_posix())
-            except InputError as exc:
-                problems.extend(exc.problems)
-                continue
-            if any(e.label == env.label for e in envs):
-                problems.append(doc.problem(where, f"two results files are labelled "
-                                                   f"'{env.label}'"))
-            envs.append(env)
-            inputs.append(InputFile(env.file_name, content))
+        found = _results_file(report_dir, doc, where, name, "results file", problems, warnings)
+        if found is None:
+            continue
+        env, content = found
+        if any(e.label == env.label for e in envs):
+            problems.append(doc.problem(where, f"two results files are labelled "
+                                               f"'{env.label}'"))
+        envs.append(env)
+        inputs.append(InputFile(env.file_name, content))
     return envs, inputs, warnings
+
+
+def _results_file(report_dir: Path, doc: Document, where: KeyPath, name: str, what: str,
+                  problems: list[Problem], warnings: list[Problem]
+                  ) -> tuple[Environment, bytes] | None:
+    """One results file that report.yml names at ``where``, or None (with the
+    problem recorded) when it is outside the report dir, missing or invalid."""
+    root = report_dir.resolve()
+    path = (report_dir / name).resolve()
+    if not path.is_relative_to(root):
+        problems.append(doc.problem(where, f"{what} '{name}' is outside the report directory"))
+    elif not path.is_file():
+        problems.append(doc.problem(where, f"{what} '{name}' not found"))
+    else:
+        try:
+            return load_results(path, path.relative_to(root).as_posix(), warnings)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    return None
+
+
+def _load_noise(report_dir: Path, doc: Document, envs: list[Environment],
+                problems: list[Problem], warnings: list[Problem]
+                ) -> tuple[tuple[Environment, Environment] | None, list[InputFile]]:
+    """report.yml's ``noise: {a, b}``: an A/A run, two results files of one
+    environment measured against itself, kept apart from the compared ones."""
+    names = doc.data.get("noise")
+    if names is None:
+        return None, []
+    loaded = []
+    for key in ("a", "b"):
+        where: KeyPath = ("noise", key)
+        used = next((e.file_name for e in envs
+                     if (report_dir / e.file_name).resolve() == (report_dir / names[key]).resolve()),
+                    None)
+        if used is not None:
+            problems.append(doc.problem(where, f"noise file '{names[key]}' is also a results "
+                                               "file of the report; keep A/A runs out of "
+                                               "'results'"))
+            continue
+        found = _results_file(report_dir, doc, where, names[key], "noise file", problems,
+                              warnings)
+        if found is not None:
+            loaded.append(found)
+    if (report_dir / names["a"]).resolve() == (report_dir / names["b"]).resolve():
+        problems.append(doc.problem(("noise", "b"), "noise: a and b name the same file; an A/A "
+                                                    "run needs two"))
+        return None, []
+    if len(loaded) != 2:
+        return None, []
+    (a, a_bytes), (b, b_bytes) = loaded
+    return (a, b), [InputFile(a.file_name, a_bytes), InputFile(b.file_name, b_bytes)]
 
 
 def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
@@ -228,9 +274,11 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
         yield (), name
 
 
-def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
+def load_results(path: Path, name: str, warnings: list[Problem] | None = None
+                 ) -> tuple[Environment, bytes]:
     """One results file as an environment, and its bytes; ``name`` is how the
-    report refers to it. Raises InputError with every problem in the file."""
+    report refers to it. Raises InputError with every problem in the file.
+    Given ``warnings``, adds one for each metric whose samples are unstable."""
     content = path.read_bytes()
     shown = display(path)
     try:
@@ -266,7 +314,26 @@ def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
         seen.add(raw["id"])
     if problems:
         raise InputError(problems)
-    return environment(results.upgrade(data), (name,)), content
+    env = environment(results.upgrade(data), (name,))
+    if warnings is not None:
+        warnings.extend(_unstable(doc, env))
+    return env, content
+
+
+def _unstable(doc: Document, env: Environment) -> list[Problem]:
+    """A warning at each metric whose samples are unstable (compare.stability);
+    --strict leaves it a warning: it describes the machine, not a mistake."""
+    from reportgen import compare  # numpy: only when a report is loaded
+
+    found = []
+    for index, metric in enumerate(env.metrics.values()):
+        steady = compare.stability(metric.samples)
+        if steady.unstable:
+            found.append(doc.problem(("metrics", index, "samples"),
+                                     f"metric '{metric.id}' in '{env.label}' has unstable "
+                                     f"samples ({steady.describe()}); its verdicts may be "
+                                     "inconclusive", warning=True, strict=False))
+    return found
 
 
 def environment(data: dict[str, Any], names: tuple[str, ...]) -> Environment:

@@ -144,6 +144,7 @@ class Report:
     thresholds: Thresholds = Thresholds()
     keywords: tuple[str, ...] = ()
     inputs: tuple[InputFile, ...] = ()
+    noise: tuple[Environment, Environment] | None = None  # an A/A run: one environment twice
 
     def environment(self, label: str) -> Environment:
         return next(e for e in self.environments if e.label == label)

@@ -17,8 +17,16 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from reportgen import figures, headline, markdown, resources
-from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
+from reportgen import compare, figures, headline, markdown, resources
+from reportgen.analysis import (
+    Analysis,
+    Card,
+    CardMetric,
+    Measurement,
+    SectionView,
+    noise_intro,
+    noise_text,
+)
 from reportgen.charts import ChartRef, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
@@ -71,6 +79,8 @@ def environment() -> jinja2.Environment:
         interval=figures.interval, number=figures.number, tiers=TIERS,
         section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
         counts_text=headline.counts_text,
+        p_value=figures.p_value, verdict_text=compare.verdict_text, untiered=compare.UNTIERED,
+        noise_intro=noise_intro, noise_text=noise_text,
     )
     return env
 
@@ -179,8 +189,8 @@ def _report_href(card: Card) -> str:
 
 def section_tier(section: SectionView) -> str:
     """The worst tier in a section, or ``none`` when nothing could be compared."""
-    found = [c.tier for m in section.metrics for c in m.comparisons if c.tier in TIERS]
-    return max(found, key=TIERS.index) if found else "none"
+    found = [c for m in section.metrics for c in m.comparisons]
+    return compare.worst_tier(found) if found else "none"
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:

@@ -8,8 +8,8 @@ image links.
 
 from __future__ import annotations
 
-from reportgen import figures, headline
-from reportgen.analysis import Analysis, MetricView, reasons
+from reportgen import compare, figures, headline
+from reportgen.analysis import Analysis, MetricView, evidence, noise_intro, noise_text
 from reportgen.markdown import escape, escape_html
 
 
@@ -24,16 +24,16 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
     out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
     out += _headline(analysis)
-    out += [f"> Caution: {escape(caution)}." for caution in analysis.cautions]
-    out += [""] if analysis.cautions else []
     out += ["## Analysis and notes", ""]
+    out += [f"> **Note:** {escape(note)}\n" for note in analysis.notes]
+    if analysis.noise_floor:
+        out += [escape(noise_intro(report)), ""]
+        out += [f"- {escape(noise_text(row))}" for row in analysis.noise_floor] + [""]
     for section in analysis.sections:
         out += [f"### {section.number}. {escape(section.title)} ({escape(section.badge)})", ""]
         if section.analysis.strip():
             out += [escape_html(section.analysis.strip()), ""]
         out += _results(analysis, section.metrics) + [""]
-        out += [f"- {escape(reason)}" for reason in reasons(section)]
-        out += [""] if reasons(section) else []
         if section.anchor in charts:
             out += [f"![{escape(section.title)}]({charts[section.anchor]})", ""]
     out += ["## Conclusions", ""]
@@ -66,9 +66,10 @@ def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
     header = ["Metric"] + envs + [f"{e} vs {analysis.report.baseline}" for e in envs[1:]]
     rows = []
     for metric in metrics:
-        values = [figures.quantity(m.median, m.metric.unit) if m.median is not None
-                  else m.metric.status for m in metric.measurements]
-        labels = [f"{m.comparison.label} ({figures.ratio(m.comparison.slowdown)})"
+        values = [(figures.quantity(m.median, metric.unit)
+                   + (f" (unstable: {m.unstable})" if m.unstable else ""))
+                  if m.median is not None else m.metric.status for m in metric.measurements]
+        labels = [f"{compare.verdict_text(m.comparison)}: {evidence(m.comparison)}"
                   if m.comparison else "n/a" for m in metric.measurements[1:]]
         rows.append([metric.name] + values + labels)
     return _table(header, rows)

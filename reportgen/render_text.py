@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import textwrap
 
-from reportgen import headline, markdown
-from reportgen.analysis import Analysis, EnvConclusions, reasons
+from reportgen import compare, figures, headline, markdown
+from reportgen.analysis import (
+    Analysis,
+    EnvConclusions,
+    SectionView,
+    evidence,
+    noise_intro,
+    noise_text,
+)
 
 RULE = "=" * 78
 
@@ -20,13 +27,14 @@ def render(analysis: Analysis) -> str:
     lines += _system(analysis)
     lines += _headline(analysis)
     lines += [RULE, "ANALYSIS AND NOTES", RULE]
+    lines += _notes(analysis)
     for i, section in enumerate(analysis.sections):
         if i:
             lines.append("")
         lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
         if section.analysis.strip():
             lines.append(markdown.to_text(section.analysis))
-        lines += [_fill(f"- {reason}") for reason in reasons(section)]
+        lines += _figures(analysis, section)
     lines += [RULE, "CONCLUSIONS", RULE]
     several = len(analysis.conclusions) > 1
     for i, env in enumerate(analysis.conclusions):
@@ -44,8 +52,7 @@ def _system(analysis: Analysis) -> list[str]:
     if not any(key.lower() == "date" for key, _ in rows):
         rows.append(("Date", analysis.report.date.isoformat()))
     width = max(len(key) for key, _ in rows)
-    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows] + \
-        [_fill(f"Caution: {caution}.") for caution in analysis.cautions]
+    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
 
 
 def _headline(analysis: Analysis) -> list[str]:
@@ -63,6 +70,33 @@ def _headline(analysis: Analysis) -> list[str]:
 def _fill(text: str, first: str = "") -> str:
     return textwrap.fill(text, markdown.WIDTH, initial_indent=first, subsequent_indent="  ",
                          break_long_words=False, break_on_hyphens=False)
+
+
+def _notes(analysis: Analysis) -> list[str]:
+    """How the data were taken, before the sections: drift, the noise floor."""
+    lines = [_fill(f"Note: {note}") for note in analysis.notes]
+    if analysis.noise_floor:
+        lines.append(_fill(noise_intro(analysis.report)))
+        lines += [_fill(f"- {noise_text(row)}") for row in analysis.noise_floor]
+    return lines + [""] if lines else []
+
+
+def _figures(analysis: Analysis, section: SectionView) -> list[str]:
+    """One line per compared metric: medians, slowdown, interval, p, verdict."""
+    lines = []
+    for metric in section.metrics:
+        base = metric.measurements[0]
+        for m in metric.measurements[1:]:
+            if m.comparison is None or base.median is None or m.median is None:
+                continue
+            c = m.comparison
+            unstable = "; ".join(f"unstable samples in {x.env} ({x.unstable})"
+                                 for x in (base, m) if x.unstable)
+            lines.append(_fill(
+                f"- {metric.name}: {m.env} {figures.quantity(m.median, metric.unit)}, "
+                f"{base.env} {figures.quantity(base.median, metric.unit)}; {evidence(c)}: "
+                f"{compare.verdict_text(c)}" + (f"; {unstable}" if unstable else "")))
+    return lines
 
 
 def _conclusions(env: EnvConclusions, several: bool) -> list[str]:

@@ -69,7 +69,7 @@ def test_every_table_has_a_head(two: Analysis) -> None:
 
 def test_failed_metric_is_shown_with_its_error() -> None:
     html = page(analyse(report(("native", "guest", "jail"))))
-    assert '<td colspan="5" class="missing">failed: no space left on device</td>' in html
+    assert '<td colspan="6" class="missing">failed: no space left on device</td>' in html
 
 
 def test_charts_are_images_with_alt_text(two: Analysis) -> None:

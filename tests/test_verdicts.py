@@ -1,0 +1,200 @@
+"""The four verdicts and what surrounds them: reasons, unstable samples, drift
+between environments, the noise floor of an A/A run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen import compare, figures, render_markdown, render_text
+from reportgen.analysis import analyse, card
+from reportgen.cli import main
+from reportgen.load import load_report
+from reportgen.model import ConclusionItem, Metric, Round, Thresholds
+from tests.factories import environment, metric, report
+from tests.golden import ERRORS, cwd, lay_out
+
+T = Thresholds()
+FIVE = (1, 2, 3, 4, 5)
+
+
+def rounds(values: list[float], metric_id: str = "m", better: str = "lower") -> Metric:
+    """One sample per round."""
+    return metric(metric_id, values, better, rounds=tuple(range(1, len(values) + 1)))  # type: ignore[arg-type]
+
+
+def verdict(base: list[float], other: list[float], noise: float | None = None
+            ) -> tuple[str, str, str]:
+    c = compare.compare(rounds(base), rounds(other), "vm", T, noise=noise)
+    return c.verdict, c.label, c.reason
+
+
+@pytest.mark.parametrize(("base", "other", "expected"), [
+    # too few rounds: nothing but inconclusive, whatever the figures say
+    ([46, 46, 46], [182, 182, 182], ("inconclusive", "?", "3 rounds, need >= 5")),
+    # the interval inside +-3%: same
+    ([100, 100.5, 99.5, 100.2, 99.8], [100.4, 100.9, 99.9, 100.6, 100.2], ("same", "same", "")),
+    # significant and outside the band: a difference
+    ([100, 101, 99, 100.5, 99.5], [110, 111, 109, 110.5, 109.5], ("worse", "+10%", "")),
+    ([100, 101, 99, 100.5, 99.5], [90, 91, 89, 90.5, 89.5], ("better", "vm faster", "")),
+    # rounds that overlap: not significant
+    ([100, 110, 90, 105, 95], [104, 112, 96, 108, 100], ("inconclusive", "?", "p = 0.46")),
+    # significant, but the median is inside the band and the interval reaches past it
+    ([100, 101, 99, 100.5, 99.5], [102, 103.5, 101, 102.5, 104],
+     ("inconclusive", "?", "interval reaches past \u00b13%")),
+    # scattered rounds: the spread is the reason
+    ([100, 60, 140, 90, 120], [110, 70, 150, 95, 130], ("inconclusive", "?", "CV 30%")),
+])
+def test_rules(base: list[float], other: list[float], expected: tuple[str, str, str]) -> None:
+    assert verdict(base, other) == expected
+
+
+def test_one_round_each_side() -> None:
+    c = compare.compare(metric("m", [1, 2, 3]), metric("m", [4, 5, 6]), "vm", T)
+    assert (c.verdict, c.reason, c.p_value, c.rounds) == (
+        "inconclusive", "1 round, need >= 5", None, (1, 1))
+
+
+def test_p_value_is_the_rank_test_on_round_medians() -> None:
+    """Five rounds of three samples: ranked by their medians, not all 15 samples."""
+    base = metric("m", [10, 11, 12] * 5, rounds=tuple(r for r in FIVE for _ in range(3)))
+    other = metric("m", [20, 21, 22] * 5, rounds=tuple(r for r in FIVE for _ in range(3)))
+    # 5 medians against 5, all apart, with ties inside each side: scipy's
+    # tie-corrected normal approximation
+    assert compare.p_value(base, other) == pytest.approx(0.003977, abs=1e-6)
+    assert compare.p_value(metric("m", [1, 2]), metric("m", [3, 4])) is None
+
+
+def test_a_wider_noise_band_turns_a_difference_into_same() -> None:
+    base, other = [100, 101, 99, 100.5, 99.5], [104, 105, 103, 104.5, 103.5]
+    assert verdict(base, other)[:2] == ("worse", "+4%")
+    assert verdict(base, other, noise=0.08)[:2] == ("same", "same")
+
+
+@pytest.mark.parametrize(("samples", "cv", "outliers", "text"), [
+    ([100, 101, 99, 100, 100], 0.0071, 0, ""),  # quartiles coincide: no fences
+    ([100, 101, 99, 100.5, 99.5], 0.0079, 0, ""),
+    ([100, 60, 140, 90, 120], 0.30, 0, "CV 30%"),
+    ([100, 101, 99, 100, 101, 99, 100, 160], 0.20, 1, "CV 20%, 1 outlier"),
+    ([6014.84, 6005.79, 6228.8, 5957.59, 5994.44], 0.018, 1, "1 outlier"),
+])
+def test_stability(samples: list[float], cv: float, outliers: int, text: str) -> None:
+    found = compare.stability(samples)
+    assert found.cv == pytest.approx(cv, abs=0.005)
+    assert found.outliers == outliers
+    assert found.describe() == text
+    assert found.unstable == bool(text)
+
+
+def at(*times: str) -> tuple[Round, ...]:
+    return tuple(Round(i, t) for i, t in enumerate(times, start=1))
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    (at("2026-01-01T10:00:00Z", "2026-01-01T10:05:00Z"),
+     at("2026-01-01T11:00:00Z", "2026-01-01T11:05:00Z"), True),
+    (at("2026-01-01T11:00:00Z"), at("2026-01-01T10:00:00Z"), True),
+    (at("2026-01-01T10:00:00Z", "2026-01-01T10:10:00Z"),
+     at("2026-01-01T10:05:00Z", "2026-01-01T10:15:00Z"), False),  # in alternation
+    (at(""), at("2026-01-01T10:00:00Z"), False),  # unknown: say nothing
+    (at("yesterday"), at("2026-01-01T10:00:00Z"), False),
+])
+def test_sequential(a: tuple[Round, ...], b: tuple[Round, ...], expected: bool) -> None:
+    assert compare.sequential(a, b) is expected
+
+
+def test_drift_note_in_every_format() -> None:
+    native = environment("native", rounds([46, 46, 46, 46, 46], "syscall.getpid"))
+    guest = environment("guest", rounds([182, 182, 182, 182, 182], "syscall.getpid"))
+    result = analyse(report(replace(native, rounds=at("2026-01-01T10:00:00Z")),
+                            replace(guest, rounds=at("2026-01-01T12:00:00Z"))))
+    note = ("native and guest were measured one after the other, not in alternation: drift "
+            "of the machine between them (load, temperature, updates) is not controlled.")
+    assert result.notes == (note,)
+    assert "Note: native and guest were measured one after the other" in render_text.render(
+        result)
+    assert f"> **Note:** {note}" in render_markdown.render(result, {})
+
+
+def test_inconclusive_is_never_filed_as_fine() -> None:
+    native = environment("native", rounds([46] * 5, "a"), metric("b", [10, 10, 10]))
+    guest = environment("guest", rounds([46.1] * 5, "a"), metric("b", [30, 30, 30]))
+    rep = report(native, guest, conclusions=[ConclusionItem("A", ("a",), ""),
+                                             ConclusionItem("Both", ("a", "b"), "")])
+    result = analyse(rep)
+    blocks = [(b.tier, [(i.name, i.figure) for i in b.items]) for b in result.conclusions[0].blocks]
+    assert blocks == [("negligible", [("A", "same")]),
+                      ("inconclusive", [("Both", "same, inconclusive (1 round, need >= 5)")])]
+    worst = card(result).worst(3)
+    assert [(m.id, m.label, m.tier) for m in worst] == [("b", "?", "inconclusive")]
+    text = render_text.render(result)
+    assert "Inconclusive: the data cannot tell:" in text
+    assert ("- b: guest 30 ns, native 10 ns; 3x (95% interval 3x to 3x, p = n/a):\n"
+            "  inconclusive (1 round, need >= 5)") in text
+
+
+def test_noise_floor_widens_the_band_and_is_stated() -> None:
+    aa_a = environment("aa", rounds([100, 104, 96, 102, 98], "syscall.getpid"))
+    aa_b = environment("aa", rounds([106, 110, 102, 108, 104], "syscall.getpid"))
+    floor = compare.noise_floor(aa_a.metrics["syscall.getpid"], aa_b.metrics["syscall.getpid"], T)
+    assert floor.change == pytest.approx(0.06)
+    assert floor.interval is not None and floor.band == pytest.approx(floor.interval[1])
+    assert floor.band > 0.06
+    native = environment("native", rounds([100, 101, 99, 100.5, 99.5], "syscall.getpid"))
+    guest = environment("guest", rounds([105, 106, 104, 105.5, 104.5], "syscall.getpid"))
+    plain = analyse(report(native, guest))
+    assert plain.sections[0].badge == "+5%"
+    widened = analyse(replace(report(native, guest), noise=(aa_a, aa_b)))
+    assert widened.sections[0].badge == "same"
+    text = render_text.render(widened)
+    assert ("Noise floor from an A/A run (results/aa.json against results/aa.json); the\n"
+            "  smallest change each metric can show:") in text
+    assert f"- syscall.getpid: \u00b1{figures.number(floor.band * 100)}% (A/A change +6%" in text
+
+
+def test_noise_files_load_and_stay_out_of_the_comparison(tmp_path: Path) -> None:
+    project = lay_out(ERRORS / "noise_same", tmp_path / "p")
+    report_dir = project / "reports" / "r"
+    text = (report_dir / "report.yml").read_text()
+    (report_dir / "noise" / "bb.json").write_bytes((report_dir / "noise" / "aa.json").read_bytes())
+    (report_dir / "report.yml").write_text(text.replace("b: noise/aa.json", "b: noise/bb.json"))
+    loaded = load_report(report_dir).report
+    assert loaded.noise is not None
+    assert [e.file_name for e in loaded.noise] == ["noise/aa.json", "noise/bb.json"]
+    assert [e.label for e in loaded.environments] == ["native", "guest"]
+    assert {"noise/aa.json", "noise/bb.json"} <= {f.name for f in loaded.inputs}
+
+
+def test_unstable_samples_warn_at_the_metric_and_strict_still_builds(tmp_path: Path) -> None:
+    project = lay_out(ERRORS / "_base", tmp_path / "p")
+    guest = project / "reports" / "r" / "results" / "guest.json"
+    guest.write_text(guest.read_text().replace("182.0", "382.0", 1))
+    with cwd(project):
+        result = CliRunner().invoke(main, ["build", "--strict"])
+    assert result.exit_code == 0
+    stderr = result.stderr
+    line = next(i for i, text in enumerate(guest.read_text().splitlines(), start=1)
+                if '"samples"' in text)
+    assert stderr.splitlines()[0] == (
+        f"reports/r/results/guest.json:{line}:18: warning: metric 'syscall.getpid' in 'guest' "
+        "has unstable samples (CV 46%); its verdicts may be inconclusive")
+
+
+def test_page_and_index_show_inconclusive_with_its_reason() -> None:
+    from reportgen.render_html import Links, render_index, render_report
+
+    native = environment("native", metric("b", [10, 10, 10]), rounds([46] * 5, "a"))
+    guest = environment("guest", metric("b", [30, 30, 31]), rounds([92] * 5, "a"))
+    result = analyse(report(native, guest))
+    page = render_report(result, [], Links((), ()))
+    assert ('<td class="num">n/a</td>\n<td><span class="badge tier-inconclusive" '
+            'title="inconclusive">?</span> <span class="reason">inconclusive (1 round, need '
+            '&gt;= 5)</span></td>') in page
+    assert ('<td class="num">0.004</td>\n<td><span class="badge tier-moderate">+100%</span>'
+            '</td>') in page
+    index = render_index("Site", [card(result)], {})
+    assert ('<td><span class="badge tier-inconclusive" title="inconclusive">?</span> '
+            '<span class="reason">inconclusive</span></td>') in index
