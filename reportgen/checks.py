@@ -322,7 +322,7 @@ def measured(analysis: Analysis) -> list[Figure]:
     found = [Figure(compare.median(m.samples), m.unit, f"{metric_id} in {env.label}")
              for env in report.environments for metric_id, m in env.metrics.items() if m.usable]
     for c in analysis.comparisons:
-        if c.tier in compare.UNTIERED:
+        if c.verdict == "not-comparable":  # no ratio, change or interval to quote
             continue
         what = f"{c.metric_id} in {c.env}"
         found += [Figure(c.slowdown, "x", f"{what}, ratio"),
