@@ -101,11 +101,12 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     return key
 
 
-def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.ChartRef]:
+def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.Chart]:
     """The report's charts: linked from the previous output, or drawn."""
     if reuse:
         link_tree(old, new)
-        return charts.refs(analysis)
+        return [charts.Chart(ref.name, ref.alt, (new / ref.name).read_bytes())
+                for ref in charts.refs(analysis)]
     drawn = charts.section_charts(analysis) + [charts.overview_chart(analysis)]
     for chart in drawn:
         write(new / chart.name, chart.svg)
@@ -117,6 +118,8 @@ def assets(stage: Path) -> None:
     from reportgen import render_html
 
     write(stage / "style.css", render_html.stylesheet())
+    for name, content in render_html.font_files().items():  # the charts' lettering
+        write(stage / "fonts" / name, content)
 
 
 def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
