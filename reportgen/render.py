@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
-from reportgen import archive, cache, charts, render_markdown, render_text
+from reportgen import archive, cache, charts, feeds, render_markdown, render_text
 from reportgen.analysis import Analysis, Card
 from reportgen.model import Site
 from reportgen.output import link_tree, write
@@ -81,7 +82,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     if "txt" in site.formats:
         write(out / "report.txt", render_text.render(analysis).encode())
     if "md" in site.formats:
-        images = {c.name.removesuffix(".svg"): f"charts/{c.name}" for c in drawn}
+        folder = f"{feeds.base(site.base_url)}{quote(rep.slug, safe='')}/" if site.base_url else ""
+        images = {c.name.removesuffix(".svg"): f"{folder}charts/{c.name}" for c in drawn}
         write(out / "report.md", render_markdown.render(analysis, images).encode())
     if not {"pdf", "html"} & set(site.formats):
         return key
@@ -124,7 +126,8 @@ def assets(stage: Path) -> None:
 
 def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     """The site's own pages: the index and 404.html; with a base_url, also
-    sitemap.xml and the Atom feed (the only files with absolute URLs)."""
+    sitemap.xml and the Atom feed (which, with report.md's chart links, are
+    the only files with absolute URLs)."""
     if "html" not in site.formats:
         return
     from reportgen import feeds, render_html
