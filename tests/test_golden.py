@@ -112,3 +112,9 @@ def test_markdown_aligns_numbers_right_and_names_every_column(built: Path) -> No
     assert any("---:" in line for line in rules)
     headers = [md.splitlines()[i - 1] for i, line in enumerate(md.splitlines()) if line in rules]
     assert all("|  |" not in h and "| |" not in h for h in headers)
+
+
+def test_built_pages_carry_no_script(built: Path) -> None:
+    # The reload script is `reportgen serve`'s alone (tests/test_serve.py).
+    pages = sorted(built.parent.rglob("*.html"))
+    assert pages and not any(b"<script" in p.read_bytes().lower() for p in pages)
