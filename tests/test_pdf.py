@@ -124,12 +124,20 @@ def test_is_pdf_a_3b_with_inputs_attached(reader: PdfReader) -> None:
                                           "results/native.json"]
     assert reader.attachments["report.yml"] == [FILES[0].content]
     associated = [f.get_object() for f in reader.trailer["/Root"]["/AF"]]
-    assert {str(f["/UF"]) for f in associated} == set(reader.attachments)
+    assert sorted(str(f["/UF"]) for f in associated) == sorted(reader.attachments)  # each once
     for spec in associated:
         assert spec["/AFRelationship"] == "/Source"
+        kind = "/application/yaml" if str(spec["/UF"]).endswith(".yml") else "/application/json"
+        assert spec["/EF"]["/F"].get_object()["/Subtype"] == kind
         params = spec["/EF"]["/F"].get_object()["/Params"]
         # Attachments carry the report's date, not the time of the build.
         assert params["/CreationDate"] == params["/ModDate"] == "D:20260609000000Z"
+
+
+def test_is_tagged(reader: PdfReader) -> None:
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 - a pypdf BooleanObject
+    assert "/StructTreeRoot" in root
 
 
 def _fonts(reader: PdfReader) -> dict[str, object]:
