@@ -136,7 +136,7 @@ def test_is_pdf_a_3b_with_inputs_attached(reader: PdfReader) -> None:
 
 def test_is_tagged(reader: PdfReader) -> None:
     root = reader.trailer["/Root"]
-    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 - a pypdf BooleanObject
+    assert root["/MarkInfo"]["/Marked"] == True
     assert "/StructTreeRoot" in root
 
 
