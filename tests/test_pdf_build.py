@@ -216,3 +216,15 @@ def test_chart_text_is_text_in_the_pdf(reader: PdfReader) -> None:
     text = "".join(page.extract_text() for page in reader.pages)
     assert "sample (one line per round)" in text
     assert "moderate from 1.15x" in text
+
+
+def test_captions_stay_with_their_tables_and_the_colophon_is_not_alone(
+        reader: PdfReader) -> None:
+    caption = "Medians per environment; slowdown against native"
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    for number, text in enumerate(pages, 1):
+        for found in re.finditer(re.escape(caption), text):
+            assert "Environment Median Samples" in text[found.end():], f"page {number}"
+    last = pages[-1]
+    assert "Made with reportgen" in last
+    assert len(last.split("Made with reportgen")[0].split()) > 40  # more than a running head
