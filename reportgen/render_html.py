@@ -8,6 +8,7 @@ escaped.  Pages use relative links only, so the site works from file://.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from markupsafe import Markup
 from reportgen import compare, figures, headline, markdown, resources
 from reportgen.analysis import (
     Analysis,
+    BadgePart,
     Card,
     CardMetric,
     Measurement,
@@ -27,7 +29,7 @@ from reportgen.analysis import (
     noise_intro,
     noise_text,
 )
-from reportgen.charts import ChartRef, metric_names
+from reportgen.charts import FONT_FILES, Chart, inline, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
 from reportgen.render_json import ANALYSIS_FILE
@@ -81,6 +83,7 @@ def environment() -> jinja2.Environment:
         counts_text=headline.counts_text,
         p_value=figures.p_value, verdict_text=compare.verdict_text, untiered=compare.UNTIERED,
         noise_intro=noise_intro, noise_text=noise_text,
+        unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
     )
     return env
 
@@ -89,7 +92,13 @@ def stylesheet() -> bytes:
     return (templates_dir() / "style.css").read_bytes()
 
 
-def render_report(analysis: Analysis, charts: Sequence[ChartRef], links: Links, *,
+def font_files() -> dict[str, bytes]:
+    """The fonts the page's charts are set in, with their licence (output/fonts/)."""
+    fonts = templates_dir() / "fonts"
+    return {name: (fonts / name).read_bytes() for name in (*FONT_FILES, "LICENSE-DejaVu.txt")}
+
+
+def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
                   root: str = "..") -> str:
     """The HTML of output/<slug>/index.html."""
     report = analysis.report
@@ -191,6 +200,12 @@ def section_tier(section: SectionView) -> str:
     """The worst tier in a section, or ``none`` when nothing could be compared."""
     found = [c for m in section.metrics for c in m.comparisons]
     return compare.worst_tier(found) if found else "none"
+
+
+def badge_groups(section: SectionView) -> list[tuple[str, list[BadgePart]]]:
+    """A section's badge parts by environment, in report order."""
+    return [(env, list(parts)) for env, parts in itertools.groupby(section.parts,
+                                                                   key=lambda p: p.env)]
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:

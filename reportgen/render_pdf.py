@@ -23,7 +23,7 @@ import io
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
@@ -39,6 +39,11 @@ TEMPLATES = resources.TEMPLATES
 PDF_CSS = TEMPLATES / "pdf.css"
 PAPERS = {"a4": "A4", "letter": "letter"}
 PDF_VARIANT = "pdf/a-3b"
+# WeasyPrint takes one pdf_variant; PDF/A-3b is it, and pdf_tags adds the same
+# structure tree (tagged PDF) that its PDF/UA variant writes.
+PDF_TAGS = True
+ATTACHMENT_TYPES = {".json": "application/json", ".yml": "application/yaml",
+                    ".yaml": "application/yaml"}
 DEFAULT_LANG = "en"
 MEDIA_TYPES = {
     ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
@@ -223,9 +228,19 @@ def _render(job: _Job) -> bytes:
             weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
             weasyprint.CSS(string=f"@page {{ size: {job.paper}; }}", font_config=fonts),
         ]
-        document = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
-                                   url_fetcher=fetcher).render(
-            font_config=fonts, stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+        html = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
+                               url_fetcher=fetcher)
+        document = html.render(font_config=fonts, stylesheets=stylesheets,
+                               pdf_variant=PDF_VARIANT)
+        fits: list[str] = []
+        for _ in range(FIT_PASSES):  # lay out again with the moved charts made to fit
+            more = _fit_moved_charts(document)
+            if not more:
+                break
+            fits += more
+            sized = weasyprint.CSS(string="\n".join(fits), font_config=fonts)
+            document = html.render(font_config=fonts, stylesheets=[*stylesheets, sized],
+                                   pdf_variant=PDF_VARIANT)
         if fetcher.refused:
             raise BuildError(fetcher.refused[0])
         _set_metadata(document.metadata, job.meta)
@@ -235,7 +250,8 @@ def _render(job: _Job) -> bytes:
                                        description=a.name, created=stamp, modified=stamp,
                                        relationship="Source")
                  for a in job.attachments]
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=PDF_TAGS, attachments=files,
+                                 finisher=_finish)
     except weasyprint.urls.FatalURLFetchingError:
         raise BuildError(fetcher.refused[0] if fetcher.refused
                          else f"report {job.report}: a resource could not be fetched") from None
@@ -247,6 +263,77 @@ def _render(job: _Job) -> bytes:
         raise BuildError(f"report {job.report}: PDF rendering failed: {problems.messages[0]}")
     assert isinstance(pdf, bytes)
     return pdf
+
+
+SHRINK_LIMIT = 0.7  # a chart is made at most this much smaller to stay on its page
+FIT_PASSES = 2  # extra layouts at most: fitting one chart can move the next
+PX_PER_MM = 96 / 25.4
+
+
+def _fit_moved_charts(document: Any) -> list[str]:
+    """CSS that caps the height of each chart WeasyPrint moved to the top of a new
+    page although the page before had room for most of it (SHRINK_LIMIT), so
+    the chart is drawn a little smaller there instead of leaving a gap."""
+    rules = []
+    for before, page in zip(document.pages, document.pages[1:]):
+        area = page._page_box  # WeasyPrint's laid-out boxes
+        top = area.content_box_y()
+        for box in _boxes(area):
+            element = getattr(box, "element", None)
+            ident = element.get("id", "") if element is not None else ""
+            if getattr(box, "element_tag", "") != "figure" or not ident.startswith("chart-"):
+                continue
+            if box.position_y - top > 1:
+                break  # not at the top of the page: it was not moved
+            room = _room_left(before._page_box)
+            needed = box.margin_height()
+            extra = needed - box.height  # margins, borders, padding
+            if SHRINK_LIMIT * needed <= room < needed:
+                height = (room - extra - 2) / PX_PER_MM
+                rules.append(f"#{ident} svg {{ max-height: {height:.1f}mm !important; }}")
+            break
+    return rules
+
+
+def _room_left(page_box: Any) -> float:
+    """How much of a page's content area is left below its last line, row or
+    image, in CSS px (the blocks around them may reach the page's foot when they
+    continue on the next one)."""
+    bottom = page_box.content_box_y() + page_box.height
+    used = max((b.position_y + b.margin_height() for b in _boxes(page_box)
+                if type(b).__name__ in _LEAVES or not getattr(b, "children", None)),
+               default=page_box.content_box_y())
+    return max(0.0, float(bottom - used))
+
+
+_LEAVES = {"LineBox", "TableRowBox", "BlockReplacedBox", "InlineReplacedBox"}
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    """Every box under ``box`` in document order (margin boxes excluded)."""
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "MarginBox":
+            continue
+        yield child
+        yield from _boxes(child)
+
+
+def _finish(document: Any, pdf: Any) -> None:
+    """Last touches on the PDF objects before they are written.
+
+    WeasyPrint's PDF/A-3 step lists each attachment twice in the catalog's /AF
+    (once from the EmbeddedFiles name tree, once from the file specification),
+    and it names a type only for extensions Python's mimetypes knows.  Each
+    attachment is listed once here, with its media type from ATTACHMENT_TYPES.
+    """
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"][:] = list(dict.fromkeys(pdf.catalog["AF"]))
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Type") == "/Filespec":
+            kind = ATTACHMENT_TYPES.get(Path(obj["UF"].string).suffix.lower())
+            if kind is not None:
+                stream = pdf.objects[int(obj["EF"]["F"].split()[0])]
+                stream.extra["Subtype"] = "/" + kind.replace("/", "#2f")
 
 
 def _set_metadata(metadata: Any, meta: PdfMeta) -> None:

@@ -1,6 +1,9 @@
 """Plain text in the layout of a mailing-list post: report.txt.
 
-The title is left out on purpose: in a post it is the subject line.
+The title is left out on purpose: in a post it is the subject line.  Section
+titles are printed as the author wrote them (their case is theirs: identifiers
+such as getpid() must survive), and no line is longer than LINE characters:
+long titles, badges and system rows wrap with a hanging indent.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from reportgen.analysis import (
     noise_text,
 )
 
-RULE = "=" * 78
+LINE = 78
+RULE = "=" * LINE
 
 
 def render(analysis: Analysis) -> str:
@@ -31,7 +35,8 @@ def render(analysis: Analysis) -> str:
     for i, section in enumerate(analysis.sections):
         if i:
             lines.append("")
-        lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
+        lines.append(_fill(f"{section.number}. {section.title} ({section.badge})",
+                           " " * (len(str(section.number)) + 2)))
         if section.analysis.strip():
             lines.append(markdown.to_text(section.analysis))
         lines += _figures(analysis, section)
@@ -52,7 +57,15 @@ def _system(analysis: Analysis) -> list[str]:
     if not any(key.lower() == "date" for key, _ in rows):
         rows.append(("Date", analysis.report.date.isoformat()))
     width = max(len(key) for key, _ in rows)
-    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
+    return ["System:"] + [_fill(f"{key.ljust(width)} : {value}", " " * (width + 3))
+                          for key, value in rows]
+
+
+def _fill(text: str, indent: str = "  ", first: str = "") -> str:
+    """``text`` wrapped at LINE columns, later lines indented; a word longer than a
+    line is broken rather than let run past the margin."""
+    return textwrap.fill(text, LINE, initial_indent=first, subsequent_indent=indent,
+                         break_on_hyphens=False)
 
 
 def _headline(analysis: Analysis) -> list[str]:
@@ -65,11 +78,6 @@ def _headline(analysis: Analysis) -> list[str]:
                      f"largest: {headline.worst_text(h)}"):
             lines.append(_fill(text, first="" if text.startswith("- ") else "  "))
     return lines
-
-
-def _fill(text: str, first: str = "") -> str:
-    return textwrap.fill(text, markdown.WIDTH, initial_indent=first, subsequent_indent="  ",
-                         break_long_words=False, break_on_hyphens=False)
 
 
 def _notes(analysis: Analysis) -> list[str]:
