@@ -172,9 +172,9 @@ def _date(doc: Document, problems: list[Problem]) -> dt.date:
 def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
                   ) -> tuple[list[Environment], list[InputFile], list[Problem]]:
     root = report_dir.resolve()
-    envs: list[Environment] = []
     inputs: list[InputFile] = []
     warnings: list[Problem] = []
+    by_label: dict[str, list[Read]] = {}
     for where, name in _result_names(doc, report_dir, problems):
         path = (report_dir / name).resolve()
         if not path.is_relative_to(root):
@@ -183,17 +183,52 @@ def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
         elif not path.is_file():
             problems.append(doc.problem(where, f"results file '{name}' not found"))
         else:
+            relative = path.relative_to(root).as_posix()
+            if any(f.name == relative for f in inputs):
+                problems.append(doc.problem(where, f"results file '{name}' is listed twice"))
+                continue
             try:
-                env, content = load_results(path, path.relative_to(root).as_posix())
+                data, content = read_results(path)
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
-            if any(e.label == env.label for e in envs):
-                problems.append(doc.problem(where, f"two results files are labelled "
-                                                   f"'{env.label}'"))
-            envs.append(env)
-            inputs.append(InputFile(env.file_name, content))
+            label = data["environment"]["label"]
+            by_label.setdefault(label, []).append(Read(where, relative, data))
+            inputs.append(InputFile(relative, content))
+    envs = [_pooled(doc, files, problems) for files in by_label.values()]
     return envs, inputs, warnings
+
+
+@dataclass(frozen=True)
+class Read:
+    """A results file read for a report: where report.yml names it, its name, its data."""
+
+    where: KeyPath
+    name: str
+    data: dict[str, Any]
+
+
+def _pooled(doc: Document, files: list[Read], problems: list[Problem]) -> Environment:
+    """The environment of one label: its files pooled as rounds of it.
+
+    Files that were measured differently cannot be pooled: the problem is put at
+    the later file's entry in report.yml and names both files.
+    """
+    clashes = 0
+    for k, later in enumerate(files):
+        for earlier in files[:k]:
+            try:
+                results.pool([earlier.data, later.data])
+            except results.PoolError as exc:
+                clashes += 1
+                problems.append(doc.problem(later.where, f"results files '{earlier.name}' and "
+                                            f"'{later.name}' are both labelled "
+                                            f"'{later.data['environment']['label']}' but cannot "
+                                            f"be pooled: {exc}"))
+                break
+    if len(files) == 1 or clashes:
+        return environment(files[0].data, (files[0].name,))
+    return environment(results.pool([f.data for f in files]), tuple(f.name for f in files))
 
 
 def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
@@ -214,6 +249,13 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
 def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
     """One results file as an environment, and its bytes; ``name`` is how the
     report refers to it. Raises InputError with every problem in the file."""
+    data, content = read_results(path)
+    return environment(data, (name,)), content
+
+
+def read_results(path: Path) -> tuple[dict[str, Any], bytes]:
+    """One checked results file in the current format (see :func:`results.upgrade`),
+    and its bytes. Raises InputError with every problem in the file."""
     content = path.read_bytes()
     shown = display(path)
     try:
@@ -246,7 +288,7 @@ def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
         seen.add(raw["id"])
     if problems:
         raise InputError(problems)
-    return environment(results.upgrade(data), (name,)), content
+    return results.upgrade(data), content
 
 
 def environment(data: dict[str, Any], names: tuple[str, ...]) -> Environment:
