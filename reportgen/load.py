@@ -214,21 +214,36 @@ def _pooled(doc: Document, files: list[Read], problems: list[Problem]) -> Enviro
     Files that were measured differently cannot be pooled: the problem is put at
     the later file's entry in report.yml and names both files.
     """
-    clashes = 0
-    for k, later in enumerate(files):
-        for earlier in files[:k]:
+    docs = [f.data for f in files]
+    clashes = list(unpoolable(docs))
+    for earlier, later, why in clashes:
+        problems.append(doc.problem(files[later].where, unpoolable_message(
+            files[earlier].name, files[later].name, files[later].data, why)))
+    if clashes:
+        return environment(docs[0], (files[0].name,))
+    return pooled_environment(docs, tuple(f.name for f in files))
+
+
+def unpoolable(docs: list[dict[str, Any]]) -> Iterator[tuple[int, int, str]]:
+    """(earlier, later, why) for every document that cannot be pooled with one
+    before it (the first such one)."""
+    for later in range(1, len(docs)):
+        for earlier in range(later):
             try:
-                results.pool([earlier.data, later.data])
+                results.pool([docs[earlier], docs[later]])
             except results.PoolError as exc:
-                clashes += 1
-                problems.append(doc.problem(later.where, f"results files '{earlier.name}' and "
-                                            f"'{later.name}' are both labelled "
-                                            f"'{later.data['environment']['label']}' but cannot "
-                                            f"be pooled: {exc}"))
+                yield earlier, later, str(exc)
                 break
-    if len(files) == 1 or clashes:
-        return environment(files[0].data, (files[0].name,))
-    return environment(results.pool([f.data for f in files]), tuple(f.name for f in files))
+
+
+def unpoolable_message(earlier: str, later: str, data: dict[str, Any], why: str) -> str:
+    return (f"results files '{earlier}' and '{later}' are both labelled "
+            f"'{data['environment']['label']}' but cannot be pooled: {why}")
+
+
+def pooled_environment(docs: list[dict[str, Any]], names: tuple[str, ...]) -> Environment:
+    """One environment from the checked documents of one label, one per name."""
+    return environment(docs[0] if len(docs) == 1 else results.pool(docs), names)
 
 
 def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
