@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reportgen import results
+from reportgen import render_pdf, results
 from reportgen.errors import InputError
 from reportgen.load import load_report, load_results
 from reportgen.render import data_files
@@ -139,6 +139,9 @@ def test_files_of_one_label_are_pooled_as_rounds(tmp_path: Path) -> None:
     assert getpid.rounds == (1, 1, 1, 2, 2)
     assert [f.name for f in report.inputs] == [
         "report.yml", "results/guest-2.json", "results/guest.json", "results/native.json"]
+    attached = render_pdf.pdf_inputs(report)[1]
+    assert [(a.name, a.content) for a in attached] == [(f.name, f.content)
+                                                       for f in report.inputs]
     assert data_files(report) == [("native.json", "results/native.json"),
                                   ("guest.1.json", "results/guest-2.json"),
                                   ("guest.2.json", "results/guest.json")]
