@@ -193,7 +193,9 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
                 except ValueError as exc:
                     raise ProbeError(str(exc)) from exc
         else:
-            millis = ctx.scaled(seconds * 1000)
+            # at least 100 ms even when scaled down: in a shorter run on a busy
+            # machine the threads may not be scheduled at all before it ends
+            millis = max(100, ctx.scaled(seconds * 1000))
             params["time_s"] = millis / 1000
             args = ["mem", oper, str(SYSBENCH_BLOCK_BYTES), str(threads), str(millis)]
             if ctx.helper:
@@ -204,6 +206,8 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
 
             def sample(timeout: float) -> float:
                 moved, elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 2)
+                if moved <= 0:
+                    raise ProbeError(f"the memory loop moved no data in {millis} ms")
                 return moved / MIB / (elapsed_ns / 1e9)
 
         p = ctx.profile
