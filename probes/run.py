@@ -37,7 +37,7 @@ from probe_workloads import PROFILES, WORKER, WORKLOADS, Context, Plan, Workload
 PROBE_VERSION = "0.1.0"
 FORMAT = "reportgen-results/2"
 LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
-FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang"
+FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang,id=fail-from-2"
 HELPER_FAMILIES = ("cpu.", "syscall.", "process.")
 
 
@@ -310,7 +310,7 @@ def step(probe: Probe, round_no: int, ctx: Context, clock: Clock, progress: Prog
     try:
         if probe.plan is None:
             show("preparing")
-            probe.plan = prepare(workload, ctx)
+            probe.plan = prepare(workload, ctx, round_no)
             metric["tool"], metric["params"] = probe.plan.tool, probe.plan.params
             for i in range(probe.plan.warmup):
                 show(f"warm-up {i + 1}/{probe.plan.warmup}")
@@ -336,10 +336,10 @@ def step(probe: Probe, round_no: int, ctx: Context, clock: Clock, progress: Prog
         metric["duration_s"] = round(probe.duration, 3)
 
 
-def prepare(workload: Workload, ctx: Context) -> Plan:
+def prepare(workload: Workload, ctx: Context, round_no: int) -> Plan:
     """The workload's plan for one round, with the test-only faults applied."""
     fault = injected_faults().get(workload.id)
-    if fault == "fail":
+    if fault == "fail" or fault == f"fail-from-{round_no}":
         raise ProbeError(f"injected failure ({FAULT_ENV})")
     plan = workload.prepare(ctx)
     if fault == "hang":

@@ -197,6 +197,21 @@ def test_failed_timeout_and_skipped_keep_the_others(tmp_path: Path, env: dict[st
     assert os.listdir(env["TMPDIR"]) == []
 
 
+def test_failure_in_a_later_round_keeps_the_earlier_samples(tmp_path: Path,
+                                                             env: dict[str, str]) -> None:
+    out = tmp_path / "later.json"
+    env["REPORTGEN_PROBES_TEST_FAULT"] = "cpu.integer=fail-from-2"
+    proc = run(["--label", "later", "-o", str(out), "--only", "cpu.integer", "memory.dd_zero",
+                *SMALL, "--rounds", "3"], env)
+    assert proc.returncode == 1, proc.stderr
+    metrics = by_id(load_valid(out))
+    failed = metrics["cpu.integer"]
+    assert (failed["status"], failed["sample_rounds"]) == ("failed", [1, 1])
+    assert "injected failure" in failed["error"]
+    assert "[1/2] cpu.integer  round 3/3" not in proc.stderr  # not tried again
+    assert metrics["memory.dd_zero"]["sample_rounds"] == [1, 1, 2, 2, 3, 3]
+
+
 def _pids_running(marker: str) -> list[str]:
     """Processes whose command line contains marker (Linux /proc only)."""
     found = []
