@@ -1,8 +1,8 @@
 """The seed's workloads: what each one runs, with which parameters.
 
 A workload's `prepare` returns a Plan: the tool and parameters to record and
-a `sample(timeout) -> value` function.  The runner (run.py) owns warm-up,
-repetition, time limits and progress, identically for every workload.
+a `sample(timeout) -> value` function.  The runner (run.py) owns rounds,
+warm-up, repetition, time limits and progress, identically for every workload.
 """
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ FREE_MARGIN = 32 * MIB  # left free beyond the test file, so we never fill a dis
 
 
 class Profile(NamedTuple):
+    """How long to measure.  Counts are per round; the suite runs `rounds` times."""
+
     name: str
+    rounds: int
     samples: int
     warmup: int
     sysbench_samples: int
@@ -36,10 +39,13 @@ class Profile(NamedTuple):
     timeout_s: float
 
 
+# Rounds, then counts per round: quick fits 3 rounds into a minute on 2 cores
+# (sysbench's whole seconds dominate), standard takes 5 rounds, thorough 10.
+# The time limit is per probe and round.
 PROFILES = {
-    "quick": Profile("quick", 5, 1, 3, 1, 20000000, 500000, 300, 64, 30),
-    "standard": Profile("standard", 10, 2, 5, 3, 100000000, 5000000, 2000, 256, 300),
-    "thorough": Profile("thorough", 30, 3, 10, 10, 100000000, 10000000, 5000, 1024, 1800),
+    "quick": Profile("quick", 3, 3, 1, 2, 1, 20000000, 500000, 300, 64, 30),
+    "standard": Profile("standard", 5, 5, 2, 2, 3, 100000000, 5000000, 2000, 256, 300),
+    "thorough": Profile("thorough", 10, 10, 2, 3, 5, 100000000, 10000000, 5000, 1024, 1800),
 }
 
 
@@ -187,7 +193,9 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
                 except ValueError as exc:
                     raise ProbeError(str(exc)) from exc
         else:
-            millis = ctx.scaled(seconds * 1000)
+            # at least 100 ms even when scaled down: in a shorter run on a busy
+            # machine the threads may not be scheduled at all before it ends
+            millis = max(100, ctx.scaled(seconds * 1000))
             params["time_s"] = millis / 1000
             args = ["mem", oper, str(SYSBENCH_BLOCK_BYTES), str(threads), str(millis)]
             if ctx.helper:
@@ -198,6 +206,8 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
 
             def sample(timeout: float) -> float:
                 moved, elapsed_ns = commands.numbers(commands.run(argv, timeout).stdout, 2)
+                if moved <= 0:
+                    raise ProbeError(f"the memory loop moved no data in {millis} ms")
                 return moved / MIB / (elapsed_ns / 1e9)
 
         p = ctx.profile

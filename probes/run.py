@@ -32,12 +32,12 @@ import probe_commands as commands
 import probe_parsers as parsers
 import probe_sysinfo as sysinfo
 from probe_commands import ProbeError, ProbeSkipped, ProbeTimeout
-from probe_workloads import PROFILES, WORKER, WORKLOADS, Context, Workload
+from probe_workloads import PROFILES, WORKER, WORKLOADS, Context, Plan, Workload
 
 PROBE_VERSION = "0.1.0"
-FORMAT = "reportgen-results/1"
+FORMAT = "reportgen-results/2"
 LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
-FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang"
+FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang,id=fail-from-2"
 HELPER_FAMILIES = ("cpu.", "syscall.", "process.")
 
 
@@ -109,7 +109,9 @@ class Progress:
 
     def done(self, index: int, metric: dict[str, Any]) -> None:
         if metric["status"] == "ok" and metric["samples"]:
-            what = "ok  median {:.4g} {}".format(statistics.median(metric["samples"]), metric["unit"])
+            what = "ok  median {:.4g} {}, {} samples in {} rounds".format(
+                statistics.median(metric["samples"]), metric["unit"], len(metric["samples"]),
+                len(set(metric["sample_rounds"])))
         else:
             what = "{}: {}".format(metric["status"], metric.get("error", ""))
         self._emit(f"[{index}/{self.total}] {metric['id']}  {what}  "
@@ -154,10 +156,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         "(default: a new temporary directory)")
     parser.add_argument("--threads", type=int, help="N for the tN sysbench metrics "
                         "(default: online CPUs)")
-    parser.add_argument("--timeout", type=float, help="time limit per probe, seconds "
+    parser.add_argument("--timeout", type=float, help="time limit per probe and round, "
+                        "seconds (default: by profile)")
+    parser.add_argument("--rounds", type=int, help="how many times to run the suite, each "
+                        "round with its own warm-up (default: by profile)")
+    parser.add_argument("--samples", type=int, help="samples per probe and round "
                         "(default: by profile)")
-    parser.add_argument("--samples", type=int, help="samples per probe (default: by profile)")
-    parser.add_argument("--warmup", type=int, help="warm-up runs per probe (default: by profile)")
+    parser.add_argument("--warmup", type=int, help="warm-up runs per probe and round "
+                        "(default: by profile)")
     parser.add_argument("--file-size", type=int, metavar="MIB",
                         help="size of the disk probes' file (default: by profile)")
     parser.add_argument("--scale", type=float, default=1.0,
@@ -178,7 +184,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if not LABEL.match(args.label):
         raise UsageError(f"invalid label {args.label!r}: use lower-case letters, digits, '-' and '_', "
                          "starting with a letter")
-    for name in ("threads", "samples", "file_size", "timeout"):
+    for name in ("rounds", "threads", "samples", "file_size", "timeout"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise UsageError("--{} must be positive".format(name.replace("_", "-")))
@@ -226,7 +232,8 @@ def online_cpus() -> int:
 def make_context(args: argparse.Namespace, selected: list[Workload], workdir: str,
                  clock: Clock, progress: Progress) -> Context:
     profile = PROFILES[args.profile]
-    overrides = {"samples": args.samples, "sysbench_samples": args.samples,
+    overrides = {"rounds": args.rounds, "samples": args.samples,
+                 "sysbench_samples": args.samples,
                  "warmup": args.warmup, "timeout_s": args.timeout,
                  "file_mib": args.file_size}
     profile = profile._replace(**{k: v for k, v in overrides.items() if v is not None})
@@ -257,8 +264,8 @@ def make_context(args: argparse.Namespace, selected: list[Workload], workdir: st
 
 def new_metric(workload: Workload) -> dict[str, Any]:
     return {"id": workload.id, "name": workload.name, "unit": workload.unit,
-            "better": workload.better, "samples": [], "status": "skipped",
-            "error": "not run"}
+            "better": workload.better, "samples": [], "sample_rounds": [],
+            "status": "skipped", "error": "not run"}
 
 
 def injected_faults() -> dict[str, str]:
@@ -266,45 +273,110 @@ def injected_faults() -> dict[str, str]:
     return dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
 
 
-def run_probe(workload: Workload, ctx: Context, metric: dict[str, Any], index: int,
-              clock: Clock, progress: Progress) -> None:
-    """Warm-up and samples of one workload; the outcome goes into `metric`.
+class Probe:
+    """One workload across the rounds: its entry in the results, and how far
+    it got in the current round."""
 
-    Any failure ends this probe alone; Interrupted goes up to the caller.
+    def __init__(self, workload: Workload, index: int) -> None:
+        self.workload = workload
+        self.index = index
+        self.metric = new_metric(workload)
+        self.finished = False  # failed, timed out or skipped: no further rounds
+        self.plan: Plan | None = None  # prepared and warmed up in this round
+        self.taken = 0  # samples taken in this round
+        self.spent = 0.0  # seconds used in this round: the time limit is per round
+        self.duration = 0.0  # seconds used in all rounds
+
+    def begin_round(self) -> None:
+        self.plan, self.taken, self.spent = None, 0, 0.0
+
+    @property
+    def waiting(self) -> bool:
+        """Has more to measure in this round."""
+        return not self.finished and (self.plan is None or self.taken < self.plan.samples)
+
+
+def step(probe: Probe, round_no: int, ctx: Context, clock: Clock, progress: Progress) -> None:
+    """The probe's next step in this round: the first prepares it and runs its
+    warm-up, and every step takes one sample.
+
+    Any failure ends this probe, for this round and the later ones; Interrupted
+    goes up to the caller.
     """
-    start = clock.start(ctx.profile.timeout_s)
-    fault = injected_faults().get(workload.id)
+    workload, metric = probe.workload, probe.metric
+    begin = clock.start(ctx.profile.timeout_s - probe.spent)
+
+    def show(what: str) -> None:
+        progress.step(probe.index, workload.id, f"round {round_no}/{ctx.profile.rounds}  {what}",
+                      probe.spent + time.monotonic() - begin)
+
     try:
-        progress.step(index, workload.id, "preparing", 0.0)
-        if fault == "fail":
-            raise ProbeError(f"injected failure ({FAULT_ENV})")
-        plan = workload.prepare(ctx)
-        metric["tool"], metric["params"] = plan.tool, plan.params
-        sample = plan.sample
-        if fault == "hang":
-            def sample(timeout: float) -> float:
-                commands.run([sys.executable, WORKER, "sleep", "3600"], timeout)
-                return 0.0
-        for i in range(plan.warmup + plan.samples):
-            warm = i < plan.warmup
-            what = (f"warm-up {i + 1}/{plan.warmup}" if warm
-                    else f"sample {i - plan.warmup + 1}/{plan.samples}")
-            progress.step(index, workload.id, what, time.monotonic() - start)
-            value = sample(clock.remaining())
-            if not warm:
-                metric["samples"].append(float(f"{value:.6g}"))
-        metric["status"] = "ok"
-        metric.pop("error", None)
+        if probe.plan is None:
+            show("preparing")
+            probe.plan = prepare(workload, ctx, round_no)
+            metric["tool"], metric["params"] = probe.plan.tool, probe.plan.params
+            for i in range(probe.plan.warmup):
+                show(f"warm-up {i + 1}/{probe.plan.warmup}")
+                probe.plan.sample(clock.remaining())
+        if probe.plan.samples > 0:
+            show(f"sample {probe.taken + 1}/{probe.plan.samples}")
+            value = probe.plan.sample(clock.remaining())
+            metric["samples"].append(float(f"{value:.6g}"))
+            metric["sample_rounds"].append(round_no)
+        probe.taken += 1
     except ProbeSkipped as exc:
-        metric.update(status="skipped", error=str(exc))
+        end(probe, "skipped", str(exc))
     except ProbeTimeout as exc:
-        metric.update(status="timeout", error=f"{exc} (limit {ctx.profile.timeout_s:g} s)")
+        end(probe, "timeout", f"{exc} (limit {ctx.profile.timeout_s:g} s per round)")
     except ProbeError as exc:
-        metric.update(status="failed", error=str(exc))
+        end(probe, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug in one probe must not lose the others
-        metric.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        end(probe, "failed", f"{type(exc).__name__}: {exc}")
     finally:
-        metric["duration_s"] = round(time.monotonic() - start, 3)
+        elapsed = time.monotonic() - begin
+        probe.spent += elapsed
+        probe.duration += elapsed
+        metric["duration_s"] = round(probe.duration, 3)
+
+
+def prepare(workload: Workload, ctx: Context, round_no: int) -> Plan:
+    """The workload's plan for one round, with the test-only faults applied."""
+    fault = injected_faults().get(workload.id)
+    if fault == "fail" or fault == f"fail-from-{round_no}":
+        raise ProbeError(f"injected failure ({FAULT_ENV})")
+    plan = workload.prepare(ctx)
+    if fault == "hang":
+        def hang(timeout: float) -> float:
+            commands.run([sys.executable, WORKER, "sleep", "3600"], timeout)
+            return 0.0
+        plan = plan._replace(sample=hang)
+    return plan
+
+
+def end(probe: Probe, status: str, error: str) -> None:
+    probe.finished = True
+    probe.metric.update(status=status, error=error)
+
+
+def run_round(round_no: int, probes: list[Probe], ctx: Context, clock: Clock,
+              progress: Progress) -> None:
+    """One run of the suite: every probe prepares and warms up afresh, then the
+    probes take their samples in turn (one each, round robin), so that load
+    that comes and goes during the round falls on all of them alike."""
+    began = time.monotonic()
+    for probe in probes:
+        probe.begin_round()
+    waiting = [p for p in probes if p.waiting]
+    while waiting:
+        for probe in waiting:
+            step(probe, round_no, ctx, clock, progress)
+        waiting = [p for p in waiting if p.waiting]
+    for probe in probes:
+        if not probe.finished:
+            probe.metric["status"] = "ok"
+            probe.metric.pop("error", None)
+    progress.note(f"round {round_no}/{ctx.profile.rounds} done in "
+                  f"{time.monotonic() - began:.1f}s")
 
 
 # About the size of a full results file: a disk that cannot take it is full.
@@ -374,13 +446,19 @@ def write_json(path: str, data: dict[str, Any]) -> None:
         pass
 
 
-def results(args: argparse.Namespace, started: datetime, system: dict[str, Any],
-            metrics: list[dict[str, Any]]) -> dict[str, Any]:
+def timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def results(args: argparse.Namespace, started: datetime, rounds: list[dict[str, Any]],
+            system: dict[str, Any], metrics: list[dict[str, Any]]) -> dict[str, Any]:
     environment = {"label": args.label,
                    "description": args.description or sysinfo.describe(system)}
     data: dict[str, Any] = {
         "format": FORMAT, "environment": environment,
-        "collected_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "collected_at": timestamp(started),
+        # interrupted before the first round: an empty round keeps the file valid
+        "rounds": rounds or [{"round": 1, "started_at": timestamp(started)}],
         "probe_version": PROBE_VERSION, "profile": args.profile,
     }
     if args.hostname:
@@ -395,7 +473,9 @@ def measure(args: argparse.Namespace, selected: list[Workload], output: str) -> 
     progress = Progress(len(selected), args.quiet)
     signals = Signals()
     clock = Clock()
-    metrics = [new_metric(w) for w in selected]
+    probes = [Probe(w, index) for index, w in enumerate(selected, 1)]
+    metrics = [p.metric for p in probes]
+    rounds: list[dict[str, Any]] = []
     system: dict[str, Any] = {}
     workdir = make_workdir(args.workdir)
     status = 0
@@ -404,21 +484,27 @@ def measure(args: argparse.Namespace, selected: list[Workload], output: str) -> 
         ctx = make_context(args, selected, workdir, clock, progress)
         system = sysinfo.collect(sysinfo.tool_versions(chelper.find_compiler(), ctx.sysbench,
                                                        ctx.dd))
-        for index, (workload, metric) in enumerate(zip(selected, metrics), 1):
-            run_probe(workload, ctx, metric, index, clock, progress)
-            progress.done(index, metric)
+        for round_no in range(1, ctx.profile.rounds + 1):
+            rounds.append({"round": round_no, "started_at": timestamp(datetime.now(timezone.utc))})
+            run_round(round_no, probes, ctx, clock, progress)
+        for probe in probes:
+            progress.done(probe.index, probe.metric)
     except Interrupted as exc:
         signals.hold()
-        for metric in metrics:
+        for metric in metrics:  # what was measured stays; the rounds say how far it got
             if metric["status"] == "skipped" and metric["error"] == "not run":
-                metric["error"] = f"interrupted by {exc}"
+                if metric["samples"]:
+                    metric["status"] = "ok"
+                    metric.pop("error")
+                else:
+                    metric["error"] = f"interrupted by {exc}"
         progress.note(f"interrupted by {exc}: writing what was measured")
     finally:
         signals.hold()
         shutil.rmtree(workdir, ignore_errors=True)
         if not system:
             system = {"tools": {"python": platform.python_version()}}
-        written = save(output, results(args, started, system, metrics))
+        written = save(output, results(args, started, rounds, system, metrics))
         signals.restore()
     if signals.received is not None:
         return 128 + signals.received

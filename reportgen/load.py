@@ -191,27 +191,29 @@ def _date(doc: Document, problems: list[Problem]) -> dt.date:
 
 def _load_results(report_dir: Path, doc: Document, problems: list[Problem]
                   ) -> tuple[list[Environment], list[InputFile], list[Problem]]:
-    envs: list[Environment] = []
     inputs: list[InputFile] = []
     warnings: list[Problem] = []
+    by_label: dict[str, list[Read]] = {}
     for where, name in _result_names(doc, report_dir, problems):
         found = _results_file(report_dir, doc, where, name, "results file", problems, warnings)
         if found is None:
             continue
-        env, content = found
-        if any(e.label == env.label for e in envs):
-            problems.append(doc.problem(where, f"two results files are labelled "
-                                               f"'{env.label}'"))
-        envs.append(env)
-        inputs.append(InputFile(env.file_name, content))
+        relative, data, content = found
+        if any(f.name == relative for f in inputs):
+            problems.append(doc.problem(where, f"results file '{name}' is listed twice"))
+            continue
+        by_label.setdefault(data["environment"]["label"], []).append(Read(where, relative, data))
+        inputs.append(InputFile(relative, content))
+    envs = [_pooled(doc, files, problems) for files in by_label.values()]
     return envs, inputs, warnings
 
 
 def _results_file(report_dir: Path, doc: Document, where: KeyPath, name: str, what: str,
                   problems: list[Problem], warnings: list[Problem]
-                  ) -> tuple[Environment, bytes] | None:
-    """One results file that report.yml names at ``where``, or None (with the
-    problem recorded) when it is outside the report dir, missing or invalid."""
+                  ) -> tuple[str, dict[str, Any], bytes] | None:
+    """One results file that report.yml names at ``where``: its name relative to
+    the report dir, its checked data and its bytes; or None (with the problem
+    recorded) when it is outside the report dir, missing or invalid."""
     root = report_dir.resolve()
     path = (report_dir / name).resolve()
     if not path.is_relative_to(root):
@@ -220,9 +222,11 @@ def _results_file(report_dir: Path, doc: Document, where: KeyPath, name: str, wh
         problems.append(doc.problem(where, f"{what} '{name}' not found"))
     else:
         try:
-            return load_results(path, path.relative_to(root).as_posix(), warnings)
+            data, content = read_results(path, warnings)
         except InputError as exc:
             problems.extend(exc.problems)
+        else:
+            return path.relative_to(root).as_posix(), data, content
     return None
 
 
@@ -248,7 +252,7 @@ def _load_noise(report_dir: Path, doc: Document, envs: list[Environment],
         found = _results_file(report_dir, doc, where, names[key], "noise file", problems,
                               warnings)
         if found is not None:
-            loaded.append(found)
+            loaded.append((environment(found[1], (found[0],)), found[2]))
     if (report_dir / names["a"]).resolve() == (report_dir / names["b"]).resolve():
         problems.append(doc.problem(("noise", "b"), "noise: a and b name the same file; an A/A "
                                                     "run needs two"))
@@ -257,6 +261,53 @@ def _load_noise(report_dir: Path, doc: Document, envs: list[Environment],
         return None, []
     (a, a_bytes), (b, b_bytes) = loaded
     return (a, b), [InputFile(a.file_name, a_bytes), InputFile(b.file_name, b_bytes)]
+
+
+@dataclass(frozen=True)
+class Read:
+    """A results file read for a report: where report.yml names it, its name, its data."""
+
+    where: KeyPath
+    name: str
+    data: dict[str, Any]
+
+
+def _pooled(doc: Document, files: list[Read], problems: list[Problem]) -> Environment:
+    """The environment of one label: its files pooled as rounds of it.
+
+    Files that were measured differently cannot be pooled: the problem is put at
+    the later file's entry in report.yml and names both files.
+    """
+    docs = [f.data for f in files]
+    clashes = list(unpoolable(docs))
+    for earlier, later, why in clashes:
+        problems.append(doc.problem(files[later].where, unpoolable_message(
+            files[earlier].name, files[later].name, files[later].data, why)))
+    if clashes:
+        return environment(docs[0], (files[0].name,))
+    return pooled_environment(docs, tuple(f.name for f in files))
+
+
+def unpoolable(docs: list[dict[str, Any]]) -> Iterator[tuple[int, int, str]]:
+    """(earlier, later, why) for every document that cannot be pooled with one
+    before it (the first such one)."""
+    for later in range(1, len(docs)):
+        for earlier in range(later):
+            try:
+                results.pool([docs[earlier], docs[later]])
+            except results.PoolError as exc:
+                yield earlier, later, str(exc)
+                break
+
+
+def unpoolable_message(earlier: str, later: str, data: dict[str, Any], why: str) -> str:
+    return (f"results files '{earlier}' and '{later}' are both labelled "
+            f"'{data['environment']['label']}' but cannot be pooled: {why}")
+
+
+def pooled_environment(docs: list[dict[str, Any]], names: tuple[str, ...]) -> Environment:
+    """One environment from the checked documents of one label, one per name."""
+    return environment(docs[0] if len(docs) == 1 else results.pool(docs), names)
 
 
 def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
@@ -277,8 +328,16 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
 def load_results(path: Path, name: str, warnings: list[Problem] | None = None
                  ) -> tuple[Environment, bytes]:
     """One results file as an environment, and its bytes; ``name`` is how the
-    report refers to it. Raises InputError with every problem in the file.
-    Given ``warnings``, adds one for each metric whose samples are unstable."""
+    report refers to it. Raises InputError with every problem in the file."""
+    data, content = read_results(path, warnings)
+    return environment(data, (name,)), content
+
+
+def read_results(path: Path, warnings: list[Problem] | None = None
+                 ) -> tuple[dict[str, Any], bytes]:
+    """One checked results file in the current format (see :func:`results.upgrade`),
+    and its bytes. Raises InputError with every problem in the file. Given
+    ``warnings``, adds one for each metric whose samples are unstable."""
     content = path.read_bytes()
     shown = display(path)
     try:
@@ -314,10 +373,10 @@ def load_results(path: Path, name: str, warnings: list[Problem] | None = None
         seen.add(raw["id"])
     if problems:
         raise InputError(problems)
-    env = environment(results.upgrade(data), (name,))
+    current = results.upgrade(data)
     if warnings is not None:
-        warnings.extend(_unstable(doc, env))
-    return env, content
+        warnings.extend(_unstable(doc, environment(current, (display(path),))))
+    return current, content
 
 
 def _unstable(doc: Document, env: Environment) -> list[Problem]:

@@ -30,7 +30,7 @@ from reportgen import (
     render_text,
 )
 from reportgen.analysis import Analysis, Card
-from reportgen.model import Site
+from reportgen.model import Report, Site
 from reportgen.output import link_tree, write
 
 
@@ -76,6 +76,20 @@ def _render_job(job: tuple[Analysis, Site, Path, str]) -> tuple[str, str, float]
     return analysis.report.slug, key, time.monotonic() - began
 
 
+def data_files(rep: Report) -> list[tuple[str, str]]:
+    """(name under data/, results file) for every results file of the report:
+    ``<label>.json``, or ``<label>.<n>.json`` for the n-th of the files pooled
+    into one environment (labels have no dots, so the names cannot clash)."""
+    copies = []
+    for env in rep.environments:
+        names = env.file_names or (env.file_name,)
+        if len(names) == 1:
+            copies.append((f"{env.label}.json", names[0]))
+        else:
+            copies.extend((f"{env.label}.{n}.json", name) for n, name in enumerate(names, 1))
+    return copies
+
+
 def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") -> str:
     """Write output/<slug>/: charts, data, analysis.json, txt, md, pdf (+ archive) and the page.
 
@@ -88,9 +102,10 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     drawn = _charts(analysis, site.output / rep.slug / "charts", out / "charts",
                     reuse=key == reuse_charts)
     inputs = {f.name: f.content for f in rep.inputs}
-    data = tuple(f"{env.label}.json" for env in rep.environments)
-    for env, name in zip(rep.environments, data):
-        write(out / "data" / name, inputs[env.file_name])
+    copies = data_files(rep)
+    for name, source in copies:
+        write(out / "data" / name, inputs[source])
+    data = tuple(name for name, _ in copies)
     write(out / render_json.ANALYSIS_FILE, render_json.render(analysis))
     if "txt" in site.formats:
         write(out / "report.txt", render_text.render(analysis).encode())

@@ -2,7 +2,9 @@
 
 The results files given on the command line are checked by the loader's own
 results reader (messages are ``file:line:col: message``, naming the user's
-files), copied to ``results/<label>.json``, and a report.yml is written from a
+files), copied to ``results/<label>.json`` (``results/<label>.<n>.json`` when
+several files share a label: they are pooled as rounds of one environment, as
+the loader does), and a report.yml is written from a
 small template of our own: one section per metric family, conclusions, and
 TODO text that shows the placeholder syntax.  Everything is written into a
 staging directory beside the target, loaded and analysed there, and only then
@@ -21,6 +23,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,11 +43,12 @@ class ScaffoldError(ReportgenError):
 
 @dataclass(frozen=True)
 class Given:
-    """One results file named on the command line, checked by the loader."""
+    """The results files of one environment named on the command line, checked
+    by the loader; ``env.file_names`` are their names in the new report."""
 
-    path: Path
+    paths: tuple[Path, ...]
     env: Environment
-    content: bytes
+    contents: tuple[bytes, ...]
 
     @property
     def role(self) -> str:
@@ -86,6 +90,10 @@ def new_report(target: Path, results: Sequence[Path], *, baseline: str | None = 
                             "(the baseline and one environment to compare with it)")
     day = _date(date)
     given = read_results(results)
+    if len(given) < 2:
+        raise ScaffoldError(f"reportgen new: every results file is labelled "
+                            f"'{given[0].env.label}'; give files of at least two environments "
+                            "(the baseline and one to compare with it)")
     chosen = choose_baseline(given, baseline)
     ordered = sorted(given, key=lambda g: g.env.label != chosen)  # baseline first, stable
     text = report_yaml(title or default_title(slug), day, chosen, [g.env for g in ordered])
@@ -95,7 +103,8 @@ def new_report(target: Path, results: Sequence[Path], *, baseline: str | None = 
     try:
         (stage / "results").mkdir()
         for g in ordered:
-            (stage / "results" / f"{g.env.label}.json").write_bytes(g.content)
+            for name, content in zip(g.env.file_names, g.contents):
+                (stage / name).write_bytes(content)
         (stage / "report.yml").write_text(text, encoding="utf-8")
         loaded = load.load_report(stage)  # the proof that it builds: every check the build runs
         warnings = [_moved(w, load.display(stage), shown)
@@ -136,9 +145,11 @@ def default_title(slug: str) -> str:
 # --- reading and choosing ----------------------------------------------------
 
 def read_results(paths: Sequence[Path]) -> list[Given]:
-    """Check every results file with the loader; raise all problems at once."""
+    """Check every results file with the loader and pool the files of each label;
+    raise all problems at once."""
     problems: list[Problem] = []
-    given: list[Given] = []
+    by_label: dict[str, list[tuple[Path, dict[str, Any], bytes]]] = {}
+    seen: set[Path] = set()
     for path in paths:
         shown = load.display(path)
         if not path.exists():
@@ -147,26 +158,40 @@ def read_results(paths: Sequence[Path]) -> list[Given]:
         if not path.is_file():
             problems.append(Problem(shown, 1, 1, "not a file"))
             continue
+        if path.resolve() in seen:
+            problems.append(Problem(shown, 1, 1, "given twice with --results"))
+            continue
+        seen.add(path.resolve())
         try:
-            env, content = load.load_results(path, path.name)
+            data, content = load.read_results(path)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
         except OSError as exc:
             problems.append(Problem(shown, 1, 1, f"cannot read file: {exc}"))
             continue
-        same = [g for g in given if g.env.label == env.label]
-        if same:
-            doc = parse_json(content.decode("utf-8"), shown)
-            problems.append(doc.problem(("environment", "label"), f"environment label "
-                                        f"'{env.label}' is already used by "
-                                        f"{load.display(same[0].path)}; each results file "
-                                        "needs its own label"))
-            continue
-        given.append(Given(path, env, content))
+        by_label.setdefault(data["environment"]["label"], []).append((path, data, content))
+    given = [_pooled(files, problems) for files in by_label.values()]
     if problems:
         raise InputError(problems)
     return given
+
+
+def _pooled(files: list[tuple[Path, dict[str, Any], bytes]], problems: list[Problem]) -> Given:
+    """One label's files as one environment, named results/<label>[.<n>].json."""
+    docs = [data for _, data, _ in files]
+    clashes = list(load.unpoolable(docs))
+    for earlier, later, why in clashes:
+        shown = load.display(files[later][0])
+        doc = parse_json(files[later][2].decode("utf-8"), shown)
+        problems.append(doc.problem(("environment", "label"), load.unpoolable_message(
+            load.display(files[earlier][0]), shown, docs[later], why)))
+    label = docs[0]["environment"]["label"]
+    names = ((f"results/{label}.json",) if len(files) == 1 else
+             tuple(f"results/{label}.{n}.json" for n in range(1, len(files) + 1)))
+    env = load.environment(docs[0], names[:1]) if clashes else \
+        load.pooled_environment(docs, names)
+    return Given(tuple(p for p, _, _ in files), env, tuple(c for _, _, c in files))
 
 
 def choose_baseline(given: Sequence[Given], wanted: str | None) -> str:
@@ -263,8 +288,9 @@ def report_yaml(title: str, date: dt.date, baseline: str, envs: Sequence[Environ
         f"date: {date.isoformat()}",
         "# author: \"Your Name\"",
         f"baseline: {word(baseline)}",
-        "results:",
-        *(f"  - results/{e.label}.json" for e in envs),
+        "results:" + ("  # files of one label are pooled as rounds of one environment"
+                      if any(len(e.file_names) > 1 for e in envs) else ""),
+        *(f"  - {name}" for e in envs for name in e.file_names),
         "",
         "intro: |",
         block(_intro(envs, baseline), 2),

@@ -21,7 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "probes" / "run.py"
 SCHEMA = json.loads((ROOT / "reportgen" / "schemas" / "results.schema.json").read_text())
-SMALL = ["--profile", "quick", "--samples", "2", "--warmup", "0", "--scale", "0.01"]
+SMALL = ["--profile", "quick", "--rounds", "2", "--samples", "2", "--warmup", "0",
+         "--scale", "0.01"]
 ALL_IDS = [
     "cpu.integer", "syscall.getpid", "process.fork_wait", "memory.dd_zero",
     "memory.sysbench.read.t1", "memory.sysbench.read.tN",
@@ -67,7 +68,8 @@ def test_every_metric_small_run_validates(tmp_path: Path, env: dict[str, str]) -
     proc = run(["--label", "here", "-o", str(out), "--no-sysbench", *SMALL], env)
     assert proc.returncode == 0, proc.stderr
     data = load_valid(out)
-    assert data["format"] == "reportgen-results/1"
+    assert data["format"] == "reportgen-results/2"
+    assert [r["round"] for r in data["rounds"]] == [1, 2]
     assert data["environment"]["label"] == "here"
     assert data["environment"]["description"]
     assert "hostname" not in data
@@ -80,21 +82,69 @@ def test_every_metric_small_run_validates(tmp_path: Path, env: dict[str, str]) -
     assert list(metrics) == ALL_IDS
     for metric in metrics.values():
         assert metric["status"] == "ok", metric
-        assert len(metric["samples"]) == 2
+        assert len(metric["samples"]) == 4
+        assert metric["sample_rounds"] == [1, 1, 2, 2]
         assert all(value > 0 for value in metric["samples"])
         assert metric["tool"] and isinstance(metric["params"], dict)
     assert metrics["memory.sysbench.read.t1"]["tool"].endswith("(sysbench missing)")
     assert metrics["memory.sysbench.write.tN"]["params"]["threads"] >= 1
     assert os.listdir(env["TMPDIR"]) == []  # nothing left behind
     lines = proc.stderr.splitlines()
-    assert "[3/10] process.fork_wait  sample 2/2" in "\n".join(lines)
+    # the round ends with every probe's last sample, in order; then a summary each
+    assert lines[-12].startswith("note: round 2/2 done in ")
+    assert [line.split("  ")[0] for line in lines[-22:-12]] == [
+        f"[{i}/10] {metric_id}" for i, metric_id in enumerate(ALL_IDS, 1)]
+    assert all("  round 2/2  sample 2/2  " in line for line in lines[-22:-12])
+    assert lines[-11].startswith("[1/10] cpu.integer  ok  median ")
+    assert ", 4 samples in 2 rounds  " in lines[-11]
+
+
+def test_rounds_interleave_the_metrics(tmp_path: Path, env: dict[str, str]) -> None:
+    """Each round prepares and warms up every probe, then takes their samples in
+    turn; the file records the rounds, in order, and the round of each sample."""
+    out = tmp_path / "r.json"
+    proc = run(["--label", "r", "-o", str(out), "--only", "cpu.integer", "memory.dd_zero",
+                "--profile", "quick", "--rounds", "3", "--samples", "2", "--warmup", "1",
+                "--scale", "0.01"], env)
+    assert proc.returncode == 0, proc.stderr
+    steps = [line.split("  ")[:3] for line in proc.stderr.splitlines()
+             if "  round " in line]
+    round_one = [" ".join(s) for s in steps if s[1] == "round 1/3"]
+    assert round_one == [
+        "[1/2] cpu.integer round 1/3 preparing",
+        "[1/2] cpu.integer round 1/3 warm-up 1/1",
+        "[1/2] cpu.integer round 1/3 sample 1/2",
+        "[2/2] memory.dd_zero round 1/3 preparing",
+        "[2/2] memory.dd_zero round 1/3 warm-up 1/1",
+        "[2/2] memory.dd_zero round 1/3 sample 1/2",
+        "[1/2] cpu.integer round 1/3 sample 2/2",
+        "[2/2] memory.dd_zero round 1/3 sample 2/2",
+    ]
+    assert len(steps) == 3 * len(round_one)
+    data = load_valid(out)
+    assert [r["round"] for r in data["rounds"]] == [1, 2, 3]
+    started = [r["started_at"] for r in data["rounds"]]
+    assert started == sorted(started) and started[0] >= data["collected_at"]
+    for metric in data["metrics"]:
+        assert metric["sample_rounds"] == [1, 1, 2, 2, 3, 3]
+
+
+def test_profile_sets_the_rounds(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "q.json"
+    proc = run(["--label", "q", "-o", str(out), "--only", "memory.dd_zero", "--profile",
+                "quick", "--samples", "1", "--warmup", "0", "--quiet"], env)
+    assert proc.returncode == 0, proc.stderr
+    data = load_valid(out)
+    assert len(data["rounds"]) == 3
+    assert data["metrics"][0]["sample_rounds"] == [1, 2, 3]
 
 
 def test_progress_names_probe_sample_and_elapsed(tmp_path: Path, env: dict[str, str]) -> None:
     proc = run(["--label", "p", "-o", str(tmp_path / "p.json"), "--only", "memory.dd_zero",
                 *SMALL], env)
     assert proc.returncode == 0, proc.stderr
-    assert any(line.startswith("[1/1] memory.dd_zero  sample 1/2  ") and line.endswith("s")
+    assert any(line.startswith("[1/1] memory.dd_zero  round 1/2  sample 1/2  ")
+               and line.endswith("s")
                for line in proc.stderr.splitlines()), proc.stderr
 
 
@@ -116,7 +166,7 @@ def test_c_helper_and_python_fallback_are_marked(tmp_path: Path, env: dict[str, 
 def test_sysbench_when_installed(tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "s.json"
     proc = run(["--label", "s", "-o", str(out), "--only", "memory.sysbench.read.t1",
-                "--samples", "1", "--warmup", "0"], env)
+                "--rounds", "1", "--samples", "1", "--warmup", "0"], env)
     assert proc.returncode == 0, proc.stderr
     data = load_valid(out)
     metric = data["metrics"][0]
@@ -138,10 +188,28 @@ def test_failed_timeout_and_skipped_keep_the_others(tmp_path: Path, env: dict[st
     assert metrics["syscall.getpid"]["duration_s"] < 10
     assert metrics["disk.write_fsync"]["status"] == "skipped"
     assert "not enough free space" in metrics["disk.write_fsync"]["error"]
+    assert metrics["syscall.getpid"]["error"].startswith("time limit reached after ")
+    assert metrics["syscall.getpid"]["error"].endswith(" s (limit 1.5 s per round)")
+    assert metrics["syscall.getpid"]["samples"] == []  # not tried again in round 2
     for kept in ("process.fork_wait", "memory.dd_zero"):
         assert metrics[kept]["status"] == "ok"
-        assert len(metrics[kept]["samples"]) == 2
+        assert metrics[kept]["sample_rounds"] == [1, 1, 2, 2]
     assert os.listdir(env["TMPDIR"]) == []
+
+
+def test_failure_in_a_later_round_keeps_the_earlier_samples(tmp_path: Path,
+                                                             env: dict[str, str]) -> None:
+    out = tmp_path / "later.json"
+    env["REPORTGEN_PROBES_TEST_FAULT"] = "cpu.integer=fail-from-2"
+    proc = run(["--label", "later", "-o", str(out), "--only", "cpu.integer", "memory.dd_zero",
+                *SMALL, "--rounds", "3"], env)
+    assert proc.returncode == 1, proc.stderr
+    metrics = by_id(load_valid(out))
+    failed = metrics["cpu.integer"]
+    assert (failed["status"], failed["sample_rounds"]) == ("failed", [1, 1])
+    assert "injected failure" in failed["error"]
+    assert "[1/2] cpu.integer  round 3/3" not in proc.stderr  # not tried again
+    assert metrics["memory.dd_zero"]["sample_rounds"] == [1, 1, 2, 2, 3, 3]
 
 
 def _pids_running(marker: str) -> list[str]:
@@ -173,7 +241,7 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
     try:
         assert proc.stderr is not None
         for line in proc.stderr:  # the hung read: the data file exists now
-            if "disk.cached_read  warm-up" in line:
+            if "disk.cached_read  round 1/2  warm-up" in line:
                 break
         assert list(workdir.iterdir()), "the run's private directory should exist"
         proc.send_signal(signum)
@@ -183,7 +251,9 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
         watchdog.cancel()
     assert code == 128 + signum, rest
     metrics = by_id(load_valid(out))
+    # what round 1 measured before the signal stays, as ok
     assert metrics["cpu.integer"]["status"] == "ok"
+    assert metrics["cpu.integer"]["sample_rounds"] == [1]
     assert metrics["disk.write_fsync"]["status"] == "ok"
     assert metrics["disk.cached_read"]["status"] == "skipped"
     assert metrics["disk.cached_read"]["error"] == "interrupted by " + signal.Signals(signum).name
@@ -203,6 +273,7 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
     (["--label", "g", "--workdir", "/nonexistent/dir"], "No such file or directory"),
     (["--label", "g", "-o", "/nonexistent/dir/x.json"], "no such directory"),
     (["--label", "g", "--profile", "fast"], "invalid choice"),
+    (["--label", "g", "--rounds", "0"], "--rounds must be positive"),
     ([], "--label is required"),
 ])
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, env: dict[str, str],

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from reportgen import results
+from reportgen import render_pdf, results
 from reportgen.errors import InputError
-from reportgen.load import load_results
+from reportgen.load import load_report, load_results
+from reportgen.render import data_files
+from tests.golden import ERRORS, lay_out, run_build
 
 
 def doc(started: list[str], samples: list[list[float]], **metric: Any) -> dict[str, Any]:
@@ -112,3 +114,45 @@ def test_pool_keeps_ok_rounds_when_another_run_failed() -> None:
     pooled = results.pool([failed, ok])
     metric = pooled["metrics"][0]
     assert (metric["status"], metric["samples"], "error" in metric) == ("ok", [1.0], False)
+
+
+def pooled_project(tmp_path: Path) -> Path:
+    """The error tests' base project with a second guest file, taken an hour later."""
+    project = lay_out(ERRORS / "_base", tmp_path / "project")
+    results_dir = project / "reports" / "r" / "results"
+    later = json.loads((results_dir / "guest.json").read_text())
+    later["collected_at"] = "2026-01-01T01:00:00Z"
+    later["metrics"][0]["samples"] = [190.0, 191.0]
+    (results_dir / "guest-2.json").write_text(json.dumps(later, indent=2))
+    return project
+
+
+def test_files_of_one_label_are_pooled_as_rounds(tmp_path: Path) -> None:
+    report_dir = pooled_project(tmp_path) / "reports" / "r"
+    report = load_report(report_dir).report
+    guest = report.environment("guest")
+    assert guest.file_names == ("results/guest-2.json", "results/guest.json")
+    assert [(r.number, r.started_at) for r in guest.rounds] == [
+        (1, "2026-01-01T00:00:00Z"), (2, "2026-01-01T01:00:00Z")]
+    getpid = guest.metrics["syscall.getpid"]
+    assert getpid.samples == (182.0, 181.0, 183.0, 190.0, 191.0)
+    assert getpid.rounds == (1, 1, 1, 2, 2)
+    assert [f.name for f in report.inputs] == [
+        "report.yml", "results/guest-2.json", "results/guest.json", "results/native.json"]
+    attached = render_pdf.pdf_inputs(report)[1]
+    assert [(a.name, a.content) for a in attached] == [(f.name, f.content)
+                                                       for f in report.inputs]
+    assert data_files(report) == [("native.json", "results/native.json"),
+                                  ("guest.1.json", "results/guest-2.json"),
+                                  ("guest.2.json", "results/guest.json")]
+
+
+def test_build_copies_every_pooled_file(tmp_path: Path) -> None:
+    project = pooled_project(tmp_path)
+    assert run_build(project)[0] == 0
+    data = project / "output" / "r" / "data"
+    source = project / "reports" / "r" / "results"
+    assert sorted(p.name for p in data.iterdir()) == ["guest.1.json", "guest.2.json",
+                                                       "native.json"]
+    assert (data / "guest.1.json").read_bytes() == (source / "guest-2.json").read_bytes()
+    assert (data / "guest.2.json").read_bytes() == (source / "guest.json").read_bytes()

@@ -145,12 +145,71 @@ def test_missing_and_invalid_results_are_file_line_col(project: Path) -> None:
     assert list(project.glob("reports/*")) == [] and list(project.glob("reports/.*")) == []
 
 
-def test_duplicate_label_points_at_the_label(project: Path) -> None:
-    shutil.copy(EXAMPLE / "guest.json", project / "again.json")
-    done = run("new", "reports/r", "--results", EXAMPLE / "guest.json", "again.json")
+def alternating(tmp_path: Path, count: int = 6) -> list[Path]:
+    """Results files a, b, a, b, ... taken an hour apart: the example's native
+    run as a, its guest run as b."""
+    files = []
+    for k in range(count):
+        label, source = ("a", "native") if k % 2 == 0 else ("b", "guest")
+        data = json.loads((EXAMPLE / f"{source}.json").read_text())
+        data["environment"]["label"] = label
+        data["collected_at"] = f"2026-06-09T{10 + k:02d}:00:00Z"
+        path = tmp_path / f"{k + 1}-{label}.json"
+        path.write_text(json.dumps(data, indent=2))
+        files.append(path)
+    return files
+
+
+def test_files_of_one_label_become_one_environment(project: Path, tmp_path: Path) -> None:
+    files = alternating(tmp_path)
+    done = run("new", "reports/aa", "--results", *files, "--baseline", "a")
+    assert done.exit_code == 0, done.output
+    report = project / "reports" / "aa"
+    for k, path in enumerate(files):  # byte copies, numbered within their label
+        name = f"{path.stem[2]}.{k // 2 + 1}.json"
+        assert (report / "results" / name).read_bytes() == path.read_bytes()
+    assert report_yml(project, "aa")["results"] == [
+        "results/a.1.json", "results/a.2.json", "results/a.3.json",
+        "results/b.1.json", "results/b.2.json", "results/b.3.json"]
+    text = (report / "report.yml").read_text()
+    assert "results:  # files of one label are pooled as rounds of one environment\n" in text
+    built = run("build", "--formats", "txt")
+    assert built.exit_code == 0, built.output
+    data = project / "output" / "aa" / "data"
+    assert sorted(p.name for p in data.iterdir()) == [
+        "a.1.json", "a.2.json", "a.3.json", "b.1.json", "b.2.json", "b.3.json"]
+    env = scaffold.read_results(files)[1].env
+    assert env.label == "b" and len(env.rounds) == 3
+    assert [r.started_at for r in env.rounds] == [
+        "2026-06-09T11:00:00Z", "2026-06-09T13:00:00Z", "2026-06-09T15:00:00Z"]
+
+
+def test_files_measured_differently_are_not_pooled(project: Path, tmp_path: Path) -> None:
+    files = alternating(tmp_path, 4)
+    data = json.loads(files[3].read_text())
+    data["metrics"][1]["tool"] = "python-fallback"
+    files[3].write_text(json.dumps(data, indent=2))
+    done = run("new", "reports/r", "--results", *files)
     assert done.exit_code == 2
-    assert done.output.startswith("again.json:")
-    assert "environment label 'guest' is already used by" in done.output
+    assert done.output == (  # the files are in the working directory
+        "4-b.json:4:14: results files '2-b.json' and '4-b.json' are both labelled 'b' but "
+        "cannot be pooled: metric 'syscall.getpid' was measured with a different tool "
+        "('c-helper' and 'python-fallback')\n")
+    assert not (project / "reports").exists()
+
+
+def test_same_file_twice_or_one_label_is_refused(project: Path) -> None:
+    shutil.copy(EXAMPLE / "guest.json", project / "again.json")
+    twice = run("new", "reports/r", "--results", "again.json", "./again.json",
+                EXAMPLE / "native.json")
+    assert twice.exit_code == 2
+    assert twice.output == "again.json:1:1: given twice with --results\n"
+    alone = run("new", "reports/r", "--results", EXAMPLE / "guest.json", "again.json")
+    assert alone.exit_code == 2
+    assert alone.output == ("reportgen new: every results file is labelled 'guest'; give "
+                            "files of at least two environments (the baseline and one to "
+                            "compare with it)\n")
+    assert not (project / "reports").exists()
 
 
 def test_baseline_option(project: Path) -> None:
