@@ -90,7 +90,8 @@ def main() -> None:
 
 @main.command()
 @site_option
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+# an existing file is refused by the build's own output check, in one line
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output directory (default: site.yml's output).")
 @click.option("--formats", help="Comma-separated formats to build: html,pdf,txt,md "
                                 "(default: site.yml's formats).")
