@@ -223,17 +223,25 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
         for index, name in enumerate(doc.data["results"]):
             yield ("results", index), name
         return
-    if not (report_dir / "results").resolve().is_relative_to(report_dir.resolve()):
+    found = default_results(report_dir)
+    if found is None:
         problems.append(doc.problem((), "results/ is a link to a directory outside the report "
                                         "directory; refusing to read it"))
         return
-    names = sorted(p.relative_to(report_dir).as_posix()
-                   for p in (report_dir / "results").glob("*.json"))
+    names = [p.relative_to(report_dir).as_posix() for p in found]
     if not names:
         problems.append(doc.problem((), "no results files: put them in results/*.json or list "
                                         "them under 'results'"))
     for name in names:
         yield (), name
+
+
+def default_results(report_dir: Path) -> list[Path] | None:
+    """``results/*.json`` in name order; None if results/ leads out of the report
+    directory (then it is not even listed)."""
+    if not (report_dir / "results").resolve().is_relative_to(report_dir.resolve()):
+        return None
+    return sorted((report_dir / "results").glob("*.json"))
 
 
 def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
