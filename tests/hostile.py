@@ -80,7 +80,7 @@ def allowed_places() -> tuple[str, ...]:
 
     places = {sys.prefix, sys.base_prefix, str(ROOT / "reportgen"), str(ROOT / "templates"),
               matplotlib.get_cachedir(), matplotlib.get_configdir(),
-              str(Path.home() / ".cache" / "fontconfig")}
+              str(Path.home() / ".cache" / "fontconfig"), str(Path.home() / ".fontconfig")}
     places |= {p for p in sys.path if p and Path(p).is_dir() and p != str(ROOT)}
     return (*SYSTEM, *(p.rstrip("/") + "/" for p in places))
 

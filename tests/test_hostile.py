@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from tests import hostile
 
@@ -42,6 +43,11 @@ def test_hostile_case(case: hostile.Case, corpus: hostile.Corpus) -> None:
     for name, texts in case.spec.get("lacks", {}).items():
         data = (outcome.output / name).read_text(encoding="utf-8")
         assert [t for t in texts if t in data] == [], name
+    if outcome.status == 0 and (outcome.output / "r" / "report.md").exists():
+        # report.md stays inert even where Markdown is rendered with HTML allowed
+        tokens = MarkdownIt("commonmark").parse((outcome.output / "r" / "report.md").read_text())
+        live = [t for t in tokens for t in [t, *(t.children or [])] if t.type.startswith("html")]
+        assert live == []
     assert "Traceback" not in outcome.stderr
     assert outcome.opened_outside == []
     assert outcome.connects == []
