@@ -6,6 +6,7 @@ except on CI (CI=true), where its absence fails."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -48,6 +49,10 @@ def test_hostile_case(case: hostile.Case, corpus: hostile.Corpus) -> None:
         tokens = MarkdownIt("commonmark").parse((outcome.output / "r" / "report.md").read_text())
         live = [t for t in tokens for t in [t, *(t.children or [])] if t.type.startswith("html")]
         assert live == []
+    for sums in outcome.output.glob("**/SHA256SUMS"):  # every archive folder is whole
+        for line in sums.read_text(encoding="utf-8").splitlines():
+            digest, name = line.split("  ", 1)
+            assert hashlib.sha256((sums.parent / name).read_bytes()).hexdigest() == digest, name
     assert "Traceback" not in outcome.stderr
     assert outcome.opened_outside == []
     assert outcome.connects == []
