@@ -35,7 +35,7 @@ case.yml keys (all optional but ``about`` and ``status``)::
     mkdir: [path, ...]
     move: {old: new}               # rename (after the first build)
     fault: {tmpfs: 1m, fill: true, read_only: true, signal: SIGTERM, delay: 0.3,
-            locked: 1.5}           # seconds another build holds the output
+            locked: true}          # another build holds the output until this one waits
     builds: 2                      # run the hostile build this many times
     contains: {output/relative/file: [text, ...]}   # for builds that succeed
     lacks: {output/relative/file: [text, ...]}
@@ -217,12 +217,18 @@ def hostile_build(case: Case, places: Places, output: Path, log: Path | None) ->
         argv = ["strace", "-f", "-qq", "-xx", "-y", "-s", "4096",
                 "-e", "trace=openat,connect", "-o", str(log), *argv]
     with contextlib.ExitStack() as held:
-        if "locked" in fault:  # another build holds the output for this long
+        if fault.get("locked"):  # another build holds the output until this one waits
             lock = held.enter_context((output.parent / f".{output.name}.lock").open("a"))
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         process = subprocess.Popen(argv, cwd=places.root / "project", env=environment(places),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(fault.get("locked", 0))
+        if fault.get("locked"):
+            waiter = f":{os.fstat(lock.fileno()).st_ino} "
+            began = time.monotonic()
+            while process.poll() is None and time.monotonic() - began < 60 and not any(
+                    "->" in line and waiter in line
+                    for line in Path("/proc/locks").read_text().splitlines()):
+                time.sleep(0.05)
     if "signal" in fault:
         began = time.monotonic()
         while not list(output.parent.glob(f".{output.name}.new-*")):
