@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from reportgen import resources
 from reportgen.documents import parse_yaml
 from reportgen.errors import InputError, Problem
+from reportgen.load import default_results
 from reportgen.model import Site
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def report_files(report_dir: Path) -> list[Path]:
     except (OSError, UnicodeDecodeError, InputError):
         pass  # the loader will say what is wrong
     listed = ([report_dir / n for n in names if isinstance(n, str)] if isinstance(names, list)
-              else sorted((report_dir / "results").glob("*.json")))
+              else default_results(report_dir) or [])
     return [p for p in [report_dir / "report.yml", *listed]
             if p.resolve().is_relative_to(root) and p.is_file()]
 
