@@ -300,11 +300,9 @@ def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> 
         if not found:
             continue
         # one comparison outside the tiers takes the whole item out of them
-        untiered = [c for c in found if c.tier in compare.UNTIERED]
-        tier = untiered[0].tier if untiered else compare.worst_tier(found)
-        figure = compare.figure(untiered) if untiered else compare.figure(found)
+        tier = compare.worst_tier(found)
         note = resolve(Text(item.note, report.intro.source), markdown=False)
-        by_tier[tier].append(ConclusionView(item.name, figure, tier, note, found))
+        by_tier[tier].append(ConclusionView(item.name, compare.figure(found), tier, note, found))
     headings = {**DEFAULT_HEADINGS, **report.tier_headings}
     return EnvConclusions(env, tuple(TierBlock(t, headings[t], tuple(items))
                                      for t, items in by_tier.items() if items))
@@ -437,7 +435,8 @@ class Card:
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns that are real costs (not ``same`` or faster)."""
-        costs = [m for m in self.metrics if m.tier not in compare.UNTIERED
+        # Inconclusive results stay, coloured apart; not comparable ones have no slowdown.
+        costs = [m for m in self.metrics if m.tier != "not-comparable"
                  and not compare.neutral(m.label, m.slowdown)]
         return tuple(sorted(costs, key=lambda m: (-m.slowdown, m.id, m.env))[:count])
 

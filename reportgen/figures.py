@@ -66,7 +66,7 @@ def interval(bounds: tuple[float, float] | None) -> str:
 
 
 def band(width: float) -> str:
-    """A noise band, three significant digits so its edge reads true: ``±3%``, ``±8.51%``."""
+    """A noise band, three significant digits so its edge reads true: ``±3.00%``, ``±8.51%``."""
     return f"\u00b1{number(width * 100)}%"
 
 

@@ -41,7 +41,7 @@ class Worst:
 class EnvHeadline:
     env: str
     geomean: float | None  # None when no comparison could be included
-    interval: tuple[float, float] | None  # 95% interval of the geometric mean
+    interval: tuple[float, float] | None  # 95% interval of the mean; None when it is
     included: int  # comparisons in the geometric mean
     counts: tuple[tuple[str, int], ...]  # (tier or untiered verdict, count), COUNTED order
     worst: tuple[Worst, ...]  # verdict `worse` only, largest slowdown first
@@ -77,10 +77,9 @@ def _env(report: Report, env: str, comparisons: Sequence[Comparison],
     if not included:
         return EnvHeadline(env, None, None, 0, counts, worst)
     mean = geometric_mean(np.array([c.slowdown for c in included]))
-    interval = None
-    if all(c.interval is not None for c in included):
-        draws = np.vstack([_draws(report, c) for c in included])
-        interval = compare.percentile_interval(geometric_mean(draws))
+    # An included comparison has at least MIN_ROUNDS rounds a side, so draws to combine.
+    draws = np.vstack([_draws(report, c) for c in included])
+    interval = compare.percentile_interval(geometric_mean(draws))
     return EnvHeadline(env, float(mean), interval, len(included), counts, worst)
 
 
@@ -110,9 +109,7 @@ def mean_text(h: EnvHeadline) -> str:
     """``2.9x (95% interval 2.7x to 3.1x)``."""
     if h.geomean is None:
         return "n/a (nothing could be compared)"
-    bounds = figures.interval(h.interval)
-    detail = f"95% interval {bounds}" if bounds else "no interval: too few samples"
-    return f"{figures.ratio(h.geomean)} ({detail})"
+    return f"{figures.ratio(h.geomean)} (95% interval {figures.interval(h.interval)})"
 
 
 def counts_text(h: EnvHeadline) -> str:

@@ -189,7 +189,8 @@ class Session:
 
     def read(self, stream: IO[bytes], echo: IO[str]) -> None:
         for raw in stream:
-            line = raw.decode(errors="replace").rstrip("\n")
+            # ssh ends its own messages with CRLF; a bare \r would be escaped on printing
+            line = raw.decode(errors="replace").rstrip("\r\n")
             if line.startswith(TAG):
                 self._tagged(line[len(TAG):].split(" "))
                 continue

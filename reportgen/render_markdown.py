@@ -70,7 +70,8 @@ def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
     header = ["Metric"] + envs + [f"{e} vs {analysis.report.baseline}" for e in envs[1:]]
     rows = []
     for metric in metrics:
-        values = [(figures.quantity(m.median, metric.unit)
+        # each in its own unit: one that could not be converted stays as measured
+        values = [(figures.quantity(m.median, m.metric.unit)
                    + (f" (unstable: {m.unstable})" if m.unstable else ""))
                   if m.median is not None else m.metric.status for m in metric.measurements]
         labels = [f"{compare.verdict_text(m.comparison)}: {evidence(m.comparison)}"

@@ -101,8 +101,8 @@ def _figures(analysis: Analysis, section: SectionView) -> list[str]:
             unstable = "; ".join(f"unstable samples in {x.env} ({x.unstable})"
                                  for x in (base, m) if x.unstable)
             lines.append(_fill(
-                f"- {metric.name}: {m.env} {figures.quantity(m.median, metric.unit)}, "
-                f"{base.env} {figures.quantity(base.median, metric.unit)}; {evidence(c)}: "
+                f"- {metric.name}: {m.env} {figures.quantity(m.median, m.metric.unit)}, "
+                f"{base.env} {figures.quantity(base.median, base.metric.unit)}; {evidence(c)}: "
                 f"{compare.verdict_text(c)}" + (f"; {unstable}" if unstable else "")))
     return lines
 

@@ -30,6 +30,13 @@ def metric(metric_id: str, samples: Sequence[float], better: Better = "lower",
     return Metric(metric_id, metric_id, unit, better, tuple(samples), **extra)  # type: ignore[arg-type]
 
 
+def in_rounds(metric_id: str, samples: Sequence[float], better: Better = "lower",
+              unit: str = "ns") -> Metric:
+    """A metric with one sample per round: five samples or more make enough
+    rounds for a verdict other than inconclusive."""
+    return metric(metric_id, samples, better, unit, rounds=tuple(range(1, len(samples) + 1)))
+
+
 def environment(label: str, *metrics: Metric, system: dict[str, object] | None = None) -> Environment:
     return Environment(label, f"{label} environment", "2026-01-01T00:00:00Z", system or {},
                        {m.id: m for m in metrics}, f"results/{label}.json")

@@ -13,7 +13,7 @@ import pytest
 
 from reportgen import render_json
 from reportgen.analysis import analyse
-from tests.factories import environment, metric, report
+from tests.factories import environment, in_rounds, report
 from tests.golden import ROOT, build_example
 from tests.test_headline import with_verdicts
 from tests.test_site_build import project, run
@@ -56,8 +56,8 @@ def test_example_content(example: dict[str, Any]) -> None:
     assert getpid == {
         "metric": "syscall.getpid", "name": "getpid() latency", "env": "guest",
         "verdict": "worse", "label": "~4x", "tier": "moderate", "slowdown": 3.95652,
-        "interval": getpid["interval"], "p_value": None,
-        "rounds": {"baseline": 1, "env": 1}, "samples": {"baseline": 5, "env": 5},
+        "interval": getpid["interval"], "p_value": 0.00793651,
+        "rounds": {"baseline": 5, "env": 5}, "samples": {"baseline": 5, "env": 5},
         "reason": None}
     low, high = getpid["interval"]
     assert low < 3.95652 < high
@@ -83,10 +83,10 @@ def test_numbers_have_six_significant_digits_at_most(site: Path) -> None:
 
 
 def test_untiered_verdicts_carry_their_reason_and_no_slowdown() -> None:
-    a = analyse(report(environment("native", metric("a", [10] * 3), metric("b", [10] * 3),
-                                   metric("c", [10] * 3)),
-                       environment("guest", metric("a", [20] * 3), metric("b", [30] * 3),
-                                   metric("c", [40] * 3))))
+    a = analyse(report(environment("native", in_rounds("a", [10] * 5), in_rounds("b", [10] * 5),
+                                   in_rounds("c", [10] * 5)),
+                       environment("guest", in_rounds("a", [20] * 5), in_rounds("b", [30] * 5),
+                                   in_rounds("c", [40] * 5))))
     doc = render_json.document(with_verdicts(a, {"b": "inconclusive", "c": "not-comparable"}))
     VALIDATOR.validate(doc)
     by_metric = {c["metric"]: c for c in doc["comparisons"]}

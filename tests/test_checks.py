@@ -22,19 +22,22 @@ from tests.golden import CHECKS, cwd, lay_out, run_build, warning_lines
 
 # What report.txt must say for each case, line by line.
 TEXT = {
-    "mixed_tool": ["1. GETPID (not comparable)",
-                   "From 46 ns to 9936 ns: n/a, n/a, n/a, not comparable.",
-                   "- getpid() latency, guest: not comparable: tool c-helper vs python-fallback",
-                   "Not comparable:", "- Syscalls: not comparable"],
-    "prose": ["1. GETPID (~5x)", ("A getpid() costs 5.2x (99 ns vs 12 ns) in the guest. Right "
+    "mixed_tool": ["1. getpid (not comparable)",
+                   "From 46.0 ns to 9,940 ns: n/a, n/a, n/a, not comparable.",
+                   "- getpid() latency: guest 9,940 ns, native 46.0 ns; n/a (95% interval n/a, p =",
+                   "  n/a): not comparable (tool c-helper vs python-fallback (results/native.json",
+                   "Not comparable:", "- Syscalls: not comparable (tool c-helper vs python-fallback"],
+    "prose": ["1. getpid (~5x)", ("A getpid() costs 5.2x (99 ns vs 12 ns) in the guest. Right "
               "figures pass: 46")],
-    "probe_version": ["2. FSYNC (not comparable)"],
-    "setup_params": ["2. FSYNC (not comparable)", ("- write+fsync, guest: not comparable: "
-                     "file_bytes 268435456 vs 67108864,")],
-    "threads": ["Caution: syscall.getpid ran 4 threads on the 2 CPU threads of guest: the"],
-    "unit_conversion": ["1. CPU (+21%)", "From 100 ms to 121 ms.", "2. FSYNC (~19x)",
-                        "From 413 MB/s to 22 MB/s."],
-    "unit_families": ["1. GETPID (not comparable)", "From 46 ns to 182 MB/s."],
+    "probe_version": ["2. fsync (not comparable)"],
+    "setup_params": ["2. fsync (not comparable)", ("  n/a): not comparable (file_bytes 268435456 "
+                     "vs 67108864, filesystem ext4 vs")],
+    "threads": ["Note: syscall.getpid ran 4 threads on the 2 CPU threads of guest: the threads"],
+    # five rounds a side, so the converted units show a verdict
+    "unit_conversion": ["1. CPU (+21%)", "From 100 ms to 121 ms.", "2. fsync (~19x)",
+                        "From 413 MB/s to 22.0 MB/s."],
+    "unit_families": ["1. getpid (not comparable)", "From 46.0 ns to 182 MB/s.",
+                      "- getpid() latency: guest 182 MB/s, native 46.0 ns; n/a (95% interval n/a, p ="],
 }
 
 
@@ -92,18 +95,29 @@ def test_not_comparable_in_every_format(tmp_path: Path) -> None:
     pdf = " ".join(p.extract_text() for p in PdfReader(out / "report.pdf").pages)
     for name, content in [("report.txt", (out / "report.txt").read_text()),
                           ("report.md", (out / "report.md").read_text()),
-                          ("index.html", (out / "index.html").read_text()),
+                          ("index.html", _read_out((out / "index.html").read_text())),
                           ("report.pdf", pdf)]:
         flat = re.sub(r"\s+", "", content)  # the PDF breaks lines inside the reason
         assert "notcomparable" in flat, name
         assert reason.replace(" ", "") in flat, name
         assert "216" not in flat, name
     html = (out / "index.html").read_text()
-    assert '<span class="badge tier-not-comparable">not comparable</span>' in html
+    assert ('<span class="badge tier-not-comparable" title="not comparable">not comparable'
+            '</span>') in html
     md = (out / "report.md").read_text()
-    assert "| getpid() latency | 46 ns | 9936 ns | not comparable (n/a) |" in md
+    assert ("| getpid() latency | 46.0 ns | 9,940 ns | not comparable (tool c-helper vs "
+            "python-fallback (results/native.json vs results/guest.json)): n/a (95% interval "
+            "n/a, p = n/a) |") in md
     site = (out.parent / "index.html").read_text()
     assert "getpid" not in site  # not among the largest slowdowns
+
+
+def _read_out(html: str) -> str:
+    """What a page says: its text and the names it gives images, without the
+    charts' drawing coordinates (which would join into any number once the
+    spaces between them are taken out)."""
+    names = re.findall(r'(?:aria-label|title|alt)="([^"]*)"', html)
+    return " ".join([re.sub(r"<[^>]*>", " ", html), *names])
 
 
 def _metric(unit: str = "ns", tool: str = "c-helper", **params: object) -> Metric:
@@ -170,8 +184,8 @@ def test_seconds_against_milliseconds_compare_after_conversion() -> None:
     from reportgen.analysis import analyse
     from tests import factories as f
 
-    rep = f.report(f.environment("a", f.metric("cpu", [110.0, 110.0, 110.0], unit="ms")),
-                   f.environment("b", f.metric("cpu", [75.7, 75.7, 75.7], unit="s")),
+    rep = f.report(f.environment("a", f.in_rounds("cpu", [110.0] * 5, unit="ms")),
+                   f.environment("b", f.in_rounds("cpu", [75.7] * 5, unit="s")),
                    baseline="a")
     row = analyse(rep).sections[0].metrics[0]
     assert [m.median for m in row.measurements] == [110.0, pytest.approx(75700.0)]
@@ -182,6 +196,7 @@ def test_seconds_against_milliseconds_compare_after_conversion() -> None:
 def test_units_that_cannot_be_converted_stay_as_measured(tmp_path: Path) -> None:
     out = _built("unit_families", tmp_path, "html,md")
     assert '<td class="num">182 MB/s</td>' in (out / "index.html").read_text()
-    assert "| getpid() latency | 46 ns | 182 MB/s | not comparable (n/a) |" in \
-        (out / "report.md").read_text()
+    assert ("| getpid() latency | 46.0 ns | 182 MB/s | not comparable (unit ns vs MB/s "
+            "(results/native.json vs results/guest.json)): n/a (95% interval n/a, p = n/a) |") \
+        in (out / "report.md").read_text()
     assert "guest 182 MB/s (not comparable)" in (out / "charts" / "s1.svg").read_text()

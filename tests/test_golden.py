@@ -66,8 +66,7 @@ Workloads with a moderate cost:
 Workloads with a severe cost (keep them off this VM when speed matters):
 - fork() / process creation: ~66x, EPT invalidations and scheduling at two
   levels
-- Synchronous disk I/O (fsync): ~19x, virtio layers and a VM exit per
-  request
+- Synchronous disk I/O (fsync): ~19x, virtio layers and a VM exit per request
 Summary:
 ==============================================================================
 """

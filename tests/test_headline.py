@@ -4,7 +4,6 @@ results, and how each format opens with it."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +13,16 @@ from reportgen import compare, figures, headline, load, render_markdown, render_
 from reportgen.analysis import Analysis, analyse
 from reportgen.compare import Verdict
 from reportgen.headline import EnvHeadline
-from tests.factories import environment, metric, report
+from tests.factories import environment, in_rounds, report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
 
 
 def analysis(*pairs: tuple[str, list[float], list[float]]) -> Analysis:
-    """native against guest, one metric per (id, native samples, guest samples)."""
-    return analyse(report(environment("native", *(metric(i, b) for i, b, _ in pairs)),
-                          environment("guest", *(metric(i, g) for i, _, g in pairs))))
+    """native against guest, one metric per (id, native samples, guest samples),
+    one sample per round."""
+    return analyse(report(environment("native", *(in_rounds(i, b) for i, b, _ in pairs)),
+                          environment("guest", *(in_rounds(i, g) for i, _, g in pairs))))
 
 
 def with_verdicts(a: Analysis, verdicts: dict[str, Verdict]) -> Analysis:
@@ -50,7 +50,7 @@ def only(a: Analysis) -> EnvHeadline:
 
 def test_geometric_mean_of_the_slowdowns() -> None:
     # Slowdowns 2x and 8x: the geometric mean is 4x, not the arithmetic 5x.
-    h = only(analysis(("a", [10, 10, 10], [20, 20, 20]), ("b", [10, 10, 10], [80, 80, 80])))
+    h = only(analysis(("a", [10] * 5, [20] * 5), ("b", [10] * 5, [80] * 5)))
     assert h.geomean == pytest.approx(4.0)
     assert h.included == 2
     # No spread at all: every bootstrap draw is the same, so is the interval.
@@ -58,8 +58,8 @@ def test_geometric_mean_of_the_slowdowns() -> None:
 
 
 def test_interval_is_the_geometric_mean_of_the_draws_draw_by_draw() -> None:
-    a = analysis(("a", [10, 11, 9, 10.5], [20, 23, 19, 21]),
-                 ("b", [100, 90, 110, 105], [300, 250, 330, 310]))
+    a = analysis(("a", [10, 11, 9, 10.5, 9.5], [20, 23, 19, 21, 22]),
+                 ("b", [100, 90, 110, 105, 95], [300, 250, 330, 310, 290]))
     rep = a.report
     draws = [compare.slowdown_draws(rep.environment("native").metrics[i],
                                     rep.environment("guest").metrics[i],
@@ -68,27 +68,30 @@ def test_interval_is_the_geometric_mean_of_the_draws_draw_by_draw() -> None:
     h = only(a)
     assert h.interval == pytest.approx(tuple(expected))
     assert h.interval is not None and h.interval[0] < h.geomean < h.interval[1]  # type: ignore[operator]
-    assert only(analysis(("a", [10, 11, 9, 10.5], [20, 23, 19, 21]),
-                         ("b", [100, 90, 110, 105], [300, 250, 330, 310]))) == h
+    assert only(analysis(("a", [10, 11, 9, 10.5, 9.5], [20, 23, 19, 21, 22]),
+                         ("b", [100, 90, 110, 105, 95], [300, 250, 330, 310, 290]))) == h
 
 
 def test_higher_is_better_metrics_enter_as_slowdowns() -> None:
-    a = analyse(report(environment("native", metric("t", [400, 400, 400], "higher", "MB/s")),
-                       environment("guest", metric("t", [100, 100, 100], "higher", "MB/s"))))
+    a = analyse(report(environment("native", in_rounds("t", [400] * 5, "higher", "MB/s")),
+                       environment("guest", in_rounds("t", [100] * 5, "higher", "MB/s"))))
     assert only(a).geomean == pytest.approx(4.0)
 
 
-def test_too_few_samples_give_a_mean_without_interval() -> None:
-    h = only(analysis(("a", [10, 10, 10], [20, 20, 20]), ("b", [10, 10], [30, 30])))
-    assert h.geomean == pytest.approx(math.sqrt(6))
-    assert h.interval is None
-    assert headline.mean_text(h) == "2.45x (no interval: too few samples)"
+def test_too_few_rounds_leave_a_result_out_of_the_mean() -> None:
+    # Two rounds a side: inconclusive, so neither its slowdown (3x) nor its
+    # interval-less draws enter the mean; the rest keeps its interval.
+    h = only(analysis(("a", [10] * 5, [20] * 5), ("b", [10, 10], [30, 30])))
+    assert h.geomean == pytest.approx(2.0) and h.included == 1
+    assert h.interval == pytest.approx((2.0, 2.0))
+    assert dict(h.counts)["inconclusive"] == 1
+    assert headline.mean_text(h) == "2.00x (95% interval 2.00x to 2.00x)"
 
 
 def test_counts_per_tier_and_worst_results_with_labels() -> None:
-    h = only(analysis(("cpu", [100] * 3, [102] * 3), ("sys", [46] * 3, [182] * 3),
-                      ("fork", [87] * 3, [5728] * 3), ("mem", [10] * 3, [13] * 3),
-                      ("fast", [10] * 3, [5] * 3)))
+    h = only(analysis(("cpu", [100] * 5, [102] * 5), ("sys", [46] * 5, [182] * 5),
+                      ("fork", [87] * 5, [5728] * 5), ("mem", [10] * 5, [13] * 5),
+                      ("fast", [10] * 5, [5] * 5)))
     assert dict(h.counts) == {"negligible": 2, "moderate": 2, "severe": 1,
                               "inconclusive": 0, "not-comparable": 0}
     assert [(w.metric_id, w.label, w.tier) for w in h.worst] == [
@@ -98,7 +101,7 @@ def test_counts_per_tier_and_worst_results_with_labels() -> None:
 
 
 def test_inconclusive_and_not_comparable_are_counted_but_left_out_of_the_mean() -> None:
-    base = analysis(("a", [10] * 3, [20] * 3), ("b", [10] * 3, [80] * 3), ("c", [10] * 3, [40] * 3))
+    base = analysis(("a", [10] * 5, [20] * 5), ("b", [10] * 5, [80] * 5), ("c", [10] * 5, [40] * 5))
     h = only(with_verdicts(base, {"b": "inconclusive", "c": "not-comparable"}))
     assert h.geomean == pytest.approx(2.0) and h.included == 1
     assert h.interval == pytest.approx((2.0, 2.0))
@@ -118,9 +121,9 @@ def test_nothing_left_to_average() -> None:
 
 
 def test_one_row_per_compared_environment() -> None:
-    a = analyse(report(environment("native", metric("m", [10] * 3)),
-                       environment("kvm", metric("m", [20] * 3)),
-                       environment("jail", metric("m", [10] * 3))))
+    a = analyse(report(environment("native", in_rounds("m", [10] * 5)),
+                       environment("kvm", in_rounds("m", [20] * 5)),
+                       environment("jail", in_rounds("m", [10] * 5))))
     assert [(h.env, h.geomean) for h in a.headline.envs] == [("kvm", 2.0), ("jail", 1.0)]
 
 
@@ -134,8 +137,11 @@ def test_text_has_its_own_block_after_the_system_block(example: Analysis) -> Non
     start = lines.index("System:")
     heading = lines.index(f"Headline (computed from the measurements, against "
                           f"{example.report.baseline}):")
-    assert lines[start + 1:heading - 1] == [line for line in lines[start + 1:heading - 1]
-                                            if " : " in line]  # only System rows between
+    # only System rows between, a long value wrapped under its own column
+    rows = lines[start + 1:heading - 1]
+    indent = " " * (rows[0].index(" : ") + 3)
+    assert rows == [line for line in rows
+                    if " : " in line or (line.startswith(indent) and line.strip())]
     assert lines[heading - 1] == ""
     rule = lines.index(render_text.RULE, heading)
     block = lines[heading:rule]
@@ -184,7 +190,7 @@ def test_hostile_metric_names_stay_text_in_the_headline() -> None:
     from reportgen.render_html import Links, render_report
 
     hostile = "<script>alert(1)</script>&"
-    base, guest = metric("m", [10] * 3), metric("m", [40] * 3)
+    base, guest = in_rounds("m", [10] * 5), in_rounds("m", [40] * 5)
     a = analyse(report(environment("native", dataclasses.replace(base, name=hostile)),
                        environment("guest", dataclasses.replace(guest, name=hostile))))
     html = render_report(a, [], Links((), ()))

@@ -147,13 +147,15 @@ def test_missing_and_invalid_results_are_file_line_col(project: Path) -> None:
 
 def alternating(tmp_path: Path, count: int = 6) -> list[Path]:
     """Results files a, b, a, b, ... taken an hour apart: the example's native
-    run as a, its guest run as b."""
+    run as a, its guest run as b, each file's rounds ten minutes apart."""
     files = []
     for k in range(count):
         label, source = ("a", "native") if k % 2 == 0 else ("b", "guest")
         data = json.loads((EXAMPLE / f"{source}.json").read_text())
         data["environment"]["label"] = label
         data["collected_at"] = f"2026-06-09T{10 + k:02d}:00:00Z"
+        for r in data["rounds"]:
+            r["started_at"] = f"2026-06-09T{10 + k:02d}:{(r['round'] - 1) * 10:02d}:00Z"
         path = tmp_path / f"{k + 1}-{label}.json"
         path.write_text(json.dumps(data, indent=2))
         files.append(path)
@@ -179,9 +181,10 @@ def test_files_of_one_label_become_one_environment(project: Path, tmp_path: Path
     assert sorted(p.name for p in data.iterdir()) == [
         "a.1.json", "a.2.json", "a.3.json", "b.1.json", "b.2.json", "b.3.json"]
     env = scaffold.read_results(files)[1].env
-    assert env.label == "b" and len(env.rounds) == 3
+    # three files of five rounds each: fifteen rounds, numbered in the order they started
+    assert env.label == "b" and [r.number for r in env.rounds] == list(range(1, 16))
     assert [r.started_at for r in env.rounds] == [
-        "2026-06-09T11:00:00Z", "2026-06-09T13:00:00Z", "2026-06-09T15:00:00Z"]
+        f"2026-06-09T{hour}:{minute:02d}:00Z" for hour in (11, 13, 15) for minute in range(0, 50, 10)]
 
 
 def test_files_measured_differently_are_not_pooled(project: Path, tmp_path: Path) -> None:

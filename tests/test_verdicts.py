@@ -13,17 +13,17 @@ from reportgen import compare, figures, render_markdown, render_text
 from reportgen.analysis import analyse, card
 from reportgen.cli import main
 from reportgen.load import load_report
-from reportgen.model import ConclusionItem, Metric, Round, Thresholds
-from tests.factories import environment, metric, report
+from reportgen.model import Better, ConclusionItem, Metric, Round, Thresholds
+from tests.factories import environment, in_rounds, metric, report
 from tests.golden import ERRORS, cwd, lay_out
 
 T = Thresholds()
 FIVE = (1, 2, 3, 4, 5)
 
 
-def rounds(values: list[float], metric_id: str = "m", better: str = "lower") -> Metric:
+def rounds(values: list[float], metric_id: str = "m", better: Better = "lower") -> Metric:
     """One sample per round."""
-    return metric(metric_id, values, better, rounds=tuple(range(1, len(values) + 1)))  # type: ignore[arg-type]
+    return in_rounds(metric_id, values, better)
 
 
 def verdict(base: list[float], other: list[float], noise: float | None = None
@@ -44,7 +44,7 @@ def verdict(base: list[float], other: list[float], noise: float | None = None
     ([100, 110, 90, 105, 95], [104, 112, 96, 108, 100], ("inconclusive", "?", "p = 0.46")),
     # significant, but the median is inside the band and the interval reaches past it
     ([100, 101, 99, 100.5, 99.5], [102, 103.5, 101, 102.5, 104],
-     ("inconclusive", "?", "interval reaches past \u00b13%")),
+     ("inconclusive", "?", "interval reaches past \u00b13.00%")),
     # scattered rounds: the spread is the reason
     ([100, 60, 140, 90, 120], [110, 70, 150, 95, 130], ("inconclusive", "?", "CV 30%")),
 ])
@@ -132,8 +132,8 @@ def test_inconclusive_is_never_filed_as_fine() -> None:
     assert [(m.id, m.label, m.tier) for m in worst] == [("b", "?", "inconclusive")]
     text = render_text.render(result)
     assert "Inconclusive: the data cannot tell:" in text
-    assert ("- b: guest 30 ns, native 10 ns; 3x (95% interval 3x to 3x, p = n/a):\n"
-            "  inconclusive (1 round, need >= 5)") in text
+    assert ("- b: guest 30.0 ns, native 10.0 ns; 3.00x (95% interval 3.00x to 3.00x, p =\n"
+            "  n/a): inconclusive (1 round, need >= 5)") in text
 
 
 def test_noise_floor_widens_the_band_and_is_stated() -> None:
