@@ -193,8 +193,10 @@ def apply(case: Case, places: Places) -> None:
         at(name).symlink_to(places.fill(target))
 
 
-def opened(log: Path, allowed: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """Files opened outside ``allowed``, as their descriptors name them; connects."""
+def opened(log: Path, allowed: tuple[str, ...], listed: tuple[str, ...] = ()
+           ) -> tuple[list[str], list[str]]:
+    """Files opened outside ``allowed``, as their descriptors name them; connects.
+    A directory in ``listed`` may itself be opened (listed), nothing inside it."""
     outside, connects = set(), []
     for line in log.read_text(errors="replace").splitlines():
         if " connect(" in line:
@@ -204,7 +206,8 @@ def opened(log: Path, allowed: tuple[str, ...]) -> tuple[list[str], list[str]]:
             asked, got = (os.fsdecode(bytes.fromhex(g.replace("\\x", ""))) if g else ""
                           for g in found.groups())
             path = got or asked
-            if path.startswith("/") and not (path + "/").startswith(allowed):
+            if path.startswith("/") and not (path + "/").startswith(allowed) \
+                    and path.rstrip("/") not in listed:
                 outside.add(path)
     return sorted(outside), connects
 
@@ -301,7 +304,9 @@ class Corpus:
                 stderr += said
             after = tree(output)
             staging = sorted(p.name for p in output.parent.glob(f".{output.name}.new-*"))
-        outside, connects = opened(log, allowed_places()) if log else ([], [])
+        # An editable install puts the checkout on sys.path: the import system
+        # lists that directory (never a file in it outside reportgen/ and templates/).
+        outside, connects = opened(log, allowed_places(), (str(ROOT),)) if log else ([], [])
         # the build's own places: the project, the output, its lock and staging
         # dirs beside it, TMPDIR
         mine = (str(places.root / "project"), str(output), str(places.root / "scratch" / "tmp"),

@@ -67,3 +67,12 @@ def test_a_link_out_of_the_project_would_be_seen(tmp_path: Path) -> None:
     log.write_text(f'7 openat(AT_FDCWD<\\x2f>, "{inside}", O_RDONLY) = 3<{hexed}>\n'
                    '7 connect(3<socket:[1]>, {sa_family=AF_INET}, 16) = 0\n')
     assert hostile.opened(log, ("/p/",)) == (["/etc/passwd"], [log.read_text().splitlines()[1]])
+
+
+def test_a_listed_directory_lets_no_file_in_it_through(tmp_path: Path) -> None:
+    """The checkout may be listed (it is on sys.path), but a file in it is a read outside."""
+    log = tmp_path / "log"
+    hexed = ["".join(f"\\x{b:02x}" for b in p.encode()) for p in ("/repo", "/repo/secret")]
+    log.write_text("".join(f'7 openat(AT_FDCWD, "{p}", O_RDONLY|O_DIRECTORY) = 3<{p}>\n'
+                           for p in hexed))
+    assert hostile.opened(log, ("/p/",), ("/repo",)) == (["/repo/secret"], [])
