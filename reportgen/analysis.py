@@ -196,18 +196,25 @@ def noise_text(row: NoiseRow) -> str:
 
 
 def _comparisons(report: Report, bands: dict[str, float]) -> Table:
-    """Compare every metric the baseline and an environment both have usable."""
+    """Compare every metric the baseline and an environment both have usable;
+    each environment's p-values are adjusted together (compare.adjusted_p_values)."""
     base = report.environment(report.baseline)
     table: Table = {}
     for env in report.others:
-        for metric_id, metric in env.metrics.items():
-            ref = base.metrics.get(metric_id)
-            if ref is not None and ref.usable and metric.usable:
-                reason = incomparable(base, env, metric_id)
-                table[metric_id, env.label] = (
-                    compare.not_comparable(ref, metric, env.label, reason) if reason
-                    else compare.compare(ref, metric, env.label, report.thresholds,
-                                         noise=bands.get(metric_id)))
+        pairs = {metric_id: (base.metrics[metric_id], metric)
+                 for metric_id, metric in env.metrics.items()
+                 if metric_id in base.metrics and base.metrics[metric_id].usable
+                 and metric.usable}
+        reasons = {metric_id: incomparable(base, env, metric_id) for metric_id in pairs}
+        p = compare.adjusted_p_values({metric_id: compare.p_value(*pair)
+                                       for metric_id, pair in pairs.items()
+                                       if not reasons[metric_id]})
+        for metric_id, (ref, metric) in pairs.items():
+            table[metric_id, env.label] = (
+                compare.not_comparable(ref, metric, env.label, reasons[metric_id])
+                if reasons[metric_id]
+                else compare.compare(ref, metric, env.label, report.thresholds,
+                                     noise=bands.get(metric_id), p=p[metric_id]))
     return table
 
 

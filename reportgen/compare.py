@@ -220,6 +220,25 @@ def p_value(base: Metric, other: Metric) -> float | None:
                               method="exact" if exact else "asymptotic").pvalue)
 
 
+def adjusted_p_values(raw: dict[str, float | None]) -> dict[str, float | None]:
+    """Benjamini-Hochberg adjusted p-values of one environment's comparisons
+    (``scipy.stats.false_discovery_control``), keyed as given; None stays None.
+
+    A report tests every metric at once: with ten metrics at a 5% level, one
+    run compared with a second run of the same machine would show a
+    "difference" in four reports out of ten.  Controlling the false discovery
+    rate keeps that near 5% for the whole report while costing little power
+    when most metrics really differ.
+    """
+    tested = {key: p for key, p in raw.items() if p is not None}
+    if not tested:
+        return dict(raw)
+    from scipy.stats import false_discovery_control  # scipy loads slowly
+
+    adjusted = false_discovery_control(list(tested.values()), method="bh")
+    return {**raw, **{key: float(q) for key, q in zip(tested, adjusted)}}
+
+
 def change_interval(interval: tuple[float, float], better: Better) -> tuple[float, float]:
     """An interval of the slowdown as the change of the median in the metric's
     own direction (time +8%, throughput -36%)."""
@@ -273,15 +292,19 @@ def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
 
 
 def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
-            noise: float | None = None, resamples: int = BOOTSTRAP_RESAMPLES) -> Comparison:
+            noise: float | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
+            p: float | None | Literal["raw"] = "raw") -> Comparison:
     """Compare one metric of ``env`` with the baseline's.  ``noise`` is the
     metric's noise band when an A/A run widened it (default: thresholds.noise);
+    ``p`` is the p-value adjusted for the report's other comparisons
+    (:func:`adjusted_p_values`), by default this comparison's own;
     ``resamples`` exists for simulations, builds always use the default."""
     base_median, value = median(base.samples), median(other.samples)
     s = slowdown(base_median, value, base.better)
     change = value / base_median - 1
     interval = bootstrap_interval(base, other, seed(base.id, env), resamples)
-    p = p_value(base, other)
+    if p == "raw":
+        p = p_value(base, other)
     rounds = (len(set(base.round_numbers)), len(set(other.round_numbers)))
     cv = max(stability(base.samples).cv, stability(other.samples).cv)
     band = thresholds.noise if noise is None else noise

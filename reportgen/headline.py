@@ -108,7 +108,7 @@ def _draws(report: Report, c: Comparison) -> npt.NDArray[np.float64]:
 def mean_text(h: EnvHeadline) -> str:
     """``2.9x (95% interval 2.7x to 3.1x)``."""
     if h.geomean is None:
-        return "n/a (nothing could be compared)"
+        return "n/a (no conclusive result to average)"
     return f"{figures.ratio(h.geomean)} (95% interval {figures.interval(h.interval)})"
 
 

@@ -56,7 +56,7 @@ def test_example_content(example: dict[str, Any]) -> None:
     assert getpid == {
         "metric": "syscall.getpid", "name": "getpid() latency", "env": "guest",
         "verdict": "worse", "label": "~4x", "tier": "moderate", "slowdown": 3.95652,
-        "interval": getpid["interval"], "p_value": 0.00793651,
+        "interval": getpid["interval"], "p_value": 0.00881834,
         "rounds": {"baseline": 5, "env": 5}, "samples": {"baseline": 5, "env": 5},
         "reason": None}
     low, high = getpid["interval"]

@@ -116,7 +116,7 @@ def test_nothing_left_to_average() -> None:
     base = analysis(("a", [10] * 3, [20] * 3))
     h = only(with_verdicts(base, {"a": "inconclusive"}))
     assert (h.geomean, h.interval, h.included, h.worst) == (None, None, 0, ())
-    assert headline.mean_text(h) == "n/a (nothing could be compared)"
+    assert headline.mean_text(h) == "n/a (no conclusive result to average)"
     assert headline.worst_text(h) == "none: no metric is worse in guest"
 
 
@@ -177,8 +177,9 @@ def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -
     (h,) = example.headline.envs
     assert html.index("</header>") < html.index('<section class="headline" id="headline">') \
         < html.index('id="system"') < html.index('id="analysis"')
-    assert f'<th scope="row">{h.env}</th>\n<td class="num">{figures.ratio(h.geomean or 0)}' \
-           f'</td>\n<td class="num">{figures.interval(h.interval)}</td>' in html
+    mean = figures.ratio(h.geomean) if h.geomean is not None else "n/a"
+    assert f'<th scope="row">{h.env}</th>\n<td class="num">{mean}' \
+           f'</td>\n<td class="num">{figures.interval(h.interval) or "n/a"}</td>' in html
     for w in h.worst:
         assert f'{w.name} <span class="badge tier-{w.tier}">{w.label}</span>' in html
     assert '<a href="analysis.json">analysis.json</a>' in html

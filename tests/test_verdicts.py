@@ -198,3 +198,24 @@ def test_page_and_index_show_inconclusive_with_its_reason() -> None:
     index = render_index("Site", [card(result)], {})
     assert ('<td><span class="badge tier-inconclusive" title="inconclusive">?</span> '
             '<span class="reason">inconclusive</span></td>') in index
+
+
+def test_adjusted_p_values_follow_benjamini_hochberg() -> None:
+    raw = {"a": 0.01, "b": 0.04, "c": 0.03, "d": None}
+    adjusted = compare.adjusted_p_values(raw)
+    assert adjusted == pytest.approx({"a": 0.03, "b": 0.04, "c": 0.04, "d": None})
+
+
+def test_one_lucky_metric_among_many_is_not_a_difference() -> None:
+    """Ten metrics of one machine against itself: a 5% test per metric would
+    let one lucky separation through; adjusted together, it stays inconclusive."""
+    lucky = (rounds([100, 101, 102, 103, 104], "lucky"), rounds([105, 106, 107, 108, 109], "lucky"))
+    alone = analyse(report(environment("native", lucky[0]), environment("guest", lucky[1])))
+    assert [(c.verdict, c.label) for c in alone.comparisons] == [("worse", "+5%")]
+    others = [(rounds([100, 104, 98, 102, 96], f"m{i}"), rounds([101, 97, 103, 99, 100], f"m{i}"))
+              for i in range(9)]
+    native = environment("native", lucky[0], *(a for a, _ in others))
+    guest = environment("guest", lucky[1], *(b for _, b in others))
+    among = analyse(report(native, guest))
+    found = next(c for c in among.comparisons if c.metric_id == "lucky")
+    assert (found.verdict, found.label, found.reason) == ("inconclusive", "?", "p = 0.08")
