@@ -53,6 +53,15 @@ class MetricView:
 
 
 @dataclass(frozen=True)
+class BadgePart:
+    """One part of a section's badge, coloured by its own tier, not the section's worst."""
+
+    env: str  # the environment it is about; "" when the report compares only one
+    text: str  # "-36% write", "~4x"
+    tier: str
+
+
+@dataclass(frozen=True)
 class SectionView:
     number: int
     title: str
@@ -60,6 +69,7 @@ class SectionView:
     badge: str
     analysis: str  # Markdown with placeholders resolved
     metrics: tuple[MetricView, ...]
+    parts: tuple[BadgePart, ...] = ()  # the badge in parts; one part when the author wrote it
 
 
 @dataclass(frozen=True)
@@ -157,10 +167,14 @@ def _section(report: Report, number: int, section: Section, table: Table,
     metrics = tuple(_metric_view(report, m.id, m.short, table) for m in section.metrics)
     if section.label is not None:
         badge = resolve(section.label, markdown=False)
+        found = [c for m in metrics for c in m.comparisons]
+        parts: tuple[BadgePart, ...] = (
+            BadgePart("", badge, compare.worst_tier(found) if found else "none"),)
     else:
         badge = _compose_badge(report, metrics)
+        parts = _badge_parts(report, metrics)
     return SectionView(number, section.title, f"s{number}", badge,
-                       resolve(section.analysis), metrics)
+                       resolve(section.analysis), metrics, parts)
 
 
 def _metric_view(report: Report, metric_id: str, short: str, table: Table) -> MetricView:
@@ -181,6 +195,19 @@ def _compose_badge(report: Report, metrics: Sequence[MetricView]) -> str:
     if len(per_env) == 1:
         return per_env[0][1]
     return "; ".join(f"{env}: {text}" for env, text in per_env)
+
+
+def _badge_parts(report: Report, metrics: Sequence[MetricView]) -> tuple[BadgePart, ...]:
+    """The composed badge's parts, in the order ``_compose_badge`` writes them."""
+    several = len(report.others) > 1
+    parts = []
+    for env in report.others:
+        for m in metrics:
+            found = [c for c in m.comparisons if c.env == env.label]
+            text = compare.badge_part(m.short if len(metrics) > 1 else "", _label(m, env.label))
+            parts.append(BadgePart(env.label if several else "", text,
+                                   found[0].tier if found else "none"))
+    return tuple(parts)
 
 
 def _label(metric: MetricView, env: str) -> str:

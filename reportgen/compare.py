@@ -168,7 +168,12 @@ def compose(parts: Sequence[tuple[str, str]]) -> str:
     """A section badge from (short name, label) pairs: ``-36% write, -48% read``."""
     if len(parts) == 1:
         return parts[0][1]
-    return ", ".join(f"{text} {short}".strip() for short, text in parts)
+    return ", ".join(badge_part(short, text) for short, text in parts)
+
+
+def badge_part(short: str, text: str) -> str:
+    """One metric's part of a section badge: ``-36% write``."""
+    return f"{text} {short}".strip()
 
 
 def figure(comparisons: Sequence[Comparison]) -> str:

@@ -1,30 +1,52 @@
-"""How numbers are written: one place, so every format shows the same text."""
+"""How numbers are written: one place, so every format shows the same text.
+
+One style for every figure reportgen prints (docs/formats.md, "How numbers are
+written"):
+
+* three significant digits, trailing zeros kept, so a table column and the two
+  ends of an interval carry the same precision (``1.33x to 1.50x``);
+* a comma between thousands (``32,800 MB/s``), a point before decimals;
+* the unit as the tool reported it, except that ``us`` is written ``µs``.
+"""
 
 from __future__ import annotations
 
 import math
 
+SIGNIFICANT = 3
+UNIT_DISPLAY = {"us": "µs"}  # ASCII spellings of units, as a reader expects them
+
 
 def number(value: float) -> str:
-    """Three significant digits, never hiding integer digits: 46, 182, 5728, 0.123."""
+    """Three significant digits, trailing zeros kept: 46.0, 182, 5,730, 0.123."""
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
-    digits = max(0, 2 - math.floor(math.log10(abs(value))))
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    decimals = SIGNIFICANT - 1 - math.floor(math.log10(abs(value)))
+    if decimals >= 0:
+        return f"{value:,.{decimals}f}"
+    return f"{int(round(value, decimals)):,d}"
 
 
-def quantity(value: float, unit: str) -> str:
-    """``46 ns``, ``413 MB/s``."""
-    return f"{number(value)} {unit}".strip()
+def tick(value: float) -> str:
+    """An axis tick: as short as it can be (``1``, ``0.5``, ``2,000``)."""
+    text = number(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def signed_quantity(value: float, unit: str) -> str:
+def unit(name: str) -> str:
+    """A unit as it is shown: ``µs`` for ``us``, every other unit unchanged."""
+    return UNIT_DISPLAY.get(name, name)
+
+
+def quantity(value: float, unit_name: str) -> str:
+    """``46.0 ns``, ``413 MB/s``."""
+    return f"{number(value)} {unit(unit_name)}".strip()
+
+
+def signed_quantity(value: float, unit_name: str) -> str:
     """A difference with its sign: ``+136 ns``."""
     sign = "+" if value >= 0 else "-"
-    return f"{sign}{quantity(abs(value), unit)}"
+    return f"{sign}{quantity(abs(value), unit_name)}"
 
 
 def ratio(value: float) -> str:
@@ -44,10 +66,13 @@ def interval(bounds: tuple[float, float] | None) -> str:
 
 
 def memory(num_bytes: int) -> str:
-    """``4 GiB``, ``512 MiB``."""
+    """``4 GiB``, ``512 MiB``, ``1.50 GiB``: whole sizes without decimals."""
     size = float(num_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB"):
+    for name in ("B", "KiB", "MiB", "GiB"):
         if size < 1024:
-            return quantity(size, unit)
+            break
         size /= 1024
-    return quantity(size, "TiB")
+    else:
+        name = "TiB"
+    text = f"{size:,.0f}" if size == int(size) else number(size)
+    return f"{text} {name}"

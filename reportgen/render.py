@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
-from reportgen import archive, cache, charts, render_json, render_markdown, render_text
+from reportgen import archive, cache, charts, feeds, render_json, render_markdown, render_text
 from reportgen.analysis import Analysis, Card
 from reportgen.model import Site
 from reportgen.output import link_tree, write
@@ -82,7 +83,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     if "txt" in site.formats:
         write(out / "report.txt", render_text.render(analysis).encode())
     if "md" in site.formats:
-        images = {c.name.removesuffix(".svg"): f"charts/{c.name}" for c in drawn}
+        folder = f"{feeds.base(site.base_url)}{quote(rep.slug, safe='')}/" if site.base_url else ""
+        images = {c.name.removesuffix(".svg"): f"{folder}charts/{c.name}" for c in drawn}
         write(out / "report.md", render_markdown.render(analysis, images).encode())
     if not {"pdf", "html"} & set(site.formats):
         return key
@@ -102,11 +104,12 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     return key
 
 
-def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.ChartRef]:
+def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.Chart]:
     """The report's charts: linked from the previous output, or drawn."""
     if reuse:
         link_tree(old, new)
-        return charts.refs(analysis)
+        return [charts.Chart(ref.name, ref.alt, (new / ref.name).read_bytes())
+                for ref in charts.refs(analysis)]
     drawn = charts.section_charts(analysis) + [charts.overview_chart(analysis)]
     for chart in drawn:
         write(new / chart.name, chart.svg)
@@ -118,11 +121,14 @@ def assets(stage: Path) -> None:
     from reportgen import render_html
 
     write(stage / "style.css", render_html.stylesheet())
+    for name, content in render_html.font_files().items():  # the charts' lettering
+        write(stage / "fonts" / name, content)
 
 
 def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     """The site's own pages: the index and 404.html; with a base_url, also
-    sitemap.xml and the Atom feed (the only files with absolute URLs)."""
+    sitemap.xml and the Atom feed (which, with report.md's chart links, are
+    the only files with absolute URLs)."""
     if "html" not in site.formats:
         return
     from reportgen import feeds, render_html

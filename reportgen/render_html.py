@@ -8,6 +8,7 @@ escaped.  Pages use relative links only, so the site works from file://.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ import jinja2
 from markupsafe import Markup
 
 from reportgen import figures, headline, markdown
-from reportgen.analysis import Analysis, Card, CardMetric, Measurement, SectionView
-from reportgen.charts import ChartRef, metric_names
+from reportgen.analysis import Analysis, BadgePart, Card, CardMetric, Measurement, SectionView
+from reportgen.charts import FONT_FILES, Chart, inline, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
 from reportgen.render_json import ANALYSIS_FILE
@@ -70,6 +71,7 @@ def environment() -> jinja2.Environment:
         interval=figures.interval, number=figures.number, tiers=TIERS,
         section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
         counts_text=headline.counts_text,
+        unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
     )
     return env
 
@@ -78,7 +80,13 @@ def stylesheet() -> bytes:
     return (templates_dir() / "style.css").read_bytes()
 
 
-def render_report(analysis: Analysis, charts: Sequence[ChartRef], links: Links, *,
+def font_files() -> dict[str, bytes]:
+    """The fonts the page's charts are set in, with their licence (output/fonts/)."""
+    fonts = templates_dir() / "fonts"
+    return {name: (fonts / name).read_bytes() for name in (*FONT_FILES, "LICENSE-DejaVu.txt")}
+
+
+def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
                   root: str = "..") -> str:
     """The HTML of output/<slug>/index.html."""
     report = analysis.report
@@ -180,6 +188,12 @@ def section_tier(section: SectionView) -> str:
     """The worst tier in a section, or ``none`` when nothing could be compared."""
     found = [c.tier for m in section.metrics for c in m.comparisons]
     return max(found, key=TIERS.index) if found else "none"
+
+
+def badge_groups(section: SectionView) -> list[tuple[str, list[BadgePart]]]:
+    """A section's badge parts by environment, in report order."""
+    return [(env, list(parts)) for env, parts in itertools.groupby(section.parts,
+                                                                   key=lambda p: p.env)]
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:

@@ -1,10 +1,14 @@
 """GitHub-flavoured Markdown: report.md, for forums and READMEs.
 
 The author's Markdown passes through as written (placeholders resolved);
-the figures reportgen computes become tables, and charts image links.
+the figures reportgen computes become tables (numbers right-aligned, every
+column named), and charts image links: relative, or absolute under site.yml's
+base_url so the file can be pasted where the site is not.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from reportgen import figures, headline
 from reportgen.analysis import Analysis, MetricView
@@ -20,7 +24,7 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     if analysis.intro.strip():
         out += [analysis.intro.strip(), ""]
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
-    out += _table(["System", ""], [[k, v] for k, v in rows]) + [""]
+    out += _table(["System", "Value"], [[k, v] for k, v in rows]) + [""]
     out += _headline(analysis)
     out += ["## Analysis and notes", ""]
     for section in analysis.sections:
@@ -65,12 +69,14 @@ def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
         labels = [f"{m.comparison.label} ({figures.ratio(m.comparison.slowdown)})"
                   if m.comparison else "n/a" for m in metric.measurements[1:]]
         rows.append([metric.name] + values + labels)
-    return _table(header, rows)
+    return _table(header, rows, numeric=range(1, len(header)))
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def _table(header: list[str], rows: list[list[str]], numeric: Iterable[int] = ()) -> list[str]:
+    """A GFM table; the ``numeric`` columns are right-aligned."""
+    right = set(numeric)
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
+             "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return lines
 

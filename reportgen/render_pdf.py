@@ -38,6 +38,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PDF_CSS = TEMPLATES / "pdf.css"
 PAPERS = {"a4": "A4", "letter": "letter"}
 PDF_VARIANT = "pdf/a-3b"
+# WeasyPrint takes one pdf_variant; PDF/A-3b is it, and pdf_tags adds the same
+# structure tree (tagged PDF) that its PDF/UA variant writes.
+PDF_TAGS = True
+ATTACHMENT_TYPES = {".json": "application/json", ".yml": "application/yaml",
+                    ".yaml": "application/yaml"}
 DEFAULT_LANG = "en"
 MEDIA_TYPES = {
     ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
@@ -231,7 +236,8 @@ def _render(job: _Job) -> bytes:
                                        description=a.name, created=stamp, modified=stamp,
                                        relationship="Source")
                  for a in job.attachments]
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=PDF_TAGS, attachments=files,
+                                 finisher=_finish)
     except weasyprint.urls.FatalURLFetchingError:
         raise BuildError(fetcher.refused[0] if fetcher.refused
                          else f"report {job.report}: a resource could not be fetched") from None
@@ -243,6 +249,24 @@ def _render(job: _Job) -> bytes:
         raise BuildError(f"report {job.report}: PDF rendering failed: {problems.messages[0]}")
     assert isinstance(pdf, bytes)
     return pdf
+
+
+def _finish(document: Any, pdf: Any) -> None:
+    """Last touches on the PDF objects before they are written.
+
+    WeasyPrint's PDF/A-3 step lists each attachment twice in the catalog's /AF
+    (once from the EmbeddedFiles name tree, once from the file specification),
+    and it names a type only for extensions Python's mimetypes knows.  Each
+    attachment is listed once here, with its media type from ATTACHMENT_TYPES.
+    """
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"][:] = list(dict.fromkeys(pdf.catalog["AF"]))
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Type") == "/Filespec":
+            kind = ATTACHMENT_TYPES.get(Path(obj["UF"].string).suffix.lower())
+            if kind is not None:
+                stream = pdf.objects[int(obj["EF"]["F"].split()[0])]
+                stream.extra["Subtype"] = "/" + kind.replace("/", "#2f")
 
 
 def _set_metadata(metadata: Any, meta: PdfMeta) -> None:

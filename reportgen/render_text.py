@@ -1,6 +1,9 @@
 """Plain text in the layout of a mailing-list post: report.txt.
 
-The title is left out on purpose: in a post it is the subject line.
+The title is left out on purpose: in a post it is the subject line.  Section
+titles are printed as the author wrote them (their case is theirs: identifiers
+such as getpid() must survive), and no line is longer than LINE characters:
+long titles, badges and system rows wrap with a hanging indent.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import textwrap
 from reportgen import headline, markdown
 from reportgen.analysis import Analysis, EnvConclusions
 
-RULE = "=" * 78
+LINE = 78
+RULE = "=" * LINE
 
 
 def render(analysis: Analysis) -> str:
@@ -23,7 +27,8 @@ def render(analysis: Analysis) -> str:
     for i, section in enumerate(analysis.sections):
         if i:
             lines.append("")
-        lines.append(f"{section.number}. {section.title.upper()} ({section.badge})")
+        lines.append(_fill(f"{section.number}. {section.title} ({section.badge})",
+                           " " * (len(str(section.number)) + 2)))
         if section.analysis.strip():
             lines.append(markdown.to_text(section.analysis))
     lines += [RULE, "CONCLUSIONS", RULE]
@@ -43,7 +48,14 @@ def _system(analysis: Analysis) -> list[str]:
     if not any(key.lower() == "date" for key, _ in rows):
         rows.append(("Date", analysis.report.date.isoformat()))
     width = max(len(key) for key, _ in rows)
-    return ["System:"] + [f"{key.ljust(width)} : {value}" for key, value in rows]
+    return ["System:"] + [_fill(f"{key.ljust(width)} : {value}", " " * (width + 3))
+                          for key, value in rows]
+
+
+def _fill(text: str, indent: str) -> str:
+    """``text`` wrapped at LINE columns, later lines indented; a word longer than a
+    line is broken rather than let run past the margin."""
+    return textwrap.fill(text, LINE, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def _headline(analysis: Analysis) -> list[str]:

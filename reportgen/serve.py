@@ -8,6 +8,8 @@ Three small parts, each testable on its own:
 * :func:`make_server` serves the output directory with the standard library's
   http.server; while the last build failed, every HTML page is an error page
   listing the problems (status 500) and everything else is the last good build.
+  Every HTML page it serves gets a small script (:data:`RELOAD_SCRIPT`) that
+  reloads the page once a newer build succeeded; the files on disk never have it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,18 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_FORMATS = ("html", "txt", "md")
 POLL_SECONDS = 0.5
+GENERATION_PATH = "/__reportgen/generation"  # the number of good builds, as text
+# Injected into served pages only: polls the generation and reloads when it moves.
+RELOAD_SCRIPT = """<script>
+(function () {
+  var seen = "%d";
+  setInterval(function () {
+    fetch("%s", {cache: "no-store"}).then(function (r) { return r.text(); }).then(
+      function (now) { if (now !== seen) { location.reload(); } }, function () {});
+  }, 1000);
+})();
+</script>
+"""
 
 Log = Callable[[str], None]
 Stamp = tuple[int, int]  # (mtime in ns, size)
@@ -109,6 +123,7 @@ class Preview:
         self.formats = formats
         self.log = log
         self.builds = 0  # finished builds, good or bad
+        self.generation = 0  # good builds: a page reloads when this moves on
         self._error: str | None = None
         self._lock = threading.Lock()
         self._building = threading.Lock()
@@ -138,6 +153,8 @@ class Preview:
             with self._lock:
                 self._error = error
                 self.builds += 1
+                if error is None:
+                    self.generation += 1
             return error is None
 
 
@@ -175,6 +192,9 @@ def make_server(preview: Preview, port: int = DEFAULT_PORT, host: str = HOST
             super().__init__(*args, directory=str(root), **kwargs)
 
         def send_head(self) -> Any:
+            if urlsplit(self.path).path == GENERATION_PATH:
+                return self._send(HTTPStatus.OK, str(preview.generation).encode(),
+                                  "text/plain; charset=utf-8")
             error = preview.error
             if error is not None and self._is_page():
                 return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(error))
@@ -182,6 +202,13 @@ def make_server(preview: Preview, port: int = DEFAULT_PORT, host: str = HOST
             if not _inside(target, root):
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return None
+            page = _page_file(target)
+            if page is not None and not urlsplit(self.path).path.endswith("/") \
+                    and target.is_dir():
+                return super().send_head()  # the redirect to the folder's own URL
+            if page is not None:
+                return self._send(HTTPStatus.OK, with_reload(page.read_bytes(),
+                                                             preview.generation))
             return super().send_head()
 
         def end_headers(self) -> None:
@@ -194,9 +221,10 @@ def make_server(preview: Preview, port: int = DEFAULT_PORT, host: str = HOST
                 return True
             return Path(self.translate_path(self.path)).is_dir() or "." not in Path(path).name
 
-        def _send(self, status: HTTPStatus, body: bytes) -> io.BytesIO:
+        def _send(self, status: HTTPStatus, body: bytes,
+                  kind: str = "text/html; charset=utf-8") -> io.BytesIO:
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             return io.BytesIO(body)
@@ -209,6 +237,20 @@ def make_server(preview: Preview, port: int = DEFAULT_PORT, host: str = HOST
         return ThreadingHTTPServer((host, port), Handler)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def with_reload(page: bytes, generation: int) -> bytes:
+    """``page`` with the reload script before its closing body tag."""
+    script = (RELOAD_SCRIPT % (generation, GENERATION_PATH)).encode()
+    head, found, tail = page.rpartition(b"</body>")
+    return head + script + found + tail if found else page + script
+
+
+def _page_file(target: Path) -> Path | None:
+    """The HTML file a request for ``target`` is answered with, if it is a page."""
+    if target.is_dir():
+        target = target / "index.html"
+    return target if target.suffix in (".html", ".htm") and target.is_file() else None
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -34,8 +34,8 @@ def test_one_chart_per_section_in_order(analysis: Analysis) -> None:
 
 def test_section_alt_text_states_every_median(analysis: Analysis) -> None:
     first, second, third = charts.section_charts(analysis)
-    assert "getpid() latency (lower is better): native 46 ns, guest 182 ns (~4x), " \
-           "jail 47 ns (same)" in first.alt
+    assert "getpid() latency (lower is better): native 46.0 ns, guest 182 ns (~4x), " \
+           "jail 47.0 ns (same)" in first.alt
     assert "sysbench memory write" in second.alt and "sysbench memory read" in second.alt
     assert "jail failed" in third.alt
 
@@ -48,12 +48,70 @@ def test_overview_alt_text_and_colours(analysis: Analysis) -> None:
     for c in analysis.comparisons:
         assert f"{figures.ratio(c.slowdown)} ({c.tier})" in chart.alt
         assert f"fill: {charts.TIER_COLOURS[c.tier]}" in svg
+    texts = svg_texts(chart.svg)
+    # The thresholds are named in the legend, each tier shown is too.
+    assert {"moderate from 1.15x", "severe from 10.0x", "1x: no difference"} <= texts
+    assert {c.tier for c in analysis.comparisons} <= texts
+    assert {figures.ratio(c.slowdown) for c in analysis.comparisons} <= texts
 
 
-def test_bars_wear_tier_colours_and_the_baseline_grey(analysis: Analysis) -> None:
+def test_samples_wear_tier_colours_and_the_baseline_blue(analysis: Analysis) -> None:
     svg = charts.section_charts(analysis)[2].svg.decode()
     assert f"fill: {charts.BASELINE_COLOUR}" in svg
     assert f"fill: {charts.TIER_COLOURS['severe']}" in svg
+
+
+def svg_texts(svg: bytes) -> set[str]:
+    return {t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")}
+
+
+def test_chart_text_is_text_in_the_shipped_family_only(analysis: Analysis) -> None:
+    for chart in charts.section_charts(analysis) + [charts.overview_chart(analysis)]:
+        root = ET.fromstring(chart.svg)
+        texts = list(root.iter("{http://www.w3.org/2000/svg}text"))
+        assert texts, chart.name
+        families = {part.split(":", 1)[1].strip()
+                    for t in texts for part in t.get("style", "").split(";")
+                    if part.strip().startswith("font-family")}
+        assert families == {"'Reportgen Sans'"}, chart.name
+        assert b"DejaVu" not in chart.svg and b"sans-serif" not in chart.svg
+
+
+def test_every_sample_is_drawn_with_the_interval(analysis: Analysis) -> None:
+    first = charts.section_charts(analysis)[0]
+    metric = analysis.sections[0].metrics[0]
+    circles = first.svg.count(b'<use xlink:href="#s1-')  # scatter points reuse one marker
+    assert circles >= sum(len(m.metric.samples) for m in metric.measurements)
+    assert "95% interval against native" in svg_texts(first.svg)
+
+
+def test_dollar_signs_stay_text_not_mathtext() -> None:
+    r = report()
+    envs = tuple(dataclasses.replace(e, metrics={k: dataclasses.replace(m, name="cost in $ and $x$")
+                                                 for k, m in e.metrics.items()})
+                 for e in r.environments)
+    a = analyse(dataclasses.replace(r, environments=envs))
+    assert any("cost in $ and $x$" in t for t in svg_texts(charts.overview_chart(a).svg))
+
+
+def test_untiered_verdicts_are_drawn_as_such(analysis: Analysis) -> None:
+    cs = list(analysis.comparisons)
+    cs[0] = dataclasses.replace(cs[0], verdict="inconclusive", tier="inconclusive",
+                                label="inconclusive")
+    cs[1] = dataclasses.replace(cs[1], verdict="not-comparable", tier="not-comparable",
+                                label="not comparable", interval=None)
+    sections = tuple(dataclasses.replace(s, metrics=tuple(dataclasses.replace(
+        m, measurements=tuple(dataclasses.replace(x, comparison=next(
+            (c for c in cs if x.comparison and (c.metric_id, c.env) ==
+             (x.comparison.metric_id, x.comparison.env)), x.comparison))
+            for x in m.measurements)) for m in s.metrics)) for s in analysis.sections)
+    changed = dataclasses.replace(analysis, sections=sections)
+    chart = charts.overview_chart(changed)
+    texts = svg_texts(chart.svg)
+    assert {"inconclusive", "not comparable"} <= texts
+    assert f"{figures.ratio(cs[0].slowdown)} ?" in texts
+    assert "not comparable" in chart.alt
+    charts.section_charts(changed)  # draws without a whisker for not-comparable
 
 
 def test_no_date_in_the_svg(analysis: Analysis) -> None:

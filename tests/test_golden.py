@@ -47,12 +47,12 @@ Headline (computed from the measurements, against native):
 ANALYSIS AND NOTES
 ==============================================================================
 1. CPU INTEGER (+8%)
-2. SYSCALL GETPID() (~4x)
+2. SYSCALL getpid() (~4x)
 3. FORK()+WAIT (~66x)
-4. MEMORY: DD /DEV/ZERO (same)
-5. MEMORY: SYSBENCH (-36% write, -48% read, -41%/-59% at 8 threads)
-6. DISK: WRITE+FSYNC (~19x)
-7. DISK: CACHED READ (guest faster)
+4. MEMORY: dd /dev/zero (same)
+5. MEMORY: sysbench (-36% write, -48% read, -41%/-59% at 8 threads)
+6. DISK: write+fsync (~19x)
+7. DISK: cached read (guest faster)
 ==============================================================================
 CONCLUSIONS
 ==============================================================================
@@ -99,3 +99,27 @@ def skeleton(text: str) -> str:
 
 def test_text_follows_the_seed_skeleton(built: Path) -> None:
     assert skeleton((built / "report.txt").read_text()) == SKELETON
+
+
+def test_no_line_over_78_characters_in_any_example(tmp_path: Path) -> None:
+    site = build_example(tmp_path / "site", "txt").parent
+    texts = sorted(site.glob("*/report.txt"))
+    assert len(texts) >= 2
+    for path in texts:
+        long = [line for line in path.read_text().splitlines() if len(line) > 78]
+        assert not long, (path.parent.name, long)
+
+
+def test_markdown_aligns_numbers_right_and_names_every_column(built: Path) -> None:
+    md = (built / "report.md").read_text()
+    rules = [line for line in md.splitlines() if re.fullmatch(r"\|(:?-+:?\|)+", line)]
+    assert rules and all(line.startswith("|---|") for line in rules)
+    assert any("---:" in line for line in rules)
+    headers = [md.splitlines()[i - 1] for i, line in enumerate(md.splitlines()) if line in rules]
+    assert all("|  |" not in h and "| |" not in h for h in headers)
+
+
+def test_built_pages_carry_no_script(built: Path) -> None:
+    # The reload script is `reportgen serve`'s alone (tests/test_serve.py).
+    pages = sorted(built.parent.rglob("*.html"))
+    assert pages and not any(b"<script" in p.read_bytes().lower() for p in pages)

@@ -34,18 +34,50 @@ def three() -> Analysis:
 
 def test_section_headings_carry_number_anchor_and_badge(two: Analysis) -> None:
     html = page(two)
-    assert ('<h3 id="s1"><span class="number">1.</span> Syscall getpid() '
-            '<span class="badge tier-moderate">~4x</span></h3>') in html
-    assert '<span class="badge tier-moderate">-36% write, -48% read</span></h3>' in html
-    assert '<h3 id="s3"><span class="number">3.</span> Disk: write+fsync ' \
-           '<span class="badge tier-severe">~19x</span></h3>' in html
+    assert ('<h3 id="s1"><span class="number">1.</span> Syscall getpid() <span class="badges">'
+            '<span class="badge tier-moderate">~4x</span></span>\n'
+            ' <a class="permalink" href="#s1" aria-label="Link to section 1">#</a></h3>') in html
+    # One badge per part, each in its own tier's colour.
+    assert ('<span class="badges"><span class="badge tier-moderate">-36% write</span> '
+            '<span class="badge tier-moderate">-48% read</span></span>') in html
+    assert '<h3 id="s3"><span class="number">3.</span> Disk: write+fsync <span class="badges">' \
+           '<span class="badge tier-severe">~19x</span></span>' in html
+
+
+def test_badge_parts_name_their_environment_when_several(three: Analysis) -> None:
+    html = page(three)
+    assert ('<span class="badge-env">guest:</span> <span class="badge tier-moderate">~4x</span> '
+            '<span class="badge-env">jail:</span> <span class="badge tier-negligible">same</span>'
+            ) in html
+
+
+def test_contents_link_every_part_and_section(two: Analysis) -> None:
+    doc = parse(page(two))
+    nav = [a for t, a in doc.tags if t == "a" and a.get("href", "").startswith("#")]
+    targets = [a["href"] for a in nav if a.get("class") != "permalink"]
+    assert targets == ["#system", "#analysis", "#s1", "#s2", "#s3", "#conclusions", "#overview",
+                       "#summary"]
+    ids = {a.get("id") for _, a in doc.tags}
+    assert {t[1:] for t in targets} <= ids
+    # Every section heading has its permalink.
+    assert {a["href"] for a in nav if a.get("class") == "permalink"} == \
+        {"#system", "#analysis", "#s1", "#s2", "#s3", "#conclusions", "#overview", "#summary"}
+
+
+def test_scrolling_boxes_are_focusable_and_labelled(two: Analysis) -> None:
+    doc = parse(page(two))
+    boxes = [a for _, a in doc.tags if a.get("class") in ("table-wrap", "chart-wrap")]
+    assert boxes and all(a.get("tabindex") == "0" and a.get("role") == "region"
+                         and a.get("aria-label") for a in boxes)
+    assert len({a["aria-label"] for a in boxes}) == len(boxes)  # each named apart
+    assert [t for t, _ in doc.tags].count("main") == 1
 
 
 def test_parts_in_the_seed_order(two: Analysis) -> None:
     doc = parse(page(two))
     assert doc.text_of("h1") == "SMP guest"
-    h2 = [t for t in doc.texts["h2"] if t.strip()]
-    assert h2 == ["Headline", "System", "Analysis and notes", "Conclusions", "Summary"]
+    h2 = [t.strip() for t in doc.texts["h2"] if t.strip() not in ("", "#")]
+    assert h2 == ["Headline", "Contents", "System", "Analysis and notes", "Conclusions", "Summary"]
 
 
 def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> None:
@@ -57,7 +89,7 @@ def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> Non
     assert f'<td class="num">{figures.quantity(46, "ns")}</td>' in html
     assert f'<td class="num">{figures.ratio(guest.comparison.slowdown)}</td>' in html
     assert f'<td class="num">{figures.interval(guest.comparison.interval)}</td>' in html
-    assert '<td class="num">5 <span class="tool">(c-loop)</span></td>' in html
+    assert '<td class="num">5<span class="tool">c-loop</span></td>' in html
 
 
 def test_every_table_has_a_head(two: Analysis) -> None:
@@ -72,15 +104,19 @@ def test_failed_metric_is_shown_with_its_error() -> None:
     assert '<td colspan="5" class="missing">failed: no space left on device</td>' in html
 
 
-def test_charts_are_images_with_alt_text(two: Analysis) -> None:
+def test_charts_are_inline_images_with_alt_text(two: Analysis) -> None:
     drawn = charts.section_charts(two) + [charts.overview_chart(two)]
-    images = [a for t, a in parse(render_report(two, drawn, ALL_LINKS)).tags if t == "img"]
-    assert [(a["src"], a["alt"]) for a in images] == [(f"charts/{c.name}", c.alt) for c in drawn]
+    svgs = [a for t, a in parse(render_report(two, drawn, ALL_LINKS)).tags if t == "svg"]
+    assert [(a["role"], a["aria-label"]) for a in svgs] == [("img", c.alt) for c in drawn]
+    html = render_report(two, drawn, ALL_LINKS)
+    assert "<?xml" not in html and "<style" not in html
+    ids = [a["id"] for _, a in parse(html).tags if a.get("id")]
+    assert len(ids) == len(set(ids))  # several charts in one page: no id twice
 
 
 def test_missing_charts_are_left_out(two: Analysis) -> None:
     html = render_report(two, [], ALL_LINKS)
-    assert "<img" not in html
+    assert "<svg" not in html
 
 
 def test_links_are_relative_and_only_to_built_files(two: Analysis) -> None:
@@ -189,4 +225,5 @@ def test_example_report_renders_in_the_seed_structure() -> None:
     assert {"~4x", "~66x", "~19x"} <= badges
     html = page(analysis)
     for badge in ("~66x", "~19x"):
-        assert f'<span class="badge tier-severe">{badge}</span></h3>' in html
+        assert f'<span class="badge tier-severe">{badge}</span></span>\n <a class="permalink"' \
+            in html

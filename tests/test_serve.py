@@ -186,6 +186,34 @@ def test_serve_rebuild_error_page_and_recovery(
     assert status == 200 and "The build failed" not in body and "getpid" in body
 
 
+def test_served_pages_reload_after_a_good_build_files_on_disk_never(
+        running: tuple[Path, serve.Preview, str]) -> None:
+    project, preview, base = running
+    out = preview.output
+    for path in ("", "bhyve-smp/", "bhyve-smp/index.html"):
+        status, body = fetch(base + path)
+        assert status == 200
+        assert body.count("<script>") == 1 and serve.GENERATION_PATH in body
+        assert body.index("<script>") < body.index("</body>")
+    assert fetch(base + serve.GENERATION_PATH) == (200, str(preview.generation))
+    assert "<script" not in fetch(base + "bhyve-smp/report.txt")[1]
+    pages = sorted(out.rglob("*.html"))
+    assert pages and not any(b"<script" in p.read_bytes() for p in pages)
+
+    before = preview.generation
+    report = project / "reports" / "bhyve-smp" / "report.yml"
+    builds = preview.builds
+    touch_later(report, report.read_text() + "\n")
+    wait_for(lambda: preview.builds > builds, "the rebuild after an edit")
+    assert fetch(base + serve.GENERATION_PATH) == (200, str(before + 1))
+    assert f'var seen = "{before + 1}"' in fetch(base)[1]
+
+    builds = preview.builds
+    touch_later(report, report.read_text().replace("baseline: native", "baseline: [native"))
+    wait_for(lambda: preview.builds > builds, "the failed rebuild")
+    assert fetch(base + serve.GENERATION_PATH) == (200, str(before + 1))  # no reload
+
+
 def test_serve_stays_inside_the_output(running: tuple[Path, serve.Preview, str]) -> None:
     _project, _preview, base = running
     for path in ("../secret.txt", "%2e%2e/secret.txt", "bhyve-smp/../../secret.txt"):
