@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -49,19 +50,38 @@ def _compile(compiler: str, target_dir: str) -> str:
     os.makedirs(target_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".probe_helper-", dir=target_dir)
     os.close(fd)
+    scratch = tempfile.mkdtemp(prefix=".cc-tmp-", dir=target_dir)
     try:
-        proc = subprocess.run([compiler] + CFLAGS + ["-o", tmp, SOURCE],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, text=True, timeout=120,
-                              check=False)
-        if proc.returncode != 0:
-            raise OSError("compiler failed: " + proc.stdout.strip()[-300:])
+        returncode, output = _run_compiler([compiler] + CFLAGS + ["-o", tmp, SOURCE], scratch)
+        if returncode != 0:
+            raise OSError("compiler failed: " + output.strip()[-300:])
         final = os.path.join(target_dir, "probe_helper")
         os.replace(tmp, final)
         return final
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_compiler(command: list[str], scratch: str) -> tuple[int, str]:
+    """Run the compiler with its temporary files in ``scratch`` and in a
+    process group of its own: on a signal or a timeout the whole group (cc1,
+    as, ld) is killed and ``scratch`` removed, so nothing is left in TMPDIR."""
+    env = dict(os.environ, TMPDIR=scratch)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, env=env,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=120)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.wait()
+        raise
+    return proc.returncode, output
 
 
 def build(scratch_dir: str) -> tuple[str | None, list[str]]:

@@ -95,11 +95,14 @@ class Progress:
     def _emit(self, text: str, final: bool) -> None:
         if self.quiet:
             return
-        if self.tty:
-            sys.stderr.write("\r\033[K" + text + ("\n" if final else ""))
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+        try:
+            if self.tty:
+                sys.stderr.write("\r\033[K" + text + ("\n" if final else ""))
+            else:
+                sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+        except OSError:  # a closed pipe (`| head`) must not stop the run: go quiet
+            self.quiet = True
 
     def step(self, index: int, metric_id: str, what: str, elapsed: float) -> None:
         self._emit(f"[{index}/{self.total}] {metric_id}  {what}  {elapsed:.1f}s", final=False)
@@ -304,6 +307,48 @@ def run_probe(workload: Workload, ctx: Context, metric: dict[str, Any], index: i
         metric["duration_s"] = round(time.monotonic() - start, 3)
 
 
+# About the size of a full results file: a disk that cannot take it is full.
+WRITE_CHECK_BYTES = 256 * 1024
+
+
+def check_writable(output: str) -> None:
+    """Before measuring: ``output``'s directory exists and takes a file of a
+    results file's size, so a run is never lost for want of a place to write."""
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {output}: no such directory")
+    if os.path.isdir(output):
+        raise UsageError(f"cannot write {output}: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(output)}.", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as probe:
+            probe.write(b"\0" * WRITE_CHECK_BYTES)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    finally:
+        os.unlink(tmp)
+
+
+def save(output: str, data: dict[str, Any]) -> str:
+    """Write the results to ``output``; if that fails now, to a new file in the
+    temporary directory, so a finished run is never lost. Returns where."""
+    try:
+        write_json(output, data)
+        return output
+    except OSError as exc:
+        fd, fallback = tempfile.mkstemp(prefix="reportgen-results-", suffix=".json")
+        os.close(fd)
+        write_json(fallback, data)
+        sys.stderr.write(f"probes/run.py: error: cannot write {output}: {exc.strerror}; "
+                         f"results saved in {fallback}\n")
+        return fallback
+
+
 def write_json(path: str, data: dict[str, Any]) -> None:
     """Atomically: temp file in the same directory, fsync, rename."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -373,10 +418,12 @@ def measure(args: argparse.Namespace, selected: list[Workload], output: str) -> 
         shutil.rmtree(workdir, ignore_errors=True)
         if not system:
             system = {"tools": {"python": platform.python_version()}}
-        write_json(output, results(args, started, system, metrics))
+        written = save(output, results(args, started, system, metrics))
         signals.restore()
     if signals.received is not None:
         return 128 + signals.received
+    if written != output:
+        return 1
     if any(m["status"] in ("failed", "timeout") for m in metrics):
         status = 1
     progress.note(f"wrote {output}")
@@ -397,8 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         selected = select(args.only)
         output = args.output or args.label + ".json"
-        if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-            raise UsageError(f"cannot write {output}: no such directory")
+        check_writable(output)
         return measure(args, selected, output)
     except UsageError as exc:
         return fail(str(exc))

@@ -52,29 +52,41 @@ def snapshot_name(slug: str, date: dt.date, pdf: bytes) -> str:
 def add_snapshot(archive_dir: Path, slug: str, date: dt.date, pdf: bytes) -> Snapshot:
     """Archive ``pdf`` unless a snapshot with that content exists; return its snapshot.
 
-    Raises :class:`BuildError` if the archive cannot be written, or if a file
-    with the snapshot's name holds other content (it is left untouched).
+    The PDF, ``index.json`` and ``SHA256SUMS`` change together: all three are
+    encoded and written to synced temporary files first, so a full disk or an
+    unencodable name changes nothing; then the PDF is linked into place and
+    the two lists replaced.  Raises :class:`BuildError` if the archive cannot
+    be written, or if a file with the snapshot's name holds other content (it
+    is left untouched).
     """
     folder = Path(archive_dir) / slug
-    digest = hashlib.sha256(pdf).hexdigest()
-    snap = Snapshot(file=snapshot_name(slug, date, pdf), sha256=digest, date=date.isoformat(),
-                    size=len(pdf))
+    snap = _snapshot(slug, date, pdf)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder):
             target = folder / snap.file
-            if target.exists():
-                if _sha256(target) != digest:
-                    raise BuildError(f"report {slug}: archive file {target} exists with other"
-                                     " content; it is left as it is and no snapshot was added")
-            else:
-                _write_new(target, pdf)
-            known = _read_index(folder, slug)
-            _write_index(folder, slug, _merge(folder, slug, known, snap))
+            fresh = not target.exists()
+            if not fresh and _sha256(target) != snap.sha256:
+                raise BuildError(f"report {slug}: archive file {target} exists with other"
+                                 " content; it is left as it is and no snapshot was added")
+            listed = _merge(folder, slug, _read_index(folder, slug), snap)
+            _commit(folder, pdf if fresh else None, snap.file, *_lists(slug, listed))
     except OSError as exc:
         raise BuildError(f"report {slug}: cannot write the PDF archive in {folder}:"
                          f" {exc.strerror or exc}") from None
     return snap
+
+
+def with_snapshot(archive_dir: Path, slug: str, date: dt.date, pdf: bytes) -> list[Snapshot]:
+    """The snapshots ``add_snapshot`` would list, newest first; writes nothing
+    (the report page links them before the main process archives the PDF)."""
+    folder = Path(archive_dir) / slug
+    return _merge(folder, slug, _read_index(folder, slug), _snapshot(slug, date, pdf))
+
+
+def _snapshot(slug: str, date: dt.date, pdf: bytes) -> Snapshot:
+    return Snapshot(file=snapshot_name(slug, date, pdf), sha256=hashlib.sha256(pdf).hexdigest(),
+                    date=date.isoformat(), size=len(pdf))
 
 
 def snapshots(archive_dir: Path, slug: str) -> list[Snapshot]:
@@ -136,32 +148,33 @@ def _temp_file(folder: Path, data: bytes) -> Path:
     return Path(name)
 
 
-def _write_new(target: Path, data: bytes) -> None:
-    """Create ``target`` with ``data`` atomically; never replace an existing file."""
-    temp = _temp_file(target.parent, data)
+def _commit(folder: Path, pdf: bytes | None, name: str, index: bytes, sums: bytes) -> None:
+    """Write every temporary file, then link the new PDF (never replacing a
+    file) and replace the two lists: what they list always exists."""
+    temps = []
     try:
-        try:
-            os.link(temp, target)  # fails if target exists: no overwrite, even in a race
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links
-            if target.exists():
-                raise FileExistsError(17, "file exists", str(target)) from None
-            os.rename(temp, target)
+        for data in ([pdf] if pdf is not None else []) + [index, sums]:
+            temps.append(_temp_file(folder, data))
+        if pdf is not None:
+            _link_new(temps[0], folder / name)
+        os.replace(temps[-2], folder / INDEX)
+        os.replace(temps[-1], folder / SUMS)
     finally:
-        temp.unlink(missing_ok=True)
-    _sync_dir(target.parent)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    _sync_dir(folder)
 
 
-def _replace(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data`` atomically (for the index files only)."""
-    temp = _temp_file(target.parent, data)
+def _link_new(temp: Path, target: Path) -> None:
+    """Put ``temp`` at ``target``; never replace an existing file, even in a race."""
     try:
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink()
+        os.link(temp, target)
+    except FileExistsError:
         raise
-    _sync_dir(target.parent)
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise FileExistsError(17, "file exists", str(target)) from None
+        os.rename(temp, target)
 
 
 def _read_index(folder: Path, slug: str) -> list[Snapshot]:
@@ -209,9 +222,9 @@ def _merge(folder: Path, slug: str, known: list[Snapshot], new: Snapshot) -> lis
     return sorted(ordered, key=lambda s: s.date, reverse=True)
 
 
-def _write_index(folder: Path, slug: str, snaps: list[Snapshot]) -> None:
+def _lists(slug: str, snaps: list[Snapshot]) -> tuple[bytes, bytes]:
+    """``index.json`` and ``SHA256SUMS`` as UTF-8 bytes."""
     index = {"format": INDEX_FORMAT, "slug": slug, "snapshots": [asdict(s) for s in snaps]}
     text = json.dumps(index, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    _replace(folder / INDEX, text.encode("utf-8"))
     sums = "".join(f"{s.sha256}  {s.file}\n" for s in snaps)
-    _replace(folder / SUMS, sums.encode("ascii"))
+    return text.encode("utf-8"), sums.encode("utf-8")

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportgen import cache, load, output
-from reportgen.errors import InputError, Problem
+from reportgen.errors import InputError, Problem, printable
+from reportgen.model import Site
 
 if TYPE_CHECKING:
     from reportgen.analysis import Analysis
@@ -25,7 +26,7 @@ Log = Callable[[str], None]
 
 
 def stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(printable(message), file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -50,6 +51,13 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     site = load.load_site(site_file, output_dir, formats, archive_dir,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
+    with output.locked(site.output, log):
+        return _build(site, strict, log, started)
+
+
+def _build(site: Site, strict: bool, log: Log, started: float) -> Result:
+    output.remove_stale(site.output)  # under the lock: left by killed builds
+    previous = cache.read(site.output)  # again: a build we waited for may have changed it
     plan = cache.plan(site.source_key, site, previous)
     if plan.up_to_date:
         _warn(plan.kept_warnings, strict, log)
@@ -68,6 +76,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
         for slug in plan.kept:
             output.link_tree(site.output / slug, stage / slug)
         charts = render.reports(analyses, site, stage, previous, log)
+        render.archive_pdfs(analyses, site, stage)
         manifest = cache.record(site.source_key, site, plan.kept,
                                 [(a, ws, charts[a.report.slug]) for a, ws in analysed])
         render.site(manifest.cards(), site, stage)

@@ -1,7 +1,7 @@
 """Incremental builds: fingerprints of every input, kept beside the output.
 
 A report is rendered again only when its fingerprint changed: the bytes of
-every file in its directory, the code and templates that render it, the
+the files the loader reads (report.yml and its results), the code and templates that render it, the
 site settings it depends on and the archive index its page links to.  The
 manifest lives in the output it describes, so deleting output/ simply means a
 full build.  Unchanged reports are carried over by hard links, and a build in
@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reportgen.errors import Problem
+from reportgen.documents import parse_yaml
+from reportgen.errors import InputError, Problem
 from reportgen.model import Site
 
 if TYPE_CHECKING:
@@ -56,11 +57,30 @@ def code_key() -> str:
     return hashlib.sha256(repr(stats).encode()).hexdigest()
 
 
+def report_files(report_dir: Path) -> list[Path]:
+    """The files the loader reads: report.yml and its results files, never a
+    file a link leads to outside the report directory (the loader refuses those)."""
+    root = report_dir.resolve()
+    if not (report_dir / "report.yml").resolve().is_relative_to(root):
+        return []
+    names: object = None
+    try:
+        data = parse_yaml((report_dir / "report.yml").read_text(encoding="utf-8"), "",
+                          printable=False).data
+        names = data.get("results") if isinstance(data, dict) else None
+    except (OSError, UnicodeDecodeError, InputError):
+        pass  # the loader will say what is wrong
+    listed = ([report_dir / n for n in names if isinstance(n, str)] if isinstance(names, list)
+              else sorted((report_dir / "results").glob("*.json")))
+    return [p for p in [report_dir / "report.yml", *listed]
+            if p.resolve().is_relative_to(root) and p.is_file()]
+
+
 def report_key(report_dir: Path, site: Site) -> str:
     """Everything one report's output depends on."""
     index = site.archive / report_dir.name / "index.json"
     archive = index.read_text() if index.is_file() else ""
-    return digest_files(_files(report_dir), report_dir, code_key(), ",".join(site.formats),
+    return digest_files(report_files(report_dir), report_dir, code_key(), ",".join(site.formats),
                         site.paper, site.base_url, site.title, archive)
 
 

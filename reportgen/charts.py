@@ -80,6 +80,7 @@ _STYLE: dict[Any, Any] = {  # keys checked by matplotlib at run time
     "xtick.color": MUTED,
     "ytick.color": INK,
     "text.color": INK,
+    "text.parse_math": False,  # names and units are the author's text: `$x^2$` is not maths
 }
 
 

@@ -7,7 +7,9 @@ are, with exit status 2 and no traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -16,10 +18,11 @@ from typing import Any, TypeVar
 import click
 
 from reportgen import __version__
-from reportgen.errors import ReportgenError
+from reportgen.errors import ReportgenError, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INPUT = 2
+EXIT_ENVIRONMENT = 1
 
 site_option = click.option("-f", "--file", "site_file", default="site.yml", show_default=True,
                            type=click.Path(path_type=Path, dir_okay=False),
@@ -27,17 +30,45 @@ site_option = click.option("-f", "--file", "site_file", default="site.yml", show
 
 
 def reports_errors(func: F) -> F:
-    """Turn input errors into their message on stderr and exit status 2."""
+    """Turn input errors into their message on stderr and exit status 2, and
+    a system that refuses a write (disk full, permission, name too long) into
+    one line and exit status 1."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        stop_on_signals()
         try:
             return func(*args, **kwargs)
         except ReportgenError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(printable(str(exc)), err=True)
             sys.exit(EXIT_INPUT)
+        except OSError as exc:
+            click.echo(printable(environment_error(exc)), err=True)
+            sys.exit(EXIT_ENVIRONMENT)
+        except Stopped as exc:
+            click.echo(f"reportgen: stopped by signal {exc.args[0]}", err=True)
+            sys.exit(128 + exc.args[0])
 
     return wrapper  # type: ignore[return-value]
+
+
+def environment_error(exc: OSError) -> str:
+    """``reportgen: <path>: <reason>``: what the system refused, in one line."""
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return f"reportgen: {where}{exc.strerror or exc}"
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwind like Ctrl-C, so staging dirs are removed."""
+
+
+def stop_on_signals() -> None:
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
 
 
 def _formats(value: str | None) -> tuple[str, ...] | None:

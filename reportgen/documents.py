@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reportgen.errors import InputError, Problem
+from reportgen.errors import CONTROL, InputError, Problem
 
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line and column
@@ -41,6 +43,7 @@ class Document:
     values: dict[KeyPath, Position] = field(default_factory=dict)
     keys: dict[KeyPath, Position] = field(default_factory=dict)
     styles: dict[KeyPath, str] = field(default_factory=dict)
+    sources: dict[KeyPath, str] = field(default_factory=dict)  # scalars as written
 
     def position(self, path: KeyPath, *, key: bool = False) -> Position:
         """Where ``path`` is; falls back to the nearest enclosing value."""
@@ -103,6 +106,7 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
         self.doc.styles[path] = node.style or ""
+        self.doc.sources[path] = node.value
         if node.tag == _TIMESTAMP:
             return node.value  # dates stay text; the loader parses and checks them
         try:
@@ -137,11 +141,15 @@ class _TooLarge(Exception):
     pass
 
 
-def parse_yaml(text: str, path: str) -> Document:
-    """Parse one YAML document; raise :class:`InputError` with every problem."""
+def parse_yaml(text: str, path: str, *, printable: bool = True) -> Document:
+    """Parse one YAML document; raise :class:`InputError` with every problem
+    (with ``printable``, also every control character in a string)."""
     doc = Document(path, None, text.splitlines())
     try:
         node = yaml.compose(text, Loader=_Composer)
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        raise InputError([Problem(path, line, col, _unprintable(chr(exc.character)))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -159,7 +167,40 @@ def parse_yaml(text: str, path: str) -> Document:
                                               "values (too many aliases?)")]) from None
     if builder.problems:
         raise InputError(builder.problems)
+    if printable:
+        _refuse_unprintable(doc)
     return doc
+
+
+def _unprintable(char: str) -> str:
+    what = "lone surrogate" if "\ud800" <= char <= "\udfff" else "control character"
+    return (f"{what} U+{ord(char):04X} is not allowed: text must be printable "
+            "(newlines and tabs are fine)")
+
+
+def _refuse_unprintable(doc: Document) -> None:
+    """Control characters and lone surrogates, in any key or string: they would
+    reach terminals, text files, SVG and PDF metadata as they are."""
+    problems = []
+    for path, text in _strings(doc.data, ()):
+        found = CONTROL.search(text)
+        if found:
+            line, col = doc.text_position(path, found.start(), text)
+            problems.append(Problem(doc.path, line, col, _unprintable(found.group())))
+    if problems:
+        raise InputError(problems)
+
+
+def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield path + (key,), str(key)
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, path + (index,))
 
 
 # NaN and Infinity as bare values (not inside a string), which json accepts.
@@ -175,6 +216,26 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+class _OutOfRange(ValueError):
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+        super().__init__(f"{literal} is out of range: a number must lie within "
+                         f"+-{sys.float_info.max:.4g}")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _OutOfRange(literal)
+    return value
+
+
+def _bounded_int(literal: str) -> int | float:
+    if len(literal.lstrip("-")) > 308:  # beyond any float: every number becomes one later
+        raise _OutOfRange(literal[:20] + "...")
+    return int(literal)
+
+
 def parse_json(text: str, path: str) -> Document:
     """Parse JSON strictly (no NaN, no duplicate keys) with value positions.
 
@@ -182,21 +243,27 @@ def parse_json(text: str, path: str) -> Document:
     supplies positions, and a file it cannot read simply gets none.
     """
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                          parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
+    except _OutOfRange as exc:
+        found = re.search(r"(?<![\w.+-])" + re.escape(exc.literal.removesuffix("...")), text)
+        line, col = _line_col(text, found.start()) if found else (1, 1)
+        raise InputError([Problem(path, line, col, f"JSON error: {exc}")]) from None
     except ValueError as exc:
         found = _CONSTANT.search(text)
         line, col = _line_col(text, found.start(1)) if found else (1, 1)
         raise InputError([Problem(path, line, col, f"JSON error: {exc}")]) from None
     try:
-        doc = parse_yaml(text, path)
+        doc = parse_yaml(text, path, printable=False)
     except InputError as exc:
         duplicates = [p for p in exc.problems if p.message.startswith("duplicate key")]
         if duplicates:
             raise InputError(duplicates) from None
         doc = Document(path, None, text.splitlines())
     doc.data = data
+    _refuse_unprintable(doc)
     return doc
 
 

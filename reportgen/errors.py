@@ -6,7 +6,16 @@ Every message names the user's file and position, so the CLI only prints
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# C0 and C1 control characters other than newline and tab, and lone surrogates.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: each control character shown as its escape."""
+    return CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, order=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from reportgen import results, validate
 from reportgen.documents import Document, KeyPath, describe, parse_json, parse_yaml
-from reportgen.errors import InputError, Problem
+from reportgen.errors import CONTROL, InputError, Problem
 from reportgen.model import (
     ConclusionItem,
     Environment,
@@ -75,6 +75,10 @@ def load_site(site_file: Path, output: Path | None = None,
         if found:
             raise InputError(found)
     data, root = doc.data, site_file.resolve().parent
+    out = (output if output is not None else root / data.get("output", "output")).resolve()
+    archive = (archive.resolve() if archive is not None
+               else (root / data["archive"]).resolve() if "archive" in data
+               else out / "archive")
     patterns = data["reports"] if isinstance(data["reports"], list) else [data["reports"]]
     report_dirs: list[Path] = []
     problems: list[Problem] = []
@@ -83,26 +87,39 @@ def load_site(site_file: Path, output: Path | None = None,
         matches = sorted(Path(p) for p in glob.glob(str(root / pattern)) if Path(p).is_dir())
         if not matches:
             problems.append(doc.problem(where, f"no report directory matches '{pattern}'"))
-        report_dirs.extend(m for m in matches if m not in report_dirs)
+        for match in matches:
+            why = _not_a_report_dir(match, root)
+            if match.resolve() in (out, archive):
+                continue  # `reports/*` matching an archive or output kept among the reports
+            if why:
+                problems.append(doc.problem(where, f"'{display(match)}' {why}"))
+            elif match not in report_dirs:
+                report_dirs.append(match)
     slugs = [d.name for d in report_dirs]
     for slug in sorted({s for s in slugs if slugs.count(s) > 1}):
         problems.append(doc.problem(("reports",), f"two report directories are named '{slug}'"))
     if problems:
         raise InputError(problems)
-    out = (output if output is not None else root / data.get("output", "output")).resolve()
     return Site(
         title=data.get("title", "Benchmark reports"),
         base_url=data.get("base_url", ""),
         report_dirs=tuple(report_dirs),
         formats=formats if formats is not None else tuple(data.get("formats", FORMATS)),
         output=out,
-        archive=(archive.resolve() if archive is not None
-                 else (root / data["archive"]).resolve() if "archive" in data
-                 else out / "archive"),
+        archive=archive,
         root=root,
         source_key=source_key,
         paper=data.get("paper", "A4"),
     )
+
+
+def _not_a_report_dir(match: Path, root: Path) -> str:
+    """Why a directory the reports pattern matched cannot be read as a report."""
+    if not match.resolve().is_relative_to(root):
+        return "is a link to a directory outside the project; refusing to read it"
+    if CONTROL.search(match.name):
+        return "has a name with control characters or bytes that are not UTF-8"
+    return ""
 
 
 def output_dir(site_file: Path, output: Path | None) -> Path:
@@ -122,6 +139,9 @@ def output_dir(site_file: Path, output: Path | None) -> Path:
 def load_report(report_dir: Path) -> Loaded:
     """Read one report directory into a :class:`Report`, or raise every problem."""
     report_file = report_dir / "report.yml"
+    if not report_file.resolve().is_relative_to(report_dir.resolve()):
+        raise InputError([Problem(display(report_file), 1, 1, "is a link to a file outside "
+                                  "the report directory; refusing to read it")])
     doc = _read(report_file, parse_yaml)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "expected a mapping with title, date, baseline, sections")])
@@ -239,6 +259,9 @@ def load_results(path: Path, name: str) -> tuple[Environment, bytes]:
         where: KeyPath = ("metrics", index)
         if raw["id"] in seen:
             problems.append(doc.problem(where + ("id",), f"metric '{raw['id']}' appears twice"))
+        if len(raw.get("samples", [])) > results.MAX_SAMPLES:
+            problems.append(doc.problem(where + ("samples",), results.too_many(
+                describe(where + ("samples",)), len(raw["samples"]))))
         if raw.get("status") == "ok" and not raw.get("samples"):
             problems.append(doc.problem(where + ("samples",),
                                         f"{describe(where)}: status is 'ok' but there are no "
@@ -296,6 +319,8 @@ def _text(doc: Document, path: KeyPath, default: str = "") -> Text:
     for part in path:
         value = value.get(part, default) if isinstance(value, dict) else value[part]
     line, col = doc.position(path)
+    if not isinstance(value, str):  # `1:30`, `0755`, `1.10`: text as written, not 90, 493, 1.1
+        value = doc.sources.get(path, value)
     return Text(str(value), Source(doc.path, line, col))
 
 

@@ -28,6 +28,26 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+# `<` opening raw HTML (a tag, comment, declaration or processing instruction),
+# but not an autolink such as <https://example.org> or <me@example.org>.
+_RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?![A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)"
+                       r"(?![^\s@<>]+@[^\s@<>]+>)")
+
+
+def escape_html(source: str) -> str:
+    """Author Markdown with raw HTML escaped (``\\<``), outside code: what the
+    HTML pages show as text stays text wherever report.md is rendered."""
+    code = {n for t in parser().parse(source) if t.type in ("fence", "code_block") and t.map
+            for n in range(*t.map)}
+    lines = source.split("\n")
+    for n, line in enumerate(lines):
+        if n not in code:
+            pieces = re.split(r"(`+(?:.*?[^`])??`+)", line)
+            lines[n] = "".join(p if i % 2 else _RAW_HTML.sub(r"\\<", p)
+                               for i, p in enumerate(pieces))
+    return "\n".join(lines)
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     from markdown_it import MarkdownIt

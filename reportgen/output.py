@@ -12,11 +12,13 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from reportgen.cache import MANIFEST
 from reportgen.errors import InputError, Problem
 from reportgen.model import Site
 
@@ -37,9 +39,57 @@ def check_output_dir(output: Path, site: Site, site_file: Path) -> None:
         reason = "it holds a site.yml or reports/: it looks like a project, not build output"
     elif output == Path(output.anchor) or output == Path.home():
         reason = "it is a system or home directory"
+    else:
+        reason = foreign(output, MANIFEST, "reportgen output (it has no "
+                         f"{MANIFEST})")
     if reason:
         raise InputError([Problem(str(site_file), 1, 1,
                                   f"refusing output directory '{output}': {reason}")])
+    reason = foreign(site.archive, "*/index.json", "reportgen archive (no <slug>/index.json)")
+    if reason and not site.archive.is_relative_to(output):
+        raise InputError([Problem(str(site_file), 1, 1,
+                                  f"refusing archive directory '{site.archive}': {reason}")])
+
+
+def foreign(path: Path, marker: str, what: str) -> str:
+    """Why ``path`` is not ours to replace or write into, or "" when it is.
+
+    Only a missing path, an empty directory or one holding ``marker`` (a glob)
+    is ours: a user's file or folder is never moved, emptied or deleted."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        return "it exists and is not a directory"
+    if path.is_dir() and any(path.iterdir()) and not any(path.glob(marker)):
+        return f"it is not empty and is not a {what}"
+    return ""
+
+
+@contextmanager
+def locked(output: Path, log: Callable[[str], None]) -> Iterator[None]:
+    """Hold ``.<output>.lock`` beside ``output``: one build of an output at a time.
+
+    A second build waits for the first (and says so); the lock file stays, as
+    removing it would let a third build lock a different file."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover - no flock
+        yield
+        return
+    import fcntl
+
+    with (output.parent / f".{output.name}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting: another build of {output} is running")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def remove_stale(output: Path) -> None:
+    """Remove staging dirs of earlier builds that were killed (under the lock,
+    no other build of ``output`` is running, so none of them is in use)."""
+    for stale in output.parent.glob(f".{output.name}.new-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
 
 
 @contextmanager

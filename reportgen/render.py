@@ -9,6 +9,7 @@ previous output instead of being drawn again.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import multiprocessing
 import os
@@ -18,7 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
-from reportgen import archive, cache, charts, feeds, render_json, render_markdown, render_text
+from reportgen import (
+    archive, cache, charts, feeds, lifeline, render_json, render_markdown, render_text,
+)
 from reportgen.analysis import Analysis, Card
 from reportgen.model import Site
 from reportgen.output import link_tree, write
@@ -50,7 +53,9 @@ def reports(analyses: Sequence[Analysis], site: Site, stage: Path,
         # forkserver, not fork: `reportgen serve` builds from a thread, and
         # forking a process that has threads can copy a held lock.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=lifeline.die_with,
+                                 initargs=(os.getpid(),)) as pool:
             results = list(pool.map(_render_job, jobs))
     for slug, key, seconds in results:
         log(f"built {slug} ({', '.join(site.formats)}) in {seconds:.1f} s")
@@ -91,15 +96,17 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     from reportgen import render_html, render_pdf
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
+    pdf = b""
     if "pdf" in site.formats:
         html = render_html.render_report(analysis, drawn, render_html.Links(built, data))
         meta, attachments = render_pdf.pdf_inputs(rep)
         pdf = render_pdf.render_pdf(html, out, report=rep.slug, meta=meta,
                                     attachments=attachments, paper=site.paper)
         write(out / "report.pdf", pdf)
-        archive.add_snapshot(site.archive, rep.slug, rep.date, pdf)
     if "html" in site.formats:
-        links = render_html.Links(built, data, snapshot_links(site, rep.slug), analysis=True)
+        pending = (rep.date, pdf) if pdf else None
+        links = render_html.Links(built, data, snapshot_links(site, rep.slug, pending),
+                                  analysis=True)
         write(out / "index.html", render_html.render_report(analysis, drawn, links).encode())
     return key
 
@@ -147,13 +154,29 @@ def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     write(stage / "404.html", render_html.render_not_found(site.title).encode())
 
 
-def snapshot_links(site: Site, slug: str) -> tuple[tuple[str, str], ...]:
-    """(label, href relative to the report page) of every archived PDF.
+def archive_pdfs(analyses: Sequence[Analysis], site: Site, stage: Path) -> None:
+    """Add each rendered PDF to the archive: only here, in the main process,
+    once every report rendered, so a failed or killed build adds nothing."""
+    if "pdf" not in site.formats:
+        return
+    for analysis in analyses:
+        rep = analysis.report
+        archive.add_snapshot(site.archive, rep.slug, rep.date,
+                             (stage / rep.slug / "report.pdf").read_bytes())
+
+
+def snapshot_links(site: Site, slug: str, pending: tuple[dt.date, bytes] | None = None
+                   ) -> tuple[tuple[str, str], ...]:
+    """(label, href relative to the report page) of every archived PDF, with
+    the ``pending`` (date, PDF) this build is about to archive.
 
     Only an archive inside the site can be linked: a link out of it would
     break as soon as the site is copied to its host."""
     if not site.archive.is_relative_to(site.output):
         return ()
     page_dir = site.output / slug
-    return tuple((f"{s.date} ({s.sha256[:8]})", os.path.relpath(site.archive / slug / s.file, page_dir))
-                 for s in archive.snapshots(site.archive, slug))
+    listed = (archive.with_snapshot(site.archive, slug, *pending) if pending
+              else archive.snapshots(site.archive, slug))
+    return tuple((f"{s.date} ({s.sha256[:8]})",
+                  quote(os.path.relpath(site.archive / slug / s.file, page_dir)))
+                 for s in listed)

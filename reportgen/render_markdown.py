@@ -1,9 +1,10 @@
 """GitHub-flavoured Markdown: report.md, for forums and READMEs.
 
-The author's Markdown passes through as written (placeholders resolved);
-the figures reportgen computes become tables (numbers right-aligned, every
-column named), and charts image links: relative, or absolute under site.yml's
-base_url so the file can be pasted where the site is not.
+The author's Markdown passes through as written (placeholders resolved) except
+raw HTML, which is escaped so it stays text as on the HTML page; plain-text
+fields are escaped; the figures reportgen computes become tables (numbers
+right-aligned, every column named), and charts image links: relative, or
+absolute under site.yml's base_url so the file can be pasted where the site is not.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 
 from reportgen import figures, headline
 from reportgen.analysis import Analysis, MetricView
-from reportgen.markdown import escape
+from reportgen.markdown import escape, escape_html
 
 
 def render(analysis: Analysis, charts: dict[str, str]) -> str:
@@ -22,7 +23,7 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     out += [f"{escape(report.author)}, {report.date.isoformat()}" if report.author
             else report.date.isoformat(), ""]
     if analysis.intro.strip():
-        out += [analysis.intro.strip(), ""]
+        out += [escape_html(analysis.intro.strip()), ""]
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
     out += _table(["System", "Value"], [[k, v] for k, v in rows]) + [""]
     out += _headline(analysis)
@@ -30,7 +31,7 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     for section in analysis.sections:
         out += [f"### {section.number}. {escape(section.title)} ({escape(section.badge)})", ""]
         if section.analysis.strip():
-            out += [section.analysis.strip(), ""]
+            out += [escape_html(section.analysis.strip()), ""]
         out += _results(analysis, section.metrics) + [""]
         if section.anchor in charts:
             out += [f"![{escape(section.title)}]({charts[section.anchor]})", ""]
@@ -40,12 +41,12 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
         for block in env.blocks:
             heading = f"{block.heading} ({env.env})" if several else block.heading
             out += [f"**{escape(heading)}**", ""]
-            out += [f"- {escape(i.name)}: {escape(i.figure)}" + (f", {i.note}" if i.note else "")
+            out += [f"- {escape(i.name)}: {escape(i.figure)}" + (f", {escape(i.note)}" if i.note else "")
                     for i in block.items] + [""]
     if "overview" in charts:
         out += [f"![Slowdown per metric]({charts['overview']})", ""]
     if analysis.summary.strip():
-        out += ["## Summary", "", analysis.summary.strip(), ""]
+        out += ["## Summary", "", escape_html(analysis.summary.strip()), ""]
     return "\n".join(out)
 
 

@@ -180,6 +180,9 @@ def _context() -> ForkContext | SpawnContext:
 
 def _worker(conn: Connection, job: _Job) -> None:
     """Process entry point: render ``job`` and send ("ok", bytes) or ("error", message)."""
+    from reportgen.lifeline import die_with
+
+    die_with()
     try:
         conn.send(("ok", _render(job)))
     except BuildError as exc:

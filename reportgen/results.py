@@ -18,8 +18,16 @@ FORMAT_V1 = "reportgen-results/1"
 FORMAT = "reportgen-results/2"
 FORMATS = (FORMAT_V1, FORMAT)
 
+# Agreed cap: statistics over a metric stay well under a second up to here.
+MAX_SAMPLES = 10_000
+
 # A metric's fields that must agree between the files pooled into one environment.
 _SAME_IN_EVERY_ROUND = ("unit", "better", "tool", "params")
+
+
+def too_many(where: str, count: int) -> str:
+    """The loader's message for a metric over :data:`MAX_SAMPLES`."""
+    return f"{where}: {count} samples; a metric may hold at most {MAX_SAMPLES}"
 
 
 class PoolError(ValueError):

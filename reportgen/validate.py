@@ -88,6 +88,8 @@ def _message(kind: str, value: Any, instance: Any) -> str:
         return f"expected {' or '.join(repr(o) for o in options)}, got {instance!r}"
     if kind in ("minItems", "minLength"):
         return "must not be empty"
+    if kind == "maxLength":
+        return f"must be at most {value} characters, got {len(instance)}"
     if kind == "uniqueItems":
         return "lists the same entry twice"
     if kind == "pattern":

@@ -51,7 +51,7 @@ def test_failure_inside_a_renderer_leaves_previous_output_identical(
     with pytest.raises(RuntimeError, match="renderer died midway"):
         run(root)
     assert files(root / "output") == before
-    assert [p.name for p in root.iterdir() if p.name.startswith(".output")] == []
+    assert [p.name for p in root.iterdir() if p.name.startswith(".output.new")] == []
 
 
 def test_removed_report_disappears(tmp_path: Path) -> None:
