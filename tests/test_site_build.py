@@ -150,7 +150,7 @@ def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
     report.write_text(report.read_text().replace("Done.", "See [above](#nowhere)."))
     status, stderr = run_build_with(root, "--strict")
     assert status == 2
-    assert stderr.splitlines()[-1] == ("r/index.html:176:8: warning: broken link '#nowhere': "
+    assert stderr.splitlines()[-1] == ("r/index.html:1122:8: warning: broken link '#nowhere': "
                                        "no anchor '#nowhere' in index.html")
     assert not (root / "output").exists()
     assert run_build(root)[0] == 0  # without --strict it is a warning
