@@ -52,10 +52,11 @@ def _system(analysis: Analysis) -> list[str]:
                           for key, value in rows]
 
 
-def _fill(text: str, indent: str) -> str:
+def _fill(text: str, indent: str = "  ", first: str = "") -> str:
     """``text`` wrapped at LINE columns, later lines indented; a word longer than a
     line is broken rather than let run past the margin."""
-    return textwrap.fill(text, LINE, subsequent_indent=indent, break_on_hyphens=False)
+    return textwrap.fill(text, LINE, initial_indent=first, subsequent_indent=indent,
+                         break_on_hyphens=False)
 
 
 def _headline(analysis: Analysis) -> list[str]:
@@ -68,11 +69,6 @@ def _headline(analysis: Analysis) -> list[str]:
                      f"largest: {headline.worst_text(h)}"):
             lines.append(_fill(text, first="" if text.startswith("- ") else "  "))
     return lines
-
-
-def _fill(text: str, first: str = "") -> str:
-    return textwrap.fill(text, markdown.WIDTH, initial_indent=first, subsequent_indent="  ",
-                         break_long_words=False, break_on_hyphens=False)
 
 
 def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
