@@ -80,7 +80,6 @@ _STYLE: dict[Any, Any] = {  # keys checked by matplotlib at run time
     "xtick.color": MUTED,
     "ytick.color": INK,
     "text.color": INK,
-    "text.parse_math": False,  # names and units are the author's text: `$x^2$` is not maths
 }
 
 
@@ -407,6 +406,14 @@ def _register_fonts() -> None:
         font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FONT_FAMILY))
 
 
+def warm_up() -> None:
+    """What the first chart of a process would load: matplotlib's SVG backend and
+    the shipped fonts (for workers kept between builds)."""
+    from matplotlib.backends import backend_svg  # noqa: F401
+
+    _register_fonts()
+
+
 @contextmanager
 def _style(name: str) -> Iterator[None]:
     import matplotlib
@@ -434,7 +441,7 @@ def _render(draw: Callable[[Figure], None], *, height: float, title: str, name: 
         # it once more before printing; print_svg lays out and draws once, and
         # the bytes come out the same.  No date and no matplotlib version: the
         # bytes depend on the data alone.
-        FigureCanvasSVG(fig).print_svg(
+        FigureCanvasSVG(fig).print_svg(  # type: ignore[no-untyped-call]
             out, metadata={"Date": None, "Creator": "reportgen", "Title": title})
     # Ids carry the chart's name, so several charts can sit inline in one page.
     return _ID.sub(lambda m: m.group(1) + name.encode() + b"-", out.getvalue())
