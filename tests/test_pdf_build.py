@@ -59,9 +59,9 @@ def test_text_follows_the_seed_order(reader: PdfReader) -> None:
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     expected = [
         "FreeBSD guest on QEMU + bhyve with SMP", "System", "Analysis and notes",
-        "1. CPU integer +8%", "2. SYSCALL getpid() ~4x", "3. fork()+wait ~66x",
-        "4. Memory: dd /dev/zero same", "5. Memory: sysbench -36% write, -48% read",
-        "6. Disk: write+fsync ~19x", "7. Disk: cached read guest faster",
+        "1. CPU INTEGER +8%", "2. SYSCALL getpid() ~4x", "3. FORK()+WAIT ~66x",
+        "4. MEMORY: dd /dev/zero same", "5. MEMORY: sysbench -36% write, -48% read",
+        "6. DISK: write+fsync ~19x", "7. DISK: cached read guest faster",
         "Conclusions", "Workloads that run at native speed", "Workloads with a moderate cost",
         "Workloads with a severe cost", "Summary", "With SMP on",
     ]
