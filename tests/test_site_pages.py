@@ -86,7 +86,7 @@ def test_history_section_follows_the_report_list_in_date_order() -> None:
     assert rows == ["a/index.html", "c/index.html", "b/index.html"]
     # medians with their units, the slowdown, and the label as a tier badge
     assert "<td class=\"num\">100 ns</td><td class=\"num\">150 ns</td>" in section
-    assert '<td class="num">1.5x</td>' in section
+    assert '<td class="num">1.50x</td>' in section
     assert '<span class="badge tier-moderate">+50%</span>' in section
     assert '<a href="#history">' in html and '<a href="#m-x-y">' in section
 
@@ -171,7 +171,7 @@ def test_feed_has_one_entry_per_report_with_absolute_urls(tmp_path: Path) -> Non
     summary = entries[0].find("a:summary", NS)
     assert summary is not None and summary.get("type") == "text"
     assert summary.text == ("Largest slowdowns against native: "
-                            "X.Y in kvm: +200% (3x); X, renamed in guest: +10% (1.1x).")
+                            "X.Y in kvm: +200% (3.00x); X, renamed in guest: +10% (1.10x).")
 
 
 def test_feed_names_the_site_as_author_when_a_report_has_none() -> None:
