@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -54,8 +55,11 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+@cache
 def environment() -> jinja2.Environment:
-    """A Jinja2 environment for our templates: autoescape on, undefined is an error."""
+    """The Jinja2 environment for our templates: autoescape on, undefined is an
+    error.  One per process, so each template is compiled once (Jinja2 still
+    reloads a template whose file changed, for `reportgen serve`)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=True,
