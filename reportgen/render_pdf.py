@@ -165,6 +165,14 @@ class _Job:
     paper: str
 
 
+def warm_up() -> None:
+    """Lay out a one-line page, so a worker kept between builds has WeasyPrint,
+    Pango and fontconfig loaded before its first PDF (forked renderers inherit them)."""
+    import weasyprint
+
+    weasyprint.HTML(string="<p>warm</p>").render()
+
+
 def _context() -> ForkContext | SpawnContext:
     """A process context whose workers start quickly.
 
