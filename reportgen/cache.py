@@ -152,7 +152,10 @@ class Manifest:
                 entry.pages[rel] = page.to_json()
 
     def dump(self) -> bytes:
-        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+        # vars(), not asdict(): every field already holds plain JSON values, and
+        # asdict's deep copy of each report's pages was most of a small rebuild.
+        data = vars(self) | {"reports": {s: vars(e) for s, e in self.reports.items()}}
+        return json.dumps(data, indent=1, sort_keys=True).encode()
 
 
 def read(output: Path) -> Manifest | None:
