@@ -114,7 +114,7 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
 
 # Imported by the fork server once, so every worker starts with them loaded.
 _PRELOAD = ["reportgen.render", "reportgen.render_html", "reportgen.render_pdf",
-            "matplotlib.figure", "matplotlib.backends.backend_svg", "weasyprint"]
+            "matplotlib.figure", "matplotlib.backends.backend_svg", "reportgen.weasy"]
 
 
 def _executor(workers: int, warm: bool = False) -> ProcessPoolExecutor:
