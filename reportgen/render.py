@@ -84,7 +84,7 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
     elif workers <= 1:
         results = [_render_job(job) for job in jobs]
     else:
-        with _executor(workers) as executor:
+        with _executor(workers, pdf="pdf" in site.formats) as executor:
             results = list(executor.map(_render_job, jobs))
     problems = [p for r in results if isinstance(r, list) for p in r]
     if problems:
@@ -114,36 +114,39 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
 
 # Imported by the fork server once, so every worker starts with them loaded.
 _PRELOAD = ["reportgen.render", "reportgen.render_html", "reportgen.render_pdf",
-            "matplotlib.figure", "matplotlib.backends.backend_svg", "reportgen.weasy"]
+            "matplotlib.figure", "matplotlib.backends.backend_svg"]
 
 
-def _executor(workers: int, warm: bool = False) -> ProcessPoolExecutor:
+def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessPoolExecutor:
     # forkserver, not fork: `reportgen serve` builds from a thread, and
     # forking a process that has threads can copy a held lock.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
+    context.set_forkserver_preload(_PRELOAD + (["reportgen.weasy"] if pdf else []))
     return ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=_warm_up if warm else lifeline.die_with,
-                               initargs=(os.getpid(),))
+                               initializer=_start_worker, initargs=(os.getpid(), pdf, warm))
 
 
-def _warm_up(build: int) -> None:
-    """A warm worker: dies with ``build``, and has loaded the templates and fonts."""
+def _start_worker(build: int, pdf: bool, warm: bool) -> None:
+    """Every worker dies with ``build``; a warm one (kept between builds) also
+    loads the templates and fonts now, and WeasyPrint when PDFs are built."""
     from reportgen import render_html, render_pdf
 
     lifeline.die_with(build)
+    if not warm:
+        return
     render_html.environment().get_template("report.html")
     charts.warm_up()
-    render_pdf.warm_up()
+    if pdf:
+        render_pdf.warm_up()
 
 
 class Pool:
     """Render workers kept between builds (`reportgen serve`): WeasyPrint,
     matplotlib and the templates stay loaded, so a rebuild pays no start-up."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pdf: bool) -> None:
         count = os.cpu_count() or 1
-        self.executor = _executor(count, warm=True)
+        self.executor = _executor(count, pdf=pdf, warm=True)
         for _ in range(count):  # start them all now, not at the first edit
             self.executor.submit(int)
 

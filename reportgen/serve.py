@@ -155,7 +155,7 @@ class Preview:
                 if self._pool is None:
                     from reportgen.render import Pool
 
-                    self._pool = Pool()
+                    self._pool = Pool(pdf="pdf" in self.formats)
                 build_mod.build(self.site_file, output_dir=self.output, formats=self.formats,
                                 archive_dir=self.output / "archive", log=self.log,
                                 pool=self._pool)
