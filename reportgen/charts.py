@@ -168,7 +168,7 @@ def colour(measurement: Measurement, baseline: str) -> str:
 def _section_chart(section: SectionView, baseline: str) -> Chart:
     rows = sum(len(m.measurements) for m in section.metrics)
     panels = len(_unit_groups(section.metrics))
-    height = 0.34 * rows + 0.18 * len(section.metrics) + 0.75 * panels + 0.35
+    height = 0.3 * rows + 0.16 * len(section.metrics) + 0.7 * panels + 0.3
     alt = _section_alt(section)
     svg = _render(lambda fig: _draw_section(fig, section, baseline), height=height, title=alt,
                   name=section.anchor)

@@ -23,7 +23,7 @@ import io
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
@@ -235,9 +235,19 @@ def _render(job: _Job) -> bytes:
             weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
             weasyprint.CSS(string=f"@page {{ size: {job.paper}; }}", font_config=fonts),
         ]
-        document = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
-                                   url_fetcher=fetcher).render(
-            font_config=fonts, stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+        html = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
+                               url_fetcher=fetcher)
+        document = html.render(font_config=fonts, stylesheets=stylesheets,
+                               pdf_variant=PDF_VARIANT)
+        fits: list[str] = []
+        for _ in range(FIT_PASSES):  # lay out again with the moved charts made to fit
+            more = _fit_moved_charts(document)
+            if not more:
+                break
+            fits += more
+            sized = weasyprint.CSS(string="\n".join(fits), font_config=fonts)
+            document = html.render(font_config=fonts, stylesheets=[*stylesheets, sized],
+                                   pdf_variant=PDF_VARIANT)
         if fetcher.refused:
             raise BuildError(fetcher.refused[0])
         _set_metadata(document.metadata, job.meta)
@@ -260,6 +270,59 @@ def _render(job: _Job) -> bytes:
         raise BuildError(f"report {job.report}: PDF rendering failed: {problems.messages[0]}")
     assert isinstance(pdf, bytes)
     return pdf
+
+
+SHRINK_LIMIT = 0.7  # a chart is made at most this much smaller to stay on its page
+FIT_PASSES = 2  # extra layouts at most: fitting one chart can move the next
+PX_PER_MM = 96 / 25.4
+
+
+def _fit_moved_charts(document: Any) -> list[str]:
+    """CSS that caps the height of each chart WeasyPrint moved to the top of a new
+    page although the page before had room for most of it (SHRINK_LIMIT), so
+    the chart is drawn a little smaller there instead of leaving a gap."""
+    rules = []
+    for before, page in zip(document.pages, document.pages[1:]):
+        area = page._page_box  # WeasyPrint's laid-out boxes
+        top = area.content_box_y()
+        for box in _boxes(area):
+            element = getattr(box, "element", None)
+            ident = element.get("id", "") if element is not None else ""
+            if getattr(box, "element_tag", "") != "figure" or not ident.startswith("chart-"):
+                continue
+            if box.position_y - top > 1:
+                break  # not at the top of the page: it was not moved
+            room = _room_left(before._page_box)
+            needed = box.margin_height()
+            extra = needed - box.height  # margins, borders, padding
+            if SHRINK_LIMIT * needed <= room < needed:
+                height = (room - extra - 2) / PX_PER_MM
+                rules.append(f"#{ident} svg {{ max-height: {height:.1f}mm !important; }}")
+            break
+    return rules
+
+
+def _room_left(page_box: Any) -> float:
+    """How much of a page's content area is left below its last line, row or
+    image, in CSS px (the blocks around them may reach the page's foot when they
+    continue on the next one)."""
+    bottom = page_box.content_box_y() + page_box.height
+    used = max((b.position_y + b.margin_height() for b in _boxes(page_box)
+                if type(b).__name__ in _LEAVES or not getattr(b, "children", None)),
+               default=page_box.content_box_y())
+    return max(0.0, float(bottom - used))
+
+
+_LEAVES = {"LineBox", "TableRowBox", "BlockReplacedBox", "InlineReplacedBox"}
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    """Every box under ``box`` in document order (margin boxes excluded)."""
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "MarginBox":
+            continue
+        yield child
+        yield from _boxes(child)
 
 
 def _finish(document: Any, pdf: Any) -> None:

@@ -124,12 +124,20 @@ def test_is_pdf_a_3b_with_inputs_attached(reader: PdfReader) -> None:
                                           "results/native.json"]
     assert reader.attachments["report.yml"] == [FILES[0].content]
     associated = [f.get_object() for f in reader.trailer["/Root"]["/AF"]]
-    assert {str(f["/UF"]) for f in associated} == set(reader.attachments)
+    assert sorted(str(f["/UF"]) for f in associated) == sorted(reader.attachments)  # each once
     for spec in associated:
         assert spec["/AFRelationship"] == "/Source"
+        kind = "/application/yaml" if str(spec["/UF"]).endswith(".yml") else "/application/json"
+        assert spec["/EF"]["/F"].get_object()["/Subtype"] == kind
         params = spec["/EF"]["/F"].get_object()["/Params"]
         # Attachments carry the report's date, not the time of the build.
         assert params["/CreationDate"] == params["/ModDate"] == "D:20260609000000Z"
+
+
+def test_is_tagged(reader: PdfReader) -> None:
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True
+    assert "/StructTreeRoot" in root
 
 
 def _fonts(reader: PdfReader) -> dict[str, object]:
@@ -254,3 +262,23 @@ def test_relative_links_are_dropped_not_turned_into_local_paths(stage: Path) -> 
     assert not [a for a in actions if a is not None and "/URI" in a]
     assert str(stage) not in pdf.decode("latin-1")
     assert "text" in text_of(reader)
+
+
+def spaced_chart(space_mm: float) -> str:
+    """A page of ``space_mm`` of filler, then a chart 127.5 mm tall at full width."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300" role="img" '
+           'aria-label="chart"><rect x="0" y="0" width="400" height="300" fill="#0072b2"/></svg>')
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>'
+            f'<body><div style="height: {space_mm}mm"></div>'
+            f'<figure class="chart" id="chart-s1"><div class="chart-wrap">{svg}</div></figure>'
+            '</body></html>')
+
+
+@pytest.mark.parametrize(("space_mm", "pages"), [
+    (140.0, 1),  # 111 mm left: the chart is drawn 13% smaller, on the same page
+    (200.0, 2),  # 51 mm left: too little; the chart moves whole to the next page
+])
+def test_a_chart_that_almost_fits_is_made_to_fit(stage: Path, space_mm: float,
+                                                 pages: int) -> None:
+    reader = PdfReader(io.BytesIO(render(stage, spaced_chart(space_mm))))
+    assert len(reader.pages) == pages

@@ -202,3 +202,43 @@ def test_pdf_text_is_extractable_with_pypdf_from_bytes(built: Path) -> None:
     data = (built / "output" / SLUG / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF-1.7")
     assert PdfReader(io.BytesIO(data)).pages
+
+
+def poppler(tool: str, *args: str) -> str:
+    """The output of one of poppler-utils' tools (skipped without them, failed under CI)."""
+    import os
+    import subprocess
+
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must have {tool} (poppler-utils)")
+        pytest.skip(f"{tool} is not installed (apt-get install poppler-utils)")
+    return subprocess.run([path, *args], check=True, capture_output=True, text=True).stdout
+
+
+def test_poppler_sees_tags_embedded_fonts_and_each_input_once(built: Path) -> None:
+    pdf = str(built / "output" / SLUG / "report.pdf")
+    assert re.search(r"^Tagged:\s+yes$", poppler("pdfinfo", pdf), re.MULTILINE)
+    fonts = poppler("pdffonts", pdf).splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # the emb column
+    listed = [line.split(": ", 1)[1] for line in poppler("pdfdetach", "-list", pdf).splitlines()[1:]]
+    assert sorted(listed) == ["report.yml", "results/guest.json", "results/native.json"]
+
+
+def test_chart_text_is_text_in_the_pdf(reader: PdfReader) -> None:
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "sample (one line per round)" in text
+    assert "moderate from 1.15x" in text
+
+
+def test_captions_stay_with_their_tables_and_the_colophon_is_not_alone(
+        reader: PdfReader) -> None:
+    caption = "Medians per environment; slowdown against native"
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    for number, text in enumerate(pages, 1):
+        for found in re.finditer(re.escape(caption), text):
+            assert "Environment Median Samples" in text[found.end():], f"page {number}"
+    last = pages[-1]
+    assert "Made with reportgen" in last
+    assert len(last.split("Made with reportgen")[0].split()) > 40  # more than a running head

@@ -67,8 +67,8 @@ def test_example_results_scaffold_builds(project: Path) -> None:
     built = run("build", "--formats", "html,txt")
     assert built.exit_code == 0, built.output
     text = (project / "output" / "vm-test" / "report.txt").read_text()
-    assert "2. GETPID() LATENCY (~4x)" in text
-    assert "Measured: 46 ns on native, 182 ns on guest" in text
+    assert "2. getpid() latency (~4x)" in text
+    assert "Measured: 46.0 ns on native, 182 ns on guest" in text
     assert (project / "output" / "vm-test" / "index.html").is_file()
 
 
@@ -89,7 +89,7 @@ def test_failed_metric_pair_scaffold_builds(project: Path) -> None:
     built = run("build", "--formats", "html,txt")
     assert built.exit_code == 0, built.output
     out = (project / "output" / "kvm" / "report.txt").read_text()
-    assert "3. WRITE+FSYNC THROUGHPUT (n/a)" in out
+    assert "3. write+fsync throughput (n/a)" in out
 
 
 def test_hostile_title_and_keyword_labels_read_back(project: Path, tmp_path: Path) -> None:

@@ -150,10 +150,14 @@ def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
     report.write_text(report.read_text().replace("Done.", "See [above](#nowhere)."))
     status, stderr = run_build_with(root, "--strict")
     assert status == 2
-    assert stderr.splitlines()[-1] == ("r/index.html:1122:8: warning: broken link '#nowhere': "
-                                       "no anchor '#nowhere' in index.html")
+    warning = stderr.splitlines()[-1]
+    assert warning.endswith(":8: warning: broken link '#nowhere': no anchor '#nowhere' in "
+                            "index.html")
     assert not (root / "output").exists()
     assert run_build(root)[0] == 0  # without --strict it is a warning
+    lines = (root / "output" / "r" / "index.html").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if 'href="#nowhere"' in text)
+    assert warning.startswith(f"r/index.html:{line}:8: ")
 
 
 def test_archive_override_keeps_snapshots_out_of_the_site_archive(tmp_path: Path) -> None:
@@ -164,3 +168,27 @@ def test_archive_override_keeps_snapshots_out_of_the_site_archive(tmp_path: Path
                     log=lambda _m: None)
     assert len(list((preview / "archive" / "r").glob("r-2026-01-02-*.pdf"))) == 1
     assert not (root / "output").exists()
+
+
+def test_markdown_links_charts_under_base_url_relative_without(tmp_path: Path) -> None:
+    root = project(tmp_path, formats="html, md", reports=1)
+    run(root)
+    assert "](charts/s1.svg)" in (root / "output" / "r" / "report.md").read_text()
+    (root / "site.yml").write_text(SITE.format(formats="html, md")
+                                   + "base_url: https://bench.example.org/site\n")
+    run(root)
+    md = (root / "output" / "r" / "report.md").read_text()
+    assert "](https://bench.example.org/site/r/charts/s1.svg)" in md
+    assert "](charts/" not in md
+
+
+def test_carried_over_charts_are_still_inlined_in_the_page(tmp_path: Path) -> None:
+    root = project(tmp_path, formats="html", reports=1)
+    run(root)
+    first = (root / "output" / "r" / "index.html").read_text()
+    report = root / "reports" / "r" / "report.yml"
+    report.write_text(report.read_text().replace("Done.", "Finished."))
+    run(root)
+    page = (root / "output" / "r" / "index.html").read_text()
+    assert "Finished." in page and page.count("<svg") == first.count("<svg") > 0
+    assert (root / "output" / "fonts" / "DejaVuSans.ttf").exists()
