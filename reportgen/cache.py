@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.documents import parse_yaml
 from reportgen.errors import InputError, Problem
+from reportgen.load import default_results
 from reportgen.model import Site
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def report_files(report_dir: Path, listed: Listed | None = None) -> list[Path]:
     except (OSError, UnicodeDecodeError, InputError):
         pass  # the loader will say what is wrong
     paths = ([report_dir / n for n in names] if names is not None
-             else sorted((report_dir / "results").glob("*.json")))
+             else default_results(report_dir) or [])
     return [p for p in [report_dir / "report.yml", *paths]
             if p.resolve().is_relative_to(root) and p.is_file()]
 

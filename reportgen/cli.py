@@ -51,9 +51,10 @@ def reports_errors(func: F) -> F:
         except OSError as exc:
             click.echo(printable(environment_error(exc)), err=True)
             sys.exit(EXIT_ENVIRONMENT)
-        except Stopped as exc:
-            click.echo(f"reportgen: stopped by signal {exc.args[0]}", err=True)
-            sys.exit(128 + exc.args[0])
+        except (Stopped, KeyboardInterrupt) as exc:  # Ctrl-C too: one line, not "Aborted!"
+            signum = exc.args[0] if isinstance(exc, Stopped) else int(signal.SIGINT)
+            click.echo(f"reportgen: stopped by signal {signum}", err=True)
+            sys.exit(128 + signum)
 
     return wrapper  # type: ignore[return-value]
 
@@ -96,7 +97,8 @@ def main() -> None:
 
 @main.command()
 @site_option
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+# an existing file is refused by the build's own output check, in one line
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output directory (default: site.yml's output).")
 @click.option("--formats", help="Comma-separated formats to build: html,pdf,txt,md "
                                 "(default: site.yml's formats).")

@@ -141,6 +141,9 @@ class _TooLarge(Exception):
     pass
 
 
+_TOO_DEEP = "values are nested too deeply to read"
+
+
 def parse_yaml(text: str, path: str, *, printable: bool = True) -> Document:
     """Parse one YAML document; raise :class:`InputError` with every problem
     (with ``printable``, also every control character in a string)."""
@@ -165,6 +168,8 @@ def parse_yaml(text: str, path: str, *, printable: bool = True) -> Document:
     except _TooLarge:
         raise InputError([Problem(path, 1, 1, f"document expands to more than {MAX_NODES} "
                                               "values (too many aliases?)")]) from None
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, _TOO_DEEP)]) from None
     if builder.problems:
         raise InputError(builder.problems)
     if printable:
@@ -192,15 +197,19 @@ def _refuse_unprintable(doc: Document) -> None:
 
 
 def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield path + (key,), str(key)
-            yield from _strings(item, path + (key,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, path + (index,))
+    """Every key and string in ``value`` with its path (a loop, not recursion:
+    nesting as deep as the parser allowed must not overflow the stack here)."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                yield where + (key,), str(key)
+                stack.append((where + (key,), child))
+        elif isinstance(item, list):
+            stack.extend((where + (i,), child) for i, child in enumerate(item))
 
 
 # NaN and Infinity as bare values (not inside a string), which json accepts.
@@ -247,6 +256,8 @@ def parse_json(text: str, path: str) -> Document:
                           parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, _TOO_DEEP)]) from None
     except _OutOfRange as exc:
         found = re.search(r"(?<![\w.+-])" + re.escape(exc.literal.removesuffix("...")), text)
         line, col = _line_col(text, found.start()) if found else (1, 1)

@@ -116,7 +116,8 @@ def load_site(site_file: Path, output: Path | None = None,
 def _not_a_report_dir(match: Path, root: Path) -> str:
     """Why a directory the reports pattern matched cannot be read as a report."""
     if not match.resolve().is_relative_to(root):
-        return "is a link to a directory outside the project; refusing to read it"
+        how = "is a link to a directory" if match.is_symlink() else "is a directory"
+        return f"{how} outside the project; refusing to read it"
     if CONTROL.search(match.name):
         return "has a name with control characters or bytes that are not UTF-8"
     return ""
@@ -152,7 +153,7 @@ def load_report(report_dir: Path) -> Loaded:
     envs, inputs, warnings = _load_results(report_dir, doc, problems)
     inputs.insert(0, InputFile("report.yml", report_file.read_bytes()))
     labels = [e.label for e in envs]
-    if data["baseline"] not in labels and envs:
+    if data["baseline"] not in labels and envs and not problems:  # not when a file was refused
         problems.append(doc.problem(("baseline",), f"baseline '{data['baseline']}' is not an "
                                     f"environment of the results ({', '.join(labels)})"
                                     f"{hint(data['baseline'], labels)}"))
@@ -222,13 +223,25 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
         for index, name in enumerate(doc.data["results"]):
             yield ("results", index), name
         return
-    names = sorted(p.relative_to(report_dir).as_posix()
-                   for p in (report_dir / "results").glob("*.json"))
+    found = default_results(report_dir)
+    if found is None:
+        problems.append(doc.problem((), "results/ is a link to a directory outside the report "
+                                        "directory; refusing to read it"))
+        return
+    names = [p.relative_to(report_dir).as_posix() for p in found]
     if not names:
         problems.append(doc.problem((), "no results files: put them in results/*.json or list "
                                         "them under 'results'"))
     for name in names:
         yield (), name
+
+
+def default_results(report_dir: Path) -> list[Path] | None:
+    """``results/*.json`` in name order; None if results/ leads out of the report
+    directory (then it is not even listed)."""
+    if not (report_dir / "results").resolve().is_relative_to(report_dir.resolve()):
+        return None
+    return sorted((report_dir / "results").glob("*.json"))
 
 
 def load_results(path: Path, name: str) -> tuple[Environment, bytes]:

