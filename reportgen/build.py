@@ -1,8 +1,9 @@
 """`reportgen build`: the pipeline as a short script.
 
-load -> check -> analyse what changed -> check its prose -> render it into a staging dir (in parallel)
--> carry unchanged reports over -> index, link check, manifest -> swap the
-staging dir in as the new output.  Every stage lives in its own module; this
+plan what changed -> carry unchanged reports over -> load, check, analyse and
+render what changed into a staging dir (in parallel, each report in one
+worker) -> index, link check, manifest -> swap the staging dir in as the new
+output.  Every stage lives in its own module; this
 one only says in which order they run.
 """
 
@@ -21,6 +22,7 @@ from reportgen.model import Site
 
 if TYPE_CHECKING:
     from reportgen.analysis import Analysis
+    from reportgen.render import Pool
 
 Log = Callable[[str], None]
 
@@ -45,17 +47,18 @@ def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
 
 def build(site_file: Path, *, output_dir: Path | None = None,
           formats: tuple[str, ...] | None = None, archive_dir: Path | None = None,
-          strict: bool = False, log: Log = stderr) -> Result:
+          strict: bool = False, log: Log = stderr, pool: Pool | None = None) -> Result:
+    """Build the site; ``pool`` holds render workers kept between builds (serve)."""
     started = time.monotonic()
     previous = cache.read(load.output_dir(site_file, output_dir))
     site = load.load_site(site_file, output_dir, formats, archive_dir,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
     with output.locked(site.output, log):
-        return _build(site, strict, log, started)
+        return _build(site, strict, log, started, pool)
 
 
-def _build(site: Site, strict: bool, log: Log, started: float) -> Result:
+def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None) -> Result:
     output.remove_stale(site.output)  # under the lock: left by killed builds
     previous = cache.read(site.output)  # again: a build we waited for may have changed it
     plan = cache.plan(site.source_key, site, previous)
@@ -64,30 +67,29 @@ def _build(site: Site, strict: bool, log: Log, started: float) -> Result:
         log(f"nothing changed: {load.display(site.output)} is up to date")
         return Result(site.output, [], plan.kept_warnings)
 
-    analysed = _analyse_all(plan.changed)
-    warnings = plan.kept_warnings + [w for _, ws in analysed for w in ws]
-    _warn(warnings, strict, log)
-
+    _warn(plan.kept_warnings, strict, log)
     from reportgen import linkcheck, render  # matplotlib and WeasyPrint: only when rendering
 
-    analyses = [a for a, _ in analysed]
     with output.staging(site.output) as stage:
         render.assets(stage)
-        for slug in plan.kept:
-            output.link_tree(site.output / slug, stage / slug)
-        charts = render.reports(analyses, site, stage, previous, log)
-        render.archive_pdfs(analyses, site, stage)
-        manifest = cache.record(site.source_key, site, plan.kept,
-                                [(a, ws, charts[a.report.slug]) for a, ws in analysed])
+        output.carry_reports(site.output, stage, plan.kept)
+        rendered = render.reports(plan.changed, site, stage, previous, log, pool)
+        warnings = [w for r in rendered for w in r.warnings]
+        _warn(warnings, strict, log)
+        render.archive_pdfs(rendered, site, stage)
+        manifest = cache.record(site.source_key, site, plan, rendered)
         render.site(manifest.cards(), site, stage)
         output.carry_over(site.archive, site.output, stage)
-        broken = linkcheck.check(stage, (site.archive,))
+        pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
+        broken = linkcheck.check(stage, (site.archive,), pages)
+        manifest.keep_pages(pages)
         _warn(broken, strict, log)
         output.write(stage / cache.MANIFEST, manifest.dump())
         output.publish(stage, site.output)
-    log(f"rendered {len(analyses)} of {len(site.report_dirs)} report(s) into "
+    log(f"rendered {len(rendered)} of {len(site.report_dirs)} report(s) into "
         f"{load.display(site.output)} in {time.monotonic() - started:.1f} s")
-    return Result(site.output, [a.report.slug for a in analyses], warnings + broken)
+    return Result(site.output, [r.slug for r in rendered],
+                  plan.kept_warnings + warnings + broken)
 
 
 def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
@@ -99,21 +101,14 @@ def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
 
 
 def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Problem]]]:
-    """Each report loaded, checked and analysed, with its warnings; every
-    problem of every report at once."""
-    from reportgen.analysis import analyse
-
+    """Each report's analysis and warnings; every problem of every report at once."""
     problems: list[Problem] = []
     analysed: list[tuple[Analysis, list[Problem]]] = []
     for report_dir in report_dirs:
         try:
-            loaded = load.load_report(report_dir)
-            warnings = loaded.warnings + checks.check(loaded)
+            analysed.append(checks.analysed(report_dir))
         except InputError as exc:
             problems.extend(exc.problems)
-            continue
-        analysis = analyse(loaded.report)
-        analysed.append((analysis, warnings + checks.prose(loaded, analysis)))
     if problems:
         raise InputError(problems)
     return analysed

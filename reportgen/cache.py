@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +25,9 @@ from reportgen.load import default_results
 from reportgen.model import Site
 
 if TYPE_CHECKING:
-    from reportgen.analysis import Analysis, Card
+    from reportgen.analysis import Card
+    from reportgen.linkcheck import Page
+    from reportgen.render import Rendered
 
 MANIFEST = ".reportgen-manifest.json"
 _PACKAGE = resources.PACKAGE
@@ -59,31 +62,48 @@ def code_key() -> str:
     return hashlib.sha256(repr(stats).encode()).hexdigest()
 
 
-def report_files(report_dir: Path) -> list[Path]:
+# Report dir name -> [sha256 of its report.yml, the results names it lists or None].
+Listed = dict[str, Any]
+
+
+def report_files(report_dir: Path, listed: Listed | None = None) -> list[Path]:
     """The files the loader reads: report.yml and its results files, never a
-    file a link leads to outside the report directory (the loader refuses those)."""
+    file a link leads to outside the report directory (the loader refuses those).
+
+    ``listed`` remembers the results each report.yml names, with its sha256: a
+    report.yml unchanged since it was last read is not parsed again (a no-op build of a large site
+    would otherwise spend most of its time in the YAML parser)."""
     root = report_dir.resolve()
     if not (report_dir / "report.yml").resolve().is_relative_to(root):
         return []
-    names: object = None
+    listed = {} if listed is None else listed
+    names: list[str] | None = None
     try:
-        data = parse_yaml((report_dir / "report.yml").read_text(encoding="utf-8"), "",
-                          printable=False).data
-        names = data.get("results") if isinstance(data, dict) else None
+        raw = (report_dir / "report.yml").read_bytes()
+        sha = hashlib.sha256(raw).hexdigest()
+        seen = listed.get(report_dir.name)
+        if isinstance(seen, list) and len(seen) == 2 and seen[0] == sha:
+            names = seen[1]
+        else:
+            data = parse_yaml(raw.decode("utf-8"), "", printable=False).data
+            found = data.get("results") if isinstance(data, dict) else None
+            names = ([n for n in found if isinstance(n, str)] if isinstance(found, list)
+                     else None)
+            listed[report_dir.name] = [sha, names]
     except (OSError, UnicodeDecodeError, InputError):
         pass  # the loader will say what is wrong
-    listed = ([report_dir / n for n in names if isinstance(n, str)] if isinstance(names, list)
-              else default_results(report_dir) or [])
-    return [p for p in [report_dir / "report.yml", *listed]
+    paths = ([report_dir / n for n in names] if names is not None
+             else default_results(report_dir) or [])
+    return [p for p in [report_dir / "report.yml", *paths]
             if p.resolve().is_relative_to(root) and p.is_file()]
 
 
-def report_key(report_dir: Path, site: Site) -> str:
+def report_key(report_dir: Path, site: Site, listed: Listed | None = None) -> str:
     """Everything one report's output depends on."""
     index = site.archive / report_dir.name / "index.json"
     archive = index.read_text() if index.is_file() else ""
-    return digest_files(report_files(report_dir), report_dir, code_key(), ",".join(site.formats),
-                        site.paper, site.base_url, site.title, archive)
+    return digest_files(report_files(report_dir, listed), report_dir, code_key(),
+                        ",".join(site.formats), site.paper, site.base_url, site.title, archive)
 
 
 def site_key(source_key: str, report_keys: dict[str, str]) -> str:
@@ -98,6 +118,9 @@ class Entry:
     charts: str  # fingerprint of what the charts show (see render.chart_key)
     card: dict[str, Any]
     warnings: list[dict[str, Any]] = field(default_factory=list)  # asdict(Problem)
+    # The report's HTML pages, by path in the output, as the link check read
+    # them: ids and links (see linkcheck.Page.to_json).
+    pages: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +128,7 @@ class Manifest:
     site_file: str  # sha256 of site.yml as last built (it was valid then)
     site: str
     reports: dict[str, Entry] = field(default_factory=dict)
+    listed: Listed = field(default_factory=dict)  # see report_files
 
     def unchanged(self, slug: str, key: str, output: Path) -> bool:
         entry = self.reports.get(slug)
@@ -115,8 +139,25 @@ class Manifest:
 
         return [Card.from_json(e.card) for e in self.reports.values()]
 
+    def pages(self) -> dict[str, Page]:
+        """The pages of every report the manifest knows the pages of."""
+        from reportgen.linkcheck import Page
+
+        return {rel: Page.from_json(page) for e in self.reports.values()
+                for rel, page in e.pages.items()}
+
+    def keep_pages(self, pages: dict[str, Page]) -> None:
+        """Remember each report's pages for the next build's link check."""
+        for rel, page in pages.items():
+            entry = self.reports.get(rel.split("/", 1)[0])
+            if entry is not None and "/" in rel:
+                entry.pages[rel] = page.to_json()
+
     def dump(self) -> bytes:
-        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+        # vars(), not asdict(): every field already holds plain JSON values, and
+        # asdict's deep copy of each report's pages was most of a small rebuild.
+        data = vars(self) | {"reports": {s: vars(e) for s, e in self.reports.items()}}
+        return json.dumps(data, indent=1, sort_keys=True).encode()
 
 
 def read(output: Path) -> Manifest | None:
@@ -136,6 +177,8 @@ class Plan:
     up_to_date: bool
     changed: tuple[Path, ...]  # report dirs to load and render
     kept: dict[str, Entry]  # slug -> entry of reports carried over as they are
+    keys: dict[str, str] = field(default_factory=dict)  # slug -> report_key, taken once
+    listed: Listed = field(default_factory=dict)
 
     @property
     def kept_warnings(self) -> list[Problem]:
@@ -143,29 +186,28 @@ class Plan:
 
 
 def plan(source_key: str, site: Site, previous: Manifest | None) -> Plan:
-    keys = {d.name: report_key(d, site) for d in site.report_dirs}
+    names = {d.name for d in site.report_dirs}
+    known = {k: v for k, v in previous.listed.items() if k in names} if previous else {}
+    keys = {d.name: report_key(d, site, known) for d in site.report_dirs}
     if previous is not None and previous.site == site_key(source_key, keys):
-        return Plan(True, (), dict(previous.reports))
+        return Plan(True, (), dict(previous.reports), keys)
     changed = tuple(d for d in site.report_dirs if previous is None
                     or not previous.unchanged(d.name, keys[d.name], site.output))
     kept = {d.name: previous.reports[d.name] for d in site.report_dirs
             if previous is not None and d not in changed}
-    return Plan(False, changed, kept)
+    return Plan(False, changed, kept, keys, known)
 
 
-def record(source_key: str, site: Site, kept: dict[str, Entry],
-           rendered: list[tuple[Analysis, list[Problem], str]]) -> Manifest:
-    """The manifest of a finished build: kept entries plus (analysis, warnings,
-    chart key) of every rendered report."""
-    from reportgen.analysis import card
-
-    manifest = Manifest(source_key, "", dict(kept))
-    for analysis, warnings, charts in rendered:
-        manifest.reports[analysis.report.slug] = Entry(
-            "", charts, asdict(card(analysis)), [asdict(w) for w in warnings])
-    # Keys are taken after rendering: adding a PDF snapshot changes the archive
-    # index the report page depends on, and the next build must see it as done.
-    for d in site.report_dirs:
-        manifest.reports[d.name].key = report_key(d, site)
+def record(source_key: str, site: Site, plan: Plan, rendered: Sequence[Rendered]) -> Manifest:
+    """The manifest of a finished build: the kept entries and every rendered report."""
+    manifest = Manifest(source_key, "", dict(plan.kept), plan.listed)
+    for r in rendered:
+        key = plan.keys[r.slug]
+        if "pdf" in site.formats:
+            # Taken again after rendering: the new PDF snapshot changed the archive
+            # index the report page depends on, and the next build must see it as done.
+            key = report_key(next(d for d in plan.changed if d.name == r.slug), site, plan.listed)
+        manifest.reports[r.slug] = Entry(key, r.charts, asdict(r.card),
+                                         [asdict(w) for w in r.warnings])
     manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})
     return manifest

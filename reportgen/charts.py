@@ -408,6 +408,14 @@ def _register_fonts() -> None:
         font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FONT_FAMILY))
 
 
+def warm_up() -> None:
+    """What the first chart of a process would load: matplotlib's SVG backend and
+    the shipped fonts (for workers kept between builds)."""
+    from matplotlib.backends import backend_svg  # noqa: F401
+
+    _register_fonts()
+
+
 @contextmanager
 def _style(name: str) -> Iterator[None]:
     import matplotlib
@@ -424,15 +432,19 @@ _ID = re.compile(rb'(id="|href="#|url\(#)')
 
 
 def _render(draw: Callable[[Figure], None], *, height: float, title: str, name: str) -> bytes:
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
     with _style(name):
         fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
         draw(fig)
         out = io.BytesIO()
-        # No date and no matplotlib version: the bytes depend on the data alone.
-        fig.savefig(out, format="svg",
-                    metadata={"Date": None, "Creator": "reportgen", "Title": title})
+        # print_svg, not savefig: savefig lays a constrained figure out and draws
+        # it once more before printing; print_svg lays out and draws once, and
+        # the bytes come out the same.  No date and no matplotlib version: the
+        # bytes depend on the data alone.
+        FigureCanvasSVG(fig).print_svg(  # type: ignore[no-untyped-call]
+            out, metadata={"Date": None, "Creator": "reportgen", "Title": title})
     # Ids carry the chart's name, so several charts can sit inline in one page.
     return _ID.sub(lambda m: m.group(1) + name.encode() + b"-", out.getvalue())
 

@@ -13,17 +13,30 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen import figures, units
 from reportgen.documents import Document, KeyPath, parse_json
 from reportgen.errors import InputError, Problem
-from reportgen.load import Loaded, display
+from reportgen.load import Loaded, display, load_report
 from reportgen.model import Environment, Report
 from reportgen.placeholders import PlaceholderError, find, hint, refs
 
 if TYPE_CHECKING:
     from reportgen.analysis import Analysis
+
+
+def analysed(report_dir: Path) -> tuple[Analysis, list[Problem]]:
+    """One report loaded, checked and analysed, with every warning about it:
+    the load stage's, the cross-file checks' and the hand-typed figures'.
+    Raises InputError with every problem."""
+    from reportgen.analysis import analyse  # numpy and scipy: only once a report is loaded
+
+    loaded = load_report(report_dir)
+    warnings = loaded.warnings + check(loaded)
+    analysis = analyse(loaded.report)
+    return analysis, warnings + prose(loaded, analysis)
 
 
 def check(loaded: Loaded) -> list[Problem]:

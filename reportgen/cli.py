@@ -7,6 +7,7 @@ are, with exit status 2 and no traceback.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -20,6 +21,11 @@ import click
 
 from reportgen import __version__
 from reportgen.errors import ReportgenError, printable
+
+# numpy's OpenBLAS starts a thread per core when it is imported, which cost a
+# tenth of a second of a one-report rebuild here; reportgen calls no BLAS
+# routine, so one thread will do unless the user asks for more.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INPUT = 2

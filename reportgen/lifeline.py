@@ -12,12 +12,12 @@ gone.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
 import threading
 import time
+from functools import cache
 
 _PR_SET_PDEATHSIG = 1
 _POLL_SECONDS = 0.5
@@ -27,13 +27,20 @@ def die_with(build: int | None = None) -> None:
     """Kill this process as soon as ``build`` (default: the parent) exits."""
     parent = os.getppid()
     if build is None and sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     else:
         threading.Thread(target=_watch, args=(build or parent,), daemon=True,
                          name="lifeline").start()
     if build is None and os.getppid() != parent:  # died before anyone watched
         os._exit(1)
+
+
+@cache
+def libc() -> ctypes.CDLL:
+    """The C library this process already has loaded: ``CDLL(None)`` looks
+    symbols up in the process itself, where ``ctypes.util.find_library`` would
+    run ``ldconfig -p`` (a process of its own) to find the file."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _watch(build: int) -> None:

@@ -2,14 +2,18 @@
 
 Runs over the staging directory before it is swapped in; a broken link is a
 warning (an error with ``--strict``) that names the page, line and column.
+Pages of reports carried over unchanged are not read again: their ids and
+links are kept in the build manifest, and only resolved again.
 """
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from reportgen.errors import Problem
@@ -22,6 +26,13 @@ LINK_ATTRS = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src")
 class Page:
     ids: set[str] = field(default_factory=set)
     links: list[tuple[str, int, int]] = field(default_factory=list)  # url, line, col
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ids": sorted(self.ids), "links": [list(link) for link in self.links]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Page:
+        return cls(set(data["ids"]), [(u, line, col) for u, line, col in data["links"]])
 
 
 class _Collector(HTMLParser):
@@ -47,17 +58,39 @@ def scan(path: Path) -> Page:
     return collector.page
 
 
-def check(root: Path, extra_roots: tuple[Path, ...] = ()) -> list[Problem]:
-    """Broken internal links of every HTML page under ``root``.
+def pages(root: Path, known: Mapping[str, Page] | None = None) -> dict[str, Page]:
+    """Every HTML page under ``root``, by its path relative to ``root``.
+
+    A folder with pages in ``known`` (a report carried over unchanged: the very
+    files the previous build checked) is taken from there without reading it;
+    every other page is read and scanned."""
+    known = known or {}
+    folders = {rel.split("/", 1)[0] for rel in known}
+    found = dict(known)
+    for entry in sorted(root.iterdir()):
+        if entry.name in folders:
+            continue
+        paths = sorted(entry.rglob("*.html")) if entry.is_dir() else [entry]
+        for path in paths:
+            if path.suffix == ".html" and path.is_file():
+                found[path.relative_to(root).as_posix()] = scan(path)
+    return found
+
+
+def check(root: Path, extra_roots: tuple[Path, ...] = (),
+          scanned: Mapping[str, Page] | None = None) -> list[Problem]:
+    """Broken internal links of every HTML page under ``root`` (``scanned``:
+    the pages as :func:`pages` found them).
 
     A link may also point into one of ``extra_roots`` (the PDF archive when it
     lives outside the output).
     """
-    pages = {p: scan(p) for p in sorted(root.rglob("*.html"))}
+    listed = pages(root) if scanned is None else scanned
+    found = {root / rel: listed[rel] for rel in sorted(listed, key=lambda rel: Path(rel))}
     problems = []
-    for path, page in pages.items():
+    for path, page in found.items():
         for url, line, col in page.links:
-            reason = _broken(root, path, url, pages, extra_roots)
+            reason = _broken(root, path, url, found, extra_roots)
             if reason:
                 shown = path.relative_to(root).as_posix()
                 problems.append(Problem(shown, line, col, f"broken link '{url}': {reason}",

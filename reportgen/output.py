@@ -8,18 +8,17 @@ because the new tree simply does not have them.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from reportgen.cache import MANIFEST
 from reportgen.errors import InputError, Problem
+from reportgen.lifeline import libc
 from reportgen.model import Site
 
 _RENAME_EXCHANGE = 2
@@ -111,12 +110,23 @@ def write(path: Path, content: bytes) -> None:
 
 def link_tree(src: Path, dst: Path) -> None:
     """Hard-link every file of ``src`` into ``dst``: no copy, no second version."""
-    for here, _dirs, files in os.walk(src):
-        target = dst / Path(here).relative_to(src)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            if not (target / name).exists():
-                os.link(Path(here) / name, target / name)
+    os.makedirs(dst, exist_ok=True)
+    with os.scandir(src) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                link_tree(Path(entry.path), dst / entry.name)
+            elif not os.path.lexists(dst / entry.name):
+                os.link(entry.path, dst / entry.name, follow_symlinks=False)
+
+
+def carry_reports(output: Path, stage: Path, slugs: Iterable[str]) -> None:
+    """Carry unchanged reports from the current output into the new one.
+
+    By hard link, file by file: a rename of each report's folder would be one
+    call, but a build killed between that rename and the swap would leave the
+    current output without those reports."""
+    for slug in slugs:
+        link_tree(output / slug, stage / slug)
 
 
 def carry_over(path: Path, output: Path, stage: Path) -> None:
@@ -142,11 +152,7 @@ def publish(stage: Path, output: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2); False where unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = getattr(libc(), "renameat2", None)
     if renameat2 is None:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)

@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,6 +31,7 @@ from reportgen import (
     render_text,
 )
 from reportgen.analysis import Analysis, Card
+from reportgen.errors import InputError, Problem
 from reportgen.model import Report, Site
 from reportgen.output import link_tree, write
 
@@ -43,37 +45,113 @@ def chart_key(analysis: Analysis) -> str:
     return hashlib.sha256((cache.code_key() + shown).encode()).hexdigest()
 
 
-def reports(analyses: Sequence[Analysis], site: Site, stage: Path,
-            previous: cache.Manifest | None, log: Callable[[str], None]) -> dict[str, str]:
-    """Render every report; returns each report's chart key."""
+@dataclass(frozen=True)
+class Rendered:
+    """What the main process keeps of a report a worker loaded, analysed and rendered."""
+
+    slug: str
+    date: dt.date
+    card: Card
+    warnings: list[Problem]
+    charts: str  # chart key
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Job:
+    report_dir: Path
+    site: Site
+    stage: Path
+    reuse: str  # chart key of the previous output's charts, "" when there are none
+
+
+def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
+            previous: cache.Manifest | None, log: Callable[[str], None],
+            pool: Pool | None = None) -> list[Rendered]:
+    """Load, analyse and render every report, in parallel; raise every input
+    problem of every report at once.  ``pool`` keeps warm workers between builds
+    (`reportgen serve`); without one, a single report renders in this process
+    and several in a pool made for this build."""
     jobs = []
-    for analysis in analyses:
-        slug = analysis.report.slug
+    for report_dir in report_dirs:
+        slug = report_dir.name
         entry = previous.reports.get(slug) if previous else None
-        old_charts = site.output / slug / "charts"
-        reuse = entry.charts if entry and old_charts.is_dir() else ""
-        jobs.append((analysis, site, stage, reuse))
+        reuse = entry.charts if entry and (site.output / slug / "charts").is_dir() else ""
+        jobs.append(_Job(report_dir, site, stage, reuse))
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
+    if pool is not None:
+        results = list(pool.executor.map(_render_job, jobs))
+    elif workers <= 1:
         results = [_render_job(job) for job in jobs]
     else:
-        # forkserver, not fork: `reportgen serve` builds from a thread, and
-        # forking a process that has threads can copy a held lock.
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                 initializer=lifeline.die_with,
-                                 initargs=(os.getpid(),)) as pool:
-            results = list(pool.map(_render_job, jobs))
-    for slug, key, seconds in results:
-        log(f"built {slug} ({', '.join(site.formats)}) in {seconds:.1f} s")
-    return {slug: key for slug, key, _ in results}
+        with _executor(workers, pdf="pdf" in site.formats) as executor:
+            results = list(executor.map(_render_job, jobs))
+    problems = [p for r in results if isinstance(r, list) for p in r]
+    if problems:
+        raise InputError(problems)
+    done = [r for r in results if isinstance(r, Rendered)]
+    for r in done:
+        log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
+    return done
 
 
-def _render_job(job: tuple[Analysis, Site, Path, str]) -> tuple[str, str, float]:
-    analysis, site, stage, reuse = job
+def _render_job(job: _Job) -> Rendered | list[Problem]:
+    """One report, start to finish, in a worker: the main process never holds
+    more than a report's card."""
+    from reportgen import checks
+    from reportgen.analysis import card
+
     began = time.monotonic()
-    key = report(analysis, site, stage, reuse)
-    return analysis.report.slug, key, time.monotonic() - began
+    try:
+        analysis, warnings = checks.analysed(job.report_dir)
+    except InputError as exc:
+        return exc.problems
+    key = report(analysis, job.site, job.stage, job.reuse)
+    return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
+                    key, time.monotonic() - began)
+
+
+# Imported by the fork server once, so every worker starts with them loaded.
+_PRELOAD = ["reportgen.render", "reportgen.render_html", "reportgen.render_pdf",
+            "reportgen.checks", "reportgen.analysis", "scipy.stats",
+            "matplotlib.figure", "matplotlib.backends.backend_svg"]
+
+
+def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessPoolExecutor:
+    # forkserver, not fork: `reportgen serve` builds from a thread, and
+    # forking a process that has threads can copy a held lock.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD + (["reportgen.weasy"] if pdf else []))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_start_worker, initargs=(os.getpid(), pdf, warm))
+
+
+def _start_worker(build: int, pdf: bool, warm: bool) -> None:
+    """Every worker dies with ``build``; a warm one (kept between builds) also
+    loads the templates and fonts now, and WeasyPrint when PDFs are built."""
+    from reportgen import render_html, render_pdf
+
+    lifeline.die_with(build)
+    if not warm:
+        return
+    render_html.environment().get_template("report.html")
+    charts.warm_up()
+    if pdf:
+        render_pdf.warm_up()
+
+
+class Pool:
+    """Render workers kept between builds (`reportgen serve`): WeasyPrint,
+    matplotlib and the templates stay loaded, so a rebuild pays no start-up."""
+
+    def __init__(self, *, pdf: bool) -> None:
+        count = os.cpu_count() or 1
+        self.executor = _executor(count, pdf=pdf, warm=True)
+        for _ in range(count):  # start them all now, not at the first edit
+            self.executor.submit(int)
+
+    def close(self) -> None:
+        self.executor.shutdown(cancel_futures=True)
 
 
 def data_files(rep: Report) -> list[tuple[str, str]]:
@@ -176,15 +254,14 @@ def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     write(stage / "404.html", render_html.render_not_found(site.title).encode())
 
 
-def archive_pdfs(analyses: Sequence[Analysis], site: Site, stage: Path) -> None:
+def archive_pdfs(rendered: Sequence[Rendered], site: Site, stage: Path) -> None:
     """Add each rendered PDF to the archive: only here, in the main process,
     once every report rendered, so a failed or killed build adds nothing."""
     if "pdf" not in site.formats:
         return
-    for analysis in analyses:
-        rep = analysis.report
-        archive.add_snapshot(site.archive, rep.slug, rep.date,
-                             (stage / rep.slug / "report.pdf").read_bytes())
+    for r in rendered:
+        archive.add_snapshot(site.archive, r.slug, r.date,
+                             (stage / r.slug / "report.pdf").read_bytes())
 
 
 def snapshot_links(site: Site, slug: str, pending: tuple[dt.date, bytes] | None = None

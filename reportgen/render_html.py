@@ -12,6 +12,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -64,8 +65,11 @@ def templates_dir() -> Path:
     return resources.TEMPLATES
 
 
+@cache
 def environment() -> jinja2.Environment:
-    """A Jinja2 environment for our templates: autoescape on, undefined is an error."""
+    """The Jinja2 environment for our templates: autoescape on, undefined is an
+    error.  One per process, so each template is compiled once (Jinja2 still
+    reloads a template whose file changed, for `reportgen serve`)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=True,

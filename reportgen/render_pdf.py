@@ -166,6 +166,14 @@ class _Job:
     paper: str
 
 
+def warm_up() -> None:
+    """Lay out a one-line page, so a worker kept between builds has WeasyPrint,
+    Pango and fontconfig loaded before its first PDF (forked renderers inherit them)."""
+    from reportgen.weasy import load
+
+    load().HTML(string="<p>warm</p>").render()
+
+
 def _context() -> ForkContext | SpawnContext:
     """A process context whose workers start quickly.
 
@@ -173,7 +181,7 @@ def _context() -> ForkContext | SpawnContext:
     module; where there is no fork, ``spawn`` is the portable fallback.
     """
     if "fork" in multiprocessing.get_all_start_methods():
-        import weasyprint  # noqa: F401 - imported once here, every forked worker has it
+        from reportgen import weasy  # noqa: F401 - imported once here, every forked worker has it
 
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")

@@ -4,7 +4,9 @@ Three small parts, each testable on its own:
 
 * :class:`Watcher` polls the inputs' modification times and sizes (site.yml,
   every report's report.yml and results/*.json, the templates);
-* :class:`Preview` runs the ordinary build and remembers the last error;
+* :class:`Preview` runs the ordinary build and remembers the last error; its
+  render workers stay up between builds, with matplotlib, WeasyPrint and the
+  templates loaded, so a rebuild pays no start-up;
 * :func:`make_server` serves the output directory with the standard library's
   http.server; while the last build failed, every HTML page is an error page
   listing the problems (status 500) and everything else is the last good build.
@@ -26,13 +28,16 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from reportgen import build as build_mod
 from reportgen import load
 from reportgen.errors import ReportgenError
 from reportgen.render_html import templates_dir
+
+if TYPE_CHECKING:
+    from reportgen.render import Pool
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -127,6 +132,14 @@ class Preview:
         self._error: str | None = None
         self._lock = threading.Lock()
         self._building = threading.Lock()
+        self._pool: Pool | None = None  # warm render workers, made by the first build
+
+    def close(self) -> None:
+        """Stop the render workers."""
+        with self._building:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     @property
     def error(self) -> str | None:
@@ -139,8 +152,13 @@ class Preview:
             try:
                 # The preview keeps its PDF snapshots in its own output, never
                 # in the site's archive.
+                if self._pool is None:
+                    from reportgen.render import Pool
+
+                    self._pool = Pool(pdf="pdf" in self.formats)
                 build_mod.build(self.site_file, output_dir=self.output, formats=self.formats,
-                                archive_dir=self.output / "archive", log=self.log)
+                                archive_dir=self.output / "archive", log=self.log,
+                                pool=self._pool)
             except ReportgenError as exc:
                 error: str | None = str(exc)
                 self.log(f"build failed; still serving the last good build:\n{exc}")
@@ -276,6 +294,7 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
     stop = threading.Event()
     thread: threading.Thread | None = None
     server: ThreadingHTTPServer | None = None
+    preview: Preview | None = None
     on_term = _stop_on_sigterm()
     try:
         preview = Preview(site_file, output, formats, log)
@@ -294,6 +313,8 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
         stop.set()
         if thread is not None:
             thread.join(timeout=30)  # let a running build finish its swap
+        if preview is not None:
+            preview.close()
         if server is not None:
             server.server_close()
         if temporary:

@@ -1,0 +1,83 @@
+"""An incremental build writes exactly what a cold build of the same inputs
+writes: every file of the output, byte for byte, the manifest included.
+
+Each case builds the example reports, changes something, builds again into
+the same output (carrying unchanged reports and charts over), and compares
+that output with a cold build of the changed project into a fresh one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reportgen import build
+from tests.golden import cwd
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
+
+
+def example_project(where: Path, formats: str) -> Path:
+    """Both example reports; the PDF archive outside the output, shared by both
+    builds (a cold build of a site with an archive starts from that archive)."""
+    shutil.copytree(EXAMPLES, where / "reports")
+    (where / "site.yml").write_text(f"title: T\nreports: [reports/*]\nformats: [{formats}]\n"
+                                    "archive: archive\n")
+    return where
+
+
+def run(root: Path, output: str) -> build.Result:
+    with cwd(root):
+        return build.build(Path("site.yml"), output_dir=Path(output), log=lambda _m: None)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def edit_text(root: Path) -> None:
+    path = root / "reports" / "bhyve-smp" / "report.yml"
+    path.write_text(path.read_text().replace("\nsummary: |\n", "\nsummary: |\n  One more.\n"))
+
+
+def edit_data(root: Path) -> None:
+    path = root / "reports" / "firecracker-aa" / "results" / "run-b.json"
+    data = json.loads(path.read_text())
+    for metric in data["metrics"]:
+        metric["samples"] = [x * 1.01 for x in metric["samples"]]
+    path.write_text(json.dumps(data, indent=2))
+
+
+def remove_report(root: Path) -> None:
+    shutil.rmtree(root / "reports" / "firecracker-aa")
+
+
+def add_report(root: Path) -> None:
+    shutil.copytree(root / "reports" / "bhyve-smp", root / "reports" / "bhyve-copy")
+
+
+CASES: dict[str, tuple[str, Callable[[Path], None], list[str]]] = {
+    # name: (formats, change, reports the incremental build renders)
+    "text edit": ("html, txt, md", edit_text, ["bhyve-smp"]),
+    "data edit": ("html, txt, md", edit_data, ["firecracker-aa"]),
+    "report removed": ("html, txt, md", remove_report, []),
+    "report added": ("html, txt, md", add_report, ["bhyve-copy"]),
+    "text edit with PDF": ("html, pdf, txt, md", edit_text, ["bhyve-smp"]),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_incremental_build_equals_a_cold_build(tmp_path: Path, case: str) -> None:
+    formats, change, rendered = CASES[case]
+    root = example_project(tmp_path / "p", formats)
+    assert sorted(run(root, "output").rendered) == ["bhyve-smp", "firecracker-aa"]
+    change(root)
+    assert sorted(run(root, "output").rendered) == rendered
+    assert len(run(root, "cold").rendered) == len(list((root / "reports").iterdir()))
+    incremental, cold = files(root / "output"), files(root / "cold")
+    assert sorted(incremental) == sorted(cold)
+    assert [name for name in cold if incremental[name] != cold[name]] == []
