@@ -68,21 +68,15 @@ def _fill(text: str, indent: str = "  ", first: str = "") -> str:
                          break_on_hyphens=False)
 
 
-def _fill_item(text: str, first: str = "") -> str:
-    """A headline or conclusions line, wrapped as Markdown text is (WIDTH columns)."""
-    return textwrap.fill(text, markdown.WIDTH, initial_indent=first, subsequent_indent="  ",
-                         break_long_words=False, break_on_hyphens=False)
-
-
 def _headline(analysis: Analysis) -> list[str]:
     """A short block of its own between the System block and the first rule."""
     baseline = analysis.report.baseline
-    lines = ["", _fill_item(f"Headline (computed from the measurements, against {baseline}):")]
+    lines = ["", _fill(f"Headline (computed from the measurements, against {baseline}):")]
     for h in analysis.headline.envs:
         for text in (f"- {h.env}: geometric mean {headline.mean_text(h)}",
                      f"results: {headline.counts_text(h)}",
                      f"largest: {headline.worst_text(h)}"):
-            lines.append(_fill_item(text, first="" if text.startswith("- ") else "  "))
+            lines.append(_fill(text, first="" if text.startswith("- ") else "  "))
     return lines
 
 
@@ -122,5 +116,5 @@ def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
         lines.append(f"{heading}:")
         for item in block.items:
             note = f", {item.note}" if item.note else ""
-            lines.append(_fill_item(f"- {item.name}: {item.figure}{note}"))
+            lines.append(_fill(f"- {item.name}: {item.figure}{note}"))
     return lines
