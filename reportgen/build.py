@@ -73,9 +73,11 @@ def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None
     with output.staging(site.output) as stage:
         render.assets(stage)
         output.carry_reports(site.output, stage, plan.kept)
-        rendered = render.reports(plan.changed, site, stage, previous, log, pool)
+        rendered = render.reports(plan.changed, site, stage, previous, pool)
         warnings = [w for r in rendered for w in r.warnings]
-        _warn(warnings, strict, log)
+        _warn(warnings, strict, log)  # with --strict, before anything is called built
+        for r in rendered:
+            log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
         render.archive_pdfs(rendered, site, stage)
         manifest = cache.record(site.source_key, site, plan, rendered)
         render.site(manifest.cards(), site, stage)

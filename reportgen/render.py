@@ -14,7 +14,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +66,7 @@ class _Job:
 
 
 def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
-            previous: cache.Manifest | None, log: Callable[[str], None],
-            pool: Pool | None = None) -> list[Rendered]:
+            previous: cache.Manifest | None, pool: Pool | None = None) -> list[Rendered]:
     """Load, analyse and render every report, in parallel; raise every input
     problem of every report at once.  ``pool`` keeps warm workers between builds
     (`reportgen serve`); without one, a single report renders in this process
@@ -89,10 +88,7 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
     problems = [p for r in results if isinstance(r, list) for p in r]
     if problems:
         raise InputError(problems)
-    done = [r for r in results if isinstance(r, Rendered)]
-    for r in done:
-        log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
-    return done
+    return [r for r in results if isinstance(r, Rendered)]
 
 
 def _render_job(job: _Job) -> Rendered | list[Problem]:
