@@ -13,7 +13,7 @@ import math
 import statistics
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -54,6 +54,10 @@ class Comparison:
     reason: str = ""  # why, for inconclusive and not-comparable
     rounds: tuple[int, int] = (1, 1)  # rounds of the baseline and of env
     samples: tuple[int, int] = (0, 0)  # samples of the baseline and of env
+    # The bootstrap draws the interval came from (empty without an interval),
+    # kept so the headline combines them rather than drawing them again.
+    draws: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0),
+                                           compare=False, repr=False)
 
 
 def median(samples: Sequence[float]) -> float:
@@ -142,10 +146,18 @@ def bootstrap_interval(base: Metric, other: Metric, seed: int,
                        resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float] | None:
     """The 95% percentile interval of :func:`slowdown_draws`, or None with
     fewer than MIN_SAMPLES_FOR_INTERVAL samples on either side."""
+    draws = interval_draws(base, other, seed, resamples)
+    return percentile_interval(draws) if draws.size else None
+
+
+def interval_draws(base: Metric, other: Metric, seed: int,
+                   resamples: int = BOOTSTRAP_RESAMPLES) -> npt.NDArray[np.float64]:
+    """:func:`slowdown_draws`, or none with fewer than MIN_SAMPLES_FOR_INTERVAL
+    samples on either side (too few to resample)."""
     if len(base.samples) < MIN_SAMPLES_FOR_INTERVAL or \
             len(other.samples) < MIN_SAMPLES_FOR_INTERVAL:
-        return None
-    return percentile_interval(slowdown_draws(base, other, seed, resamples))
+        return np.empty(0)
+    return slowdown_draws(base, other, seed, resamples)
 
 
 def percentile_interval(draws: npt.NDArray[np.float64]) -> tuple[float, float]:
@@ -302,7 +314,8 @@ def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
     base_median, value = median(base.samples), median(other.samples)
     s = slowdown(base_median, value, base.better)
     change = value / base_median - 1
-    interval = bootstrap_interval(base, other, seed(base.id, env), resamples)
+    draws = interval_draws(base, other, seed(base.id, env), resamples)
+    interval = percentile_interval(draws) if draws.size else None
     if p == "raw":
         p = p_value(base, other)
     rounds = (len(set(base.round_numbers)), len(set(other.round_numbers)))
@@ -313,7 +326,7 @@ def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
     level = verdict if verdict in UNTIERED else tier(s, verdict != "worse", thresholds)
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,
                       interval, text, level, verdict, p, reason, rounds,
-                      (len(base.samples), len(other.samples)))
+                      (len(base.samples), len(other.samples)), draws)
 
 
 def compose(parts: Sequence[tuple[str, str]]) -> str:

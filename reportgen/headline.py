@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from reportgen import compare, figures
 from reportgen.compare import UNTIERED, Comparison
-from reportgen.model import TIERS, Report
+from reportgen.model import TIERS
 
 if TYPE_CHECKING:
     from reportgen.analysis import Analysis
@@ -62,11 +62,11 @@ def headline(analysis: Analysis) -> Headline:
     report = analysis.report
     names = {m.id: m.name for s in analysis.sections for m in s.metrics}
     return Headline(report.baseline, tuple(
-        _env(report, env.label, [c for c in analysis.comparisons if c.env == env.label], names)
+        _env(env.label, [c for c in analysis.comparisons if c.env == env.label], names)
         for env in report.others))
 
 
-def _env(report: Report, env: str, comparisons: Sequence[Comparison],
+def _env(env: str, comparisons: Sequence[Comparison],
          names: dict[str, str]) -> EnvHeadline:
     included = [c for c in comparisons if c.verdict not in UNTIERED]
     counts = tuple((word, sum(1 for c in comparisons if c.tier == word)) for word in COUNTED)
@@ -78,7 +78,7 @@ def _env(report: Report, env: str, comparisons: Sequence[Comparison],
         return EnvHeadline(env, None, None, 0, counts, worst)
     mean = geometric_mean(np.array([c.slowdown for c in included]))
     # An included comparison has at least MIN_ROUNDS rounds a side, so draws to combine.
-    draws = np.vstack([_draws(report, c) for c in included])
+    draws = np.vstack([c.draws for c in included])
     interval = compare.percentile_interval(geometric_mean(draws))
     return EnvHeadline(env, float(mean), interval, len(included), counts, worst)
 
@@ -88,19 +88,6 @@ def geometric_mean(slowdowns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64
     of a (comparisons x draws) matrix."""
     result: npt.NDArray[np.float64] = np.exp(np.log(slowdowns).mean(axis=0))
     return result
-
-
-def _draws(report: Report, c: Comparison) -> npt.NDArray[np.float64]:
-    """The bootstrap draws of one comparison's slowdown, with the seed its own
-    interval was drawn with.  They are rescaled by the comparison's slowdown
-    over the raw ratio of medians, so that a unit conversion the comparison
-    made applies to every draw too (the factor is 1 when units agree)."""
-    base = report.environment(report.baseline).metrics[c.metric_id]
-    other = report.environment(c.env).metrics[c.metric_id]
-    raw = compare.slowdown(compare.median(base.samples), compare.median(other.samples),
-                           base.better)
-    return compare.slowdown_draws(base, other, compare.seed(c.metric_id, c.env)) \
-        * (c.slowdown / raw)
 
 
 # Phrases shared by every renderer, so the four formats say the same thing.
