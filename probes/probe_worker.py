@@ -63,7 +63,8 @@ def _mem_loop(oper: str, block: int, deadline: float) -> int:
 
 
 def mem(oper: str, block: int, threads: int, millis: int) -> str:
-    """sysbench-like memory loop; one forked process per thread (GIL)."""
+    """sysbench-like memory loop; one forked process per thread (GIL), each
+    with a block of its own, as the probe runs sysbench (--memory-scope=local)."""
     t0 = time.perf_counter_ns()
     deadline = time.perf_counter() + millis / 1000
     readers: list[int] = []

@@ -172,6 +172,11 @@ def memory_dd_zero(ctx: Context) -> Plan:
 
 SYSBENCH_BLOCK = "1K"  # sysbench's default block size, as in the seed
 SYSBENCH_BLOCK_BYTES = 1024
+# Each thread works on a block of its own.  With sysbench's default, one block
+# shared by all threads, N threads writing measure cache-line ping-pong
+# between vCPUs, which swings 2.8x with where the host happens to place them
+# (docs/probes.md); per-thread blocks measure the memory path itself.
+SYSBENCH_SCOPE = "local"
 
 
 def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
@@ -179,11 +184,12 @@ def _sysbench(oper: str, all_threads: bool) -> Callable[[Context], Plan]:
         threads = ctx.threads if all_threads else 1
         seconds = ctx.profile.sysbench_time_s
         params: dict[str, object] = {"oper": oper, "threads": threads, "time_s": seconds,
-                                     "block_size": SYSBENCH_BLOCK, "scope": "global",
+                                     "block_size": SYSBENCH_BLOCK, "scope": SYSBENCH_SCOPE,
                                      "access_mode": "seq"}
         if ctx.sysbench:
             argv = [ctx.sysbench, "memory", "--memory-oper=" + oper,
                     "--memory-block-size=" + SYSBENCH_BLOCK, "--memory-total-size=4T",
+                    "--memory-scope=" + SYSBENCH_SCOPE,
                     f"--threads={threads}", f"--time={seconds}", "run"]
             tool = "sysbench " + ctx.sysbench_version
 

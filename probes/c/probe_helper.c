@@ -98,8 +98,9 @@ static int mode_fork(long n)
 	return 0;
 }
 
-/* Memory fallback for a missing sysbench: its default shape (one shared
- * block, each event reads or writes every word of it, sequentially). */
+/* Memory fallback for a missing sysbench, in the shape the probe asks of
+ * sysbench: each thread has a block of its own (--memory-scope=local) and
+ * each event reads or writes every word of it, sequentially. */
 struct mem_job {
 	size_t *block;
 	size_t words;
@@ -131,16 +132,24 @@ static void *mem_thread(void *arg)
 static int mode_mem(const char *oper, long block, long threads, long millis)
 {
 	size_t words = (size_t)block / sizeof(size_t);
-	size_t *buf = calloc(words ? words : 1, sizeof(size_t));
 	struct mem_job *jobs = calloc((size_t)threads, sizeof(*jobs));
 	pthread_t *tids = calloc((size_t)threads, sizeof(*tids));
-	if (!buf || !jobs || !tids || words == 0) {
+	if (!jobs || !tids || words == 0) {
 		fprintf(stderr, "probe_helper: bad memory parameters\n");
 		return 2;
 	}
+	for (long t = 0; t < threads; t++) {
+		/* cache-line aligned, so no two threads' blocks share a line */
+		void *block = NULL;
+		if (posix_memalign(&block, 64, words * sizeof(size_t)) != 0) {
+			fprintf(stderr, "probe_helper: out of memory\n");
+			return 2;
+		}
+		memset(block, 0, words * sizeof(size_t));
+		jobs[t].block = block;
+	}
 	uint64_t t0 = now_ns();
 	for (long t = 0; t < threads; t++) {
-		jobs[t].block = buf;
 		jobs[t].words = words;
 		jobs[t].write = strcmp(oper, "write") == 0;
 		pthread_create(&tids[t], NULL, mem_thread, &jobs[t]);
