@@ -94,13 +94,23 @@ def _aligned_buffer() -> memoryview:
 
 
 def write_fsync(path: str, size: int) -> str:
-    """Write `size` bytes of incompressible data, fsync; time both."""
+    """Write `size` bytes of incompressible data over the file at `path`, in
+    place, and fsync; time both.  A file that is missing or of another size is
+    made anew first (as the probe's prepare step does, untimed).
+
+    In place, because writing a new file measures where the allocator puts it:
+    on a thin-provisioned virtual disk mounted with `discard`, blocks freed by
+    an earlier run come back as holes the host must fill, and one run wrote at
+    1,700 MB/s, the next at 2,500 (docs/probes.md)."""
     block = _aligned_buffer()
     block[:] = os.urandom(CHUNK)  # random: a compressing file system cannot cheat
-    if os.path.exists(path):  # a new file each time, not a truncated old one
-        os.unlink(path)
+    flags = os.O_WRONLY
+    if not os.path.exists(path) or os.path.getsize(path) != size:
+        if os.path.exists(path):
+            os.unlink(path)
+        flags |= os.O_CREAT | os.O_EXCL
     t0 = time.perf_counter_ns()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, flags, 0o600)
     try:
         left = size
         while left > 0:
