@@ -194,7 +194,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
     pdf = b""
     if "pdf" in site.formats:
-        html = render_html.render_report(analysis, drawn, render_html.Links(built, data))
+        html = render_html.render_report(analysis, drawn, render_html.Links(built, data),
+                                          for_pdf=True)
         meta, attachments = render_pdf.pdf_inputs(rep)
         pdf = render_pdf.render_pdf(html, out, report=rep.slug, meta=meta,
                                     attachments=attachments, paper=site.paper)

@@ -103,8 +103,9 @@ def font_files() -> dict[str, bytes]:
 
 
 def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
-                  root: str = "..") -> str:
-    """The HTML of output/<slug>/index.html."""
+                  root: str = "..", for_pdf: bool = False) -> str:
+    """The HTML of output/<slug>/index.html; ``for_pdf``: the page the PDF is
+    made from, whose charts are the files under charts/ rather than inline."""
     report = analysis.report
     by_name = {chart.name: chart for chart in charts}
     return environment().get_template("report.html").render(
@@ -118,6 +119,7 @@ def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
         names=metric_names(analysis),
         several=len(report.others) > 1,
         analysis_href=ANALYSIS_FILE if links.analysis else "",
+        for_pdf=for_pdf,
     )
 
 

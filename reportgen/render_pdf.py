@@ -298,7 +298,8 @@ def _fit_moved_charts(document: Any) -> list[str]:
             extra = needed - box.height  # margins, borders, padding
             if SHRINK_LIMIT * needed <= room < needed:
                 height = (room - extra - 2) / PX_PER_MM
-                rules.append(f"#{ident} svg {{ max-height: {height:.1f}mm !important; }}")
+                rules.append(f"#{ident} svg, #{ident} img "
+                             f"{{ max-height: {height:.1f}mm !important; }}")
             break
     return rules
 

@@ -232,6 +232,27 @@ def test_chart_text_is_text_in_the_pdf(reader: PdfReader) -> None:
     assert "moderate from 1.15x" in text
 
 
+def _figure_alts(node: object) -> list[str]:
+    """The /Alt of every /Figure element under a structure tree node."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    node = getattr(node, "get_object", lambda: node)()
+    if isinstance(node, ArrayObject):
+        return [alt for child in node for alt in _figure_alts(child)]
+    if not isinstance(node, DictionaryObject):
+        return []
+    own = [str(node["/Alt"])] if node.get("/S") == "/Figure" and "/Alt" in node else []
+    return own + (_figure_alts(node["/K"]) if "/K" in node else [])
+
+
+def test_every_chart_is_a_tagged_figure_with_its_alt_text(built: Path, reader: PdfReader) -> None:
+    charts = sorted((built / "output" / SLUG / "charts").glob("*.svg"))
+    alts = _figure_alts(reader.trailer["/Root"]["/StructTreeRoot"])
+    assert len(alts) == len(charts)
+    assert alts[-1].startswith("Chart of the slowdown against native per metric")
+    assert all(alt.startswith("Chart of every sample") for alt in alts[:-1])
+
+
 def test_captions_stay_with_their_tables_and_the_colophon_is_not_alone(
         reader: PdfReader) -> None:
     caption = "Medians per environment; slowdown against native"
