@@ -8,8 +8,8 @@ disagree.  No I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -127,6 +127,9 @@ class Analysis:
     conclusions: tuple[EnvConclusions, ...]
     notes: tuple[str, ...] = ()  # what the reader must know about how it was measured
     noise_floor: tuple[NoiseRow, ...] = ()  # per metric, when report.yml names an A/A run
+    # The adjusted p-value of every rank test, as "metric/env": what a later
+    # analysis of the same data may be given instead of testing again.
+    p_values: Mapping[str, float | None] = field(default_factory=dict, compare=False)
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -144,10 +147,15 @@ class Analysis:
         return headline(self)
 
 
-def analyse(report: Report) -> Analysis:
+def analyse(report: Report, p_values: Mapping[str, float | None] | None = None) -> Analysis:
+    """The report analysed.  ``p_values`` are the adjusted p-values an earlier
+    analysis of the same results gave (``Analysis.p_values``); an environment
+    whose tests are all among them is not tested again, which spares an edit of
+    the prose loading scipy."""
     report = units.harmonise(report)
     floors = noise_floors(report)
-    table = _comparisons(report, {m: f.band for m, f in floors.items()})
+    p_values = dict(p_values or {})
+    table = _comparisons(report, {m: f.band for m, f in floors.items()}, p_values)
     resolve = _Resolver(report, table)
     sections = tuple(_section(report, i, s, table, resolve)
                      for i, s in enumerate(report.sections, start=1))
@@ -163,6 +171,7 @@ def analyse(report: Report) -> Analysis:
         notes=drift_notes(report) + _cautions(report),
         noise_floor=tuple(NoiseRow(m, report.noise[0].metrics[m].name, f)
                           for m, f in floors.items() if report.noise),
+        p_values=p_values,
     )
 
 
@@ -195,9 +204,11 @@ def noise_text(row: NoiseRow) -> str:
             f"(A/A change {figures.percent(f.change)}, 95% interval {bounds})")
 
 
-def _comparisons(report: Report, bands: dict[str, float]) -> Table:
+def _comparisons(report: Report, bands: dict[str, float],
+                 p_values: dict[str, float | None]) -> Table:
     """Compare every metric the baseline and an environment both have usable;
-    each environment's p-values are adjusted together (compare.adjusted_p_values)."""
+    each environment's p-values are adjusted together (compare.adjusted_p_values).
+    ``p_values`` holds the known ones; those computed here are added to it."""
     base = report.environment(report.baseline)
     table: Table = {}
     for env in report.others:
@@ -206,9 +217,13 @@ def _comparisons(report: Report, bands: dict[str, float]) -> Table:
                  if metric_id in base.metrics and base.metrics[metric_id].usable
                  and metric.usable}
         reasons = {metric_id: incomparable(base, env, metric_id) for metric_id in pairs}
-        p = compare.adjusted_p_values({metric_id: compare.p_value(*pair)
-                                       for metric_id, pair in pairs.items()
-                                       if not reasons[metric_id]})
+        tested = {metric_id: f"{metric_id}/{env.label}" for metric_id in pairs
+                  if not reasons[metric_id]}
+        if not all(name in p_values for name in tested.values()):
+            adjusted = compare.adjusted_p_values({metric_id: compare.p_value(*pairs[metric_id])
+                                                  for metric_id in tested})
+            p_values.update({tested[m]: q for m, q in adjusted.items()})
+        p = {metric_id: p_values[name] for metric_id, name in tested.items()}
         for metric_id, (ref, metric) in pairs.items():
             table[metric_id, env.label] = (
                 compare.not_comparable(ref, metric, env.label, reasons[metric_id])

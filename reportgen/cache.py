@@ -121,6 +121,9 @@ class Entry:
     # The report's HTML pages, by path in the output, as the link check read
     # them: ids and links (see linkcheck.Page.to_json).
     pages: dict[str, Any] = field(default_factory=dict)
+    # The rank tests' p-values and the fingerprint of their data (render.tests_key):
+    # an edit of the prose only does not test again.
+    tests: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -208,6 +211,7 @@ def record(source_key: str, site: Site, plan: Plan, rendered: Sequence[Rendered]
             # index the report page depends on, and the next build must see it as done.
             key = report_key(next(d for d in plan.changed if d.name == r.slug), site, plan.listed)
         manifest.reports[r.slug] = Entry(key, r.charts, asdict(r.card),
-                                         [asdict(w) for w in r.warnings])
+                                         [asdict(w) for w in r.warnings],
+                                         tests={"key": r.tests[0], "p_values": r.tests[1]})
     manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})
     return manifest

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,15 +27,17 @@ if TYPE_CHECKING:
     from reportgen.analysis import Analysis
 
 
-def analysed(report_dir: Path) -> tuple[Analysis, list[Problem]]:
+def analysed(report_dir: Path, known: Callable[[Report], Mapping[str, float | None]] | None = None
+             ) -> tuple[Analysis, list[Problem]]:
     """One report loaded, checked and analysed, with every warning about it:
     the load stage's, the cross-file checks' and the hand-typed figures'.
-    Raises InputError with every problem."""
+    ``known`` gives the loaded report's p-values from an earlier build, if
+    any (see analysis.analyse).  Raises InputError with every problem."""
     from reportgen.analysis import analyse  # numpy and scipy: only once a report is loaded
 
     loaded = load_report(report_dir)
     warnings = loaded.warnings + check(loaded)
-    analysis = analyse(loaded.report)
+    analysis = analyse(loaded.report, known(loaded.report) if known else None)
     return analysis, warnings + prose(loaded, analysis)
 
 

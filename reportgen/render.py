@@ -45,6 +45,17 @@ def chart_key(analysis: Analysis) -> str:
     return hashlib.sha256((cache.code_key() + shown).encode()).hexdigest()
 
 
+def tests_key(rep: Report) -> str:
+    """Fingerprint of what the rank tests see: the results files, how they are
+    pooled into environments, the baseline, and the code (not the prose)."""
+    h = hashlib.sha256((cache.code_key() + rep.baseline).encode())
+    for env in rep.environments:
+        h.update(repr((env.label, env.file_names or (env.file_name,))).encode())
+    for f in rep.inputs[1:]:  # the first is report.yml
+        h.update(f.name.encode() + b"\0" + f.content + b"\0")
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class Rendered:
     """What the main process keeps of a report a worker loaded, analysed and rendered."""
@@ -55,6 +66,7 @@ class Rendered:
     warnings: list[Problem]
     charts: str  # chart key
     seconds: float
+    tests: tuple[str, dict[str, float | None]] = ("", {})  # tests_key and the p-values
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class _Job:
     site: Site
     stage: Path
     reuse: str  # chart key of the previous output's charts, "" when there are none
+    tests: tuple[str, dict[str, float | None]] = ("", {})  # the previous build's, as Rendered
 
 
 def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
@@ -76,7 +89,8 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
         slug = report_dir.name
         entry = previous.reports.get(slug) if previous else None
         reuse = entry.charts if entry and (site.output / slug / "charts").is_dir() else ""
-        jobs.append(_Job(report_dir, site, stage, reuse))
+        tests = (entry.tests.get("key", ""), entry.tests.get("p_values", {})) if entry else ("", {})
+        jobs.append(_Job(report_dir, site, stage, reuse, tests))
     workers = min(len(jobs), os.cpu_count() or 1)
     if pool is not None:
         results = list(pool.executor.map(_render_job, jobs))
@@ -98,13 +112,19 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
     from reportgen.analysis import card
 
     began = time.monotonic()
+    old_key, old_p_values = job.tests
+
+    def known(rep: Report) -> dict[str, float | None]:
+        return old_p_values if old_key and old_key == tests_key(rep) else {}
+
     try:
-        analysis, warnings = checks.analysed(job.report_dir)
+        analysis, warnings = checks.analysed(job.report_dir, known)
     except InputError as exc:
         return exc.problems
     key = report(analysis, job.site, job.stage, job.reuse)
     return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
-                    key, time.monotonic() - began)
+                    key, time.monotonic() - began,
+                    (tests_key(analysis.report), dict(analysis.p_values)))
 
 
 # Imported by the fork server once, so every worker starts with them loaded.

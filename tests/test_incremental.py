@@ -81,3 +81,20 @@ def test_incremental_build_equals_a_cold_build(tmp_path: Path, case: str) -> Non
     incremental, cold = files(root / "output"), files(root / "cold")
     assert sorted(incremental) == sorted(cold)
     assert [name for name in cold if incremental[name] != cold[name]] == []
+
+
+@pytest.mark.parametrize(("change", "tested"), [(edit_text, False), (edit_data, True)])
+def test_rank_tests_run_again_only_when_the_data_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None],
+        tested: bool) -> None:
+    from reportgen import compare
+
+    root = example_project(tmp_path / "p", "html, txt")
+    run(root, "output")
+    calls: list[str] = []
+    real = compare.p_value
+    monkeypatch.setattr(compare, "p_value",
+                        lambda base, other: calls.append(base.id) or real(base, other))
+    change(root)
+    assert len(run(root, "output").rendered) == 1
+    assert bool(calls) == tested
