@@ -130,7 +130,7 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
 # Imported by the fork server once, so every worker starts with them loaded.
 _PRELOAD = ["reportgen.render", "reportgen.render_html", "reportgen.render_pdf",
             "reportgen.checks", "reportgen.analysis", "scipy.stats",
-            "matplotlib.figure", "matplotlib.backends.backend_svg"]
+            "matplotlib.figure", "matplotlib.backends.backend_svg", "reportgen.preloaded"]
 
 
 def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessPoolExecutor:
