@@ -99,9 +99,9 @@ def write_fsync(path: str, size: int) -> str:
     made anew first (as the probe's prepare step does, untimed).
 
     In place, because writing a new file measures where the allocator puts it:
-    on a thin-provisioned virtual disk mounted with `discard`, blocks freed by
-    an earlier run come back as holes the host must fill, and one run wrote at
-    1,700 MB/s, the next at 2,500 (docs/probes.md)."""
+    on a virtual disk mounted with `discard`, new files ran at 1,700 MB/s in
+    one run and 2,500 in the next, most likely as freed blocks went back to
+    the host, which must allocate them again (docs/probes.md)."""
     block = _aligned_buffer()
     block[:] = os.urandom(CHUNK)  # random: a compressing file system cannot cheat
     flags = os.O_WRONLY

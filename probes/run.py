@@ -34,7 +34,7 @@ import probe_sysinfo as sysinfo
 from probe_commands import ProbeError, ProbeSkipped, ProbeTimeout
 from probe_workloads import PROFILES, WORKER, WORKLOADS, Context, Plan, Workload
 
-PROBE_VERSION = "0.2.0"  # 0.2.0: sysbench memory blocks are per thread
+PROBE_VERSION = "0.2.0"  # 0.2.0: per-thread sysbench blocks, disk writes in place
 FORMAT = "reportgen-results/2"
 LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
 FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang,id=fail-from-2"
