@@ -240,13 +240,19 @@ def _throughput(argv: list[str], timeout: float) -> float:
     return moved / MB / (elapsed_ns / 1e9)
 
 
-def disk_write_fsync(ctx: Context) -> Plan:
+def _data_file(ctx: Context) -> str:
+    """The disk probes' file, written (untimed) when missing or of another size:
+    made once per run by whichever disk probe runs first."""
     path = os.path.join(ctx.workdir, DATA_FILE)
-    argv = _python("write", path, str(ctx.file_bytes))
     if not os.path.exists(path) or os.path.getsize(path) != ctx.file_bytes:
-        # made once, untimed: every sample, warm-up included, writes over it in place
         _require_free(ctx, ctx.file_bytes)
-        commands.run(argv, ctx.remaining())
+        commands.run(_python("write", path, str(ctx.file_bytes)), ctx.remaining())
+    return path
+
+
+def disk_write_fsync(ctx: Context) -> Plan:
+    """Every sample, warm-up included, writes over the disk probes' file in place."""
+    argv = _python("write", _data_file(ctx), str(ctx.file_bytes))
     params = _disk_params(ctx)
     params.update({"data": "random", "fsync": "once, before the clock stops",
                    "write": "over the file in place"})
@@ -256,15 +262,11 @@ def disk_write_fsync(ctx: Context) -> Plan:
 
 
 def disk_cached_read(ctx: Context) -> Plan:
-    """Read back the file of disk.write_fsync (written here if missing).
+    """Read back the disk probes' file.
 
     At least one warm-up read, so that the samples come from the page cache.
     """
-    path = os.path.join(ctx.workdir, DATA_FILE)
-    if not os.path.exists(path) or os.path.getsize(path) != ctx.file_bytes:
-        _require_free(ctx, ctx.file_bytes)
-        commands.run(_python("write", path, str(ctx.file_bytes)), ctx.remaining())
-    argv = _python("read", path)
+    argv = _python("read", _data_file(ctx))
     p = ctx.profile
     return Plan("python-io", _disk_params(ctx), lambda timeout: _throughput(argv, timeout),
                 p.samples, max(1, p.warmup))
