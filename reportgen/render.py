@@ -113,9 +113,11 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
 
     began = time.monotonic()
     old_key, old_p_values = job.tests
+    keys: list[str] = []  # the loaded report's tests_key, taken once
 
     def known(rep: Report) -> dict[str, float | None]:
-        return old_p_values if old_key and old_key == tests_key(rep) else {}
+        keys.append(tests_key(rep))
+        return old_p_values if keys[0] == old_key else {}
 
     try:
         analysis, warnings = checks.analysed(job.report_dir, known)
@@ -123,8 +125,7 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
         return exc.problems
     key = report(analysis, job.site, job.stage, job.reuse)
     return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
-                    key, time.monotonic() - began,
-                    (tests_key(analysis.report), dict(analysis.p_values)))
+                    key, time.monotonic() - began, (keys[0], dict(analysis.p_values)))
 
 
 # Imported by the fork server once, so every worker starts with them loaded.
