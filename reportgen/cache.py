@@ -124,6 +124,9 @@ class Entry:
     # The rank tests' p-values and the fingerprint of their data (render.tests_key):
     # an edit of the prose only does not test again.
     tests: dict[str, Any] = field(default_factory=dict)
+    # The chart-fitting rules the first layout of the report's PDF asked for:
+    # the next build passes them to render_pdf as its guess.
+    pdf_fits: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -212,6 +215,7 @@ def record(source_key: str, site: Site, plan: Plan, rendered: Sequence[Rendered]
             key = report_key(next(d for d in plan.changed if d.name == r.slug), site, plan.listed)
         manifest.reports[r.slug] = Entry(key, r.charts, asdict(r.card),
                                          [asdict(w) for w in r.warnings],
-                                         tests={"key": r.tests[0], "p_values": r.tests[1]})
+                                         tests={"key": r.tests[0], "p_values": r.tests[1]},
+                                         pdf_fits=list(r.pdf_fits))
     manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})
     return manifest

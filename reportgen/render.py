@@ -67,6 +67,7 @@ class Rendered:
     charts: str  # chart key
     seconds: float
     tests: tuple[str, dict[str, float | None]] = ("", {})  # tests_key and the p-values
+    pdf_fits: tuple[str, ...] = ()  # see render_pdf.Pdf
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class _Job:
     stage: Path
     reuse: str  # chart key of the previous output's charts, "" when there are none
     tests: tuple[str, dict[str, float | None]] = ("", {})  # the previous build's, as Rendered
+    pdf_fits: tuple[str, ...] = ()  # the previous build's, as Rendered
 
 
 def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
@@ -90,7 +92,8 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
         entry = previous.reports.get(slug) if previous else None
         reuse = entry.charts if entry and (site.output / slug / "charts").is_dir() else ""
         tests = (entry.tests.get("key", ""), entry.tests.get("p_values", {})) if entry else ("", {})
-        jobs.append(_Job(report_dir, site, stage, reuse, tests))
+        fits = tuple(entry.pdf_fits) if entry else ()
+        jobs.append(_Job(report_dir, site, stage, reuse, tests, fits))
     workers = min(len(jobs), os.cpu_count() or 1)
     if pool is not None:
         results = list(pool.executor.map(_render_job, jobs))
@@ -123,9 +126,10 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
         analysis, warnings = checks.analysed(job.report_dir, known)
     except InputError as exc:
         return exc.problems
-    key = report(analysis, job.site, job.stage, job.reuse)
+    written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits)
     return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
-                    key, time.monotonic() - began, (keys[0], dict(analysis.p_values)))
+                    written.charts, time.monotonic() - began,
+                    (keys[0], dict(analysis.p_values)), written.pdf_fits)
 
 
 # Imported by the fork server once, so every worker starts with them loaded.
@@ -185,11 +189,21 @@ def data_files(rep: Report) -> list[tuple[str, str]]:
     return copies
 
 
-def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") -> str:
+@dataclass(frozen=True)
+class Written:
+    """What the next build of a report can reuse: its chart key and the PDF's fits."""
+
+    charts: str
+    pdf_fits: tuple[str, ...] = ()
+
+
+def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
+           pdf_guess: Sequence[str] = ()) -> Written:
     """Write output/<slug>/: charts, data, analysis.json, txt, md, pdf (+ archive) and the page.
 
     ``reuse_charts`` is the chart key of the previous output's charts; when it
-    matches, they are linked instead of drawn.  Returns the chart key.
+    matches, they are linked instead of drawn.  ``pdf_guess`` is the previous
+    PDF's fits (see render_pdf.render_pdf).
     """
     rep = analysis.report
     out = stage / rep.slug
@@ -209,24 +223,24 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "") 
         images = {c.name.removesuffix(".svg"): f"{folder}charts/{c.name}" for c in drawn}
         write(out / "report.md", render_markdown.render(analysis, images).encode())
     if not {"pdf", "html"} & set(site.formats):
-        return key
+        return Written(key)
     from reportgen import render_html, render_pdf
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
-    pdf = b""
+    pdf = None
     if "pdf" in site.formats:
         html = render_html.render_report(analysis, drawn, render_html.Links(built, data),
                                           for_pdf=True)
         meta, attachments = render_pdf.pdf_inputs(rep)
         pdf = render_pdf.render_pdf(html, out, report=rep.slug, meta=meta,
-                                    attachments=attachments, paper=site.paper)
-        write(out / "report.pdf", pdf)
+                                    attachments=attachments, paper=site.paper, guess=pdf_guess)
+        write(out / "report.pdf", pdf.content)
     if "html" in site.formats:
-        pending = (rep.date, pdf) if pdf else None
+        pending = (rep.date, pdf.content) if pdf else None
         links = render_html.Links(built, data, snapshot_links(site, rep.slug, pending),
                                   analysis=True)
         write(out / "index.html", render_html.render_report(analysis, drawn, links).encode())
-    return key
+    return Written(key, pdf.fits if pdf else ())
 
 
 def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.Chart]:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
@@ -112,13 +114,24 @@ def _first_sentence(text: str) -> str:
     return text.split(". ")[0].rstrip(".")
 
 
+@dataclass(frozen=True)
+class Pdf:
+    """A rendered PDF and the chart-fitting rules its first layout asked for:
+    the next build of the report passes them back as ``guess``."""
+
+    content: bytes
+    fits: tuple[str, ...]
+
+
 def render_pdf(html: str, base_dir: Path, *, report: str, meta: PdfMeta,
                attachments: Sequence[Attachment], paper: str = "A4",
-               timeout: float = 120.0) -> bytes:
-    """Render ``html`` (the report page, relative to ``base_dir``) to PDF bytes.
+               guess: Sequence[str] = (), timeout: float = 120.0) -> Pdf:
+    """Render ``html`` (the report page, relative to ``base_dir``) to a PDF.
 
     ``base_dir`` is the report's staging directory; the fetcher allows files
-    under ``base_dir.parent`` and under ``templates/`` only.  Raises
+    under ``base_dir.parent`` and under ``templates/`` only.  ``guess`` is the
+    ``fits`` of the report's previous PDF; it can make the render faster and
+    never changes its bytes (see :func:`_laid_out`).  Raises
     :class:`BuildError` on a refused or missing resource, a failed render or
     when ``timeout`` seconds pass.
     """
@@ -126,7 +139,7 @@ def render_pdf(html: str, base_dir: Path, *, report: str, meta: PdfMeta,
     if size is None:
         raise BuildError(f"report {report}: unknown paper size '{paper}' (use A4 or Letter)")
     job = _Job(html=html, base_dir=str(Path(base_dir).resolve()), report=report, meta=meta,
-               attachments=tuple(attachments), paper=size)
+               attachments=tuple(attachments), paper=size, guess=tuple(guess))
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker, args=(sender, job), daemon=True,
@@ -150,7 +163,7 @@ def render_pdf(html: str, base_dir: Path, *, report: str, meta: PdfMeta,
         receiver.close()
     if kind == "error":
         raise BuildError(str(value))
-    assert isinstance(value, bytes)
+    assert isinstance(value, Pdf)
     return value
 
 
@@ -164,6 +177,7 @@ class _Job:
     meta: PdfMeta
     attachments: tuple[Attachment, ...]
     paper: str
+    guess: tuple[str, ...]
 
 
 def warm_up() -> None:
@@ -216,7 +230,7 @@ class _Problems(logging.Handler):
             self.messages.append(message)
 
 
-def _render(job: _Job) -> bytes:
+def _render(job: _Job) -> Pdf:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -238,17 +252,13 @@ def _render(job: _Job) -> bytes:
         ]
         html = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
                                url_fetcher=fetcher)
-        document = html.render(font_config=fonts, stylesheets=stylesheets,
+
+        def lay_out(fits: Sequence[str]) -> Any:
+            sized = [weasyprint.CSS(string="\n".join(fits), font_config=fonts)] if fits else []
+            return html.render(font_config=fonts, stylesheets=[*stylesheets, *sized],
                                pdf_variant=PDF_VARIANT)
-        fits: list[str] = []
-        for _ in range(FIT_PASSES):  # lay out again with the moved charts made to fit
-            more = _fit_moved_charts(document)
-            if not more:
-                break
-            fits += more
-            sized = weasyprint.CSS(string="\n".join(fits), font_config=fonts)
-            document = html.render(font_config=fonts, stylesheets=[*stylesheets, sized],
-                                   pdf_variant=PDF_VARIANT)
+
+        document, first = _laid_out(lay_out, job.guess)
         if fetcher.refused:
             raise BuildError(fetcher.refused[0])
         _set_metadata(document.metadata, job.meta)
@@ -258,8 +268,8 @@ def _render(job: _Job) -> bytes:
                                        description=a.name, created=stamp, modified=stamp,
                                        relationship="Source")
                  for a in job.attachments]
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=PDF_TAGS, attachments=files,
-                                 finisher=_finish)
+        content = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=PDF_TAGS,
+                                     attachments=files, finisher=_finish)
     except weasyprint.urls.FatalURLFetchingError:
         raise BuildError(fetcher.refused[0] if fetcher.refused
                          else f"report {job.report}: a resource could not be fetched") from None
@@ -269,13 +279,90 @@ def _render(job: _Job) -> bytes:
         raise BuildError(fetcher.refused[0])
     if problems.messages:
         raise BuildError(f"report {job.report}: PDF rendering failed: {problems.messages[0]}")
-    assert isinstance(pdf, bytes)
-    return pdf
+    assert isinstance(content, bytes)
+    return Pdf(content, tuple(first))
 
 
 SHRINK_LIMIT = 0.7  # a chart is made at most this much smaller to stay on its page
 FIT_PASSES = 2  # extra layouts at most: fitting one chart can move the next
 PX_PER_MM = 96 / 25.4
+
+
+def _laid_out(lay_out: Callable[[Sequence[str]], Any], guess: Sequence[str]
+              ) -> tuple[Any, list[str]]:
+    """The laid-out document with its moved charts fitted, and the rules its
+    first layout asked for.
+
+    Without a guess: lay out, fit the charts that moved, lay out again (up to
+    FIT_PASSES times).  With the previous build's first rules as ``guess``, a
+    forked copy of this process does the first layout while this one lays out
+    with the guess; when the copy asks for exactly the guessed rules, the
+    second layout is already done, on the second core.  Either way the
+    layouts that count are the same, so the PDF is the same bytes.
+    """
+    document, first = None, None
+    if guess and hasattr(os, "fork"):
+        copy = _Forked(lambda: _fit_moved_charts(lay_out(())))
+        try:
+            speculative = lay_out(guess)
+        except BaseException:
+            copy.cancel()
+            raise
+        first = copy.result()  # None if the copy failed: then lay out here
+        if first == list(guess):
+            document = speculative
+    if first is None:
+        plain = lay_out(())
+        first = _fit_moved_charts(plain)
+        document = None if first else plain
+    if document is None:
+        document = lay_out(first)
+    fits = list(first)
+    for _ in range(FIT_PASSES - 1):  # fitting one chart can move the next
+        more = _fit_moved_charts(document) if fits else []
+        if not more:
+            break
+        fits += more
+        document = lay_out(fits)
+    return document, first
+
+
+class _Forked:
+    """``work`` run in a forked copy of this process, its answer read back as JSON."""
+
+    def __init__(self, work: Callable[[], list[str]]) -> None:
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the copy: answer, then leave without running any cleanup
+            os.close(read)
+            status = 1
+            try:
+                from reportgen.lifeline import die_with
+
+                die_with()
+                with os.fdopen(write, "wb") as out:
+                    out.write(json.dumps(work()).encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self.pipe = os.fdopen(read, "rb")
+
+    def cancel(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.pipe.close()
+
+    def result(self) -> list[str] | None:
+        """The copy's answer, or None when it failed or was killed."""
+        with self.pipe:
+            data = self.pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0:
+            return None
+        answer = json.loads(data)
+        assert isinstance(answer, list)
+        return [str(rule) for rule in answer]
 
 
 def _fit_moved_charts(document: Any) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,7 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def render(stage: Path, html: str, **kwargs: object) -> bytes:
     options: dict[str, object] = {"report": "demo", "meta": META, "attachments": FILES}
     options.update(kwargs)
-    return render_pdf(html, stage, **options)  # type: ignore[arg-type]
+    return render_pdf(html, stage, **options).content  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +284,65 @@ def test_a_chart_that_almost_fits_is_made_to_fit(stage: Path, space_mm: float,
                                                  pages: int) -> None:
     reader = PdfReader(io.BytesIO(render(stage, spaced_chart(space_mm))))
     assert len(reader.pages) == pages
+
+
+def test_the_guessed_fits_change_no_byte_of_the_pdf(stage: Path) -> None:
+    html = spaced_chart(140.0)
+    options: dict[str, object] = {"report": "demo", "meta": META, "attachments": FILES}
+    cold = render_pdf(html, stage, **options)  # type: ignore[arg-type]
+    assert len(cold.fits) == 1 and "#chart-s1" in cold.fits[0]
+    for guess in (cold.fits, ("#chart-s1 img { max-height: 20mm !important; }",)):
+        warm = render_pdf(html, stage, guess=guess, **options)  # type: ignore[arg-type]
+        assert warm == cold
+
+
+# _laid_out with stand-ins: a "document" is the rules it was laid out with, and
+# FITS says which rules each document asks for.  Only this process's layouts
+# are recorded; the forked copy's are not.
+FITS = {(): ["a"], ("a",): [], ("b",): ["c"], ("b", "c"): []}
+
+
+@pytest.mark.parametrize(("fits", "guess", "layouts", "document", "first"), [
+    (FITS, (), [(), ("a",)], ("a",), ["a"]),
+    (FITS, ("a",), [("a",)], ("a",), ["a"]),  # right guess: one layout here
+    (FITS, ("b",), [("b",), ("a",)], ("a",), ["a"]),  # wrong guess
+    ({(): [], ("a",): []}, ("a",), [("a",), ()], (), []),  # nothing to fit any more
+    ({(): ["a"], ("a",): ["d"], ("a", "d"): []}, ("a",), [("a",), ("a", "d")], ("a", "d"),
+     ["a"]),  # fitting one chart moved the next
+])
+def test_laid_out_keeps_a_layout_only_when_the_guess_was_right(
+        monkeypatch: pytest.MonkeyPatch, fits: dict[tuple[str, ...], list[str]],
+        guess: tuple[str, ...], layouts: list[tuple[str, ...]], document: tuple[str, ...],
+        first: list[str]) -> None:
+    from reportgen import render_pdf as module
+
+    monkeypatch.setattr(module, "_fit_moved_charts", lambda doc: list(fits[doc]))
+    made: list[tuple[str, ...]] = []
+
+    def lay_out(rules: Sequence[str]) -> tuple[str, ...]:
+        made.append(tuple(rules))
+        return tuple(rules)
+
+    assert module._laid_out(lay_out, guess) == (document, first)
+    assert made == layouts
+
+
+def test_laid_out_lays_out_here_when_the_copy_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen import render_pdf as module
+
+    here = os.getpid()
+
+    def fit(doc: tuple[str, ...]) -> list[str]:
+        if os.getpid() != here:
+            raise RuntimeError("the copy fails")
+        return list(FITS[doc])
+
+    monkeypatch.setattr(module, "_fit_moved_charts", fit)
+    made: list[tuple[str, ...]] = []
+
+    def lay_out(rules: Sequence[str]) -> tuple[str, ...]:
+        made.append(tuple(rules))
+        return tuple(rules)
+
+    assert module._laid_out(lay_out, ("a",)) == (("a",), ["a"])
+    assert made == [("a",), (), ("a",)]
