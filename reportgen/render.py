@@ -28,6 +28,7 @@ from reportgen import (
     lifeline,
     render_json,
     render_markdown,
+    render_pdf,
     render_text,
 )
 from reportgen.analysis import Analysis, Card
@@ -98,7 +99,7 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
     if pool is not None:
         results = list(pool.executor.map(_render_job, jobs))
     elif workers <= 1:
-        results = [_render_job(job) for job in jobs]
+        results = [_render_job(job, _renderer(site)) for job in jobs]
     else:
         with _executor(workers, pdf="pdf" in site.formats) as executor:
             results = list(executor.map(_render_job, jobs))
@@ -108,9 +109,23 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
     return [r for r in results if isinstance(r, Rendered)]
 
 
-def _render_job(job: _Job) -> Rendered | list[Problem]:
+def _renderer(site: Site) -> render_pdf.Renderer | None:
+    """A PDF renderer started now, so it loads WeasyPrint while the report is analysed."""
+    return render_pdf.Renderer() if "pdf" in site.formats else None
+
+
+def _render_job(job: _Job, renderer: render_pdf.Renderer | None = None
+                ) -> Rendered | list[Problem]:
     """One report, start to finish, in a worker: the main process never holds
     more than a report's card."""
+    try:
+        return _render_report(job, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()  # unused when the report had a problem
+
+
+def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> Rendered | list[Problem]:
     from reportgen import checks
     from reportgen.analysis import card
 
@@ -126,7 +141,7 @@ def _render_job(job: _Job) -> Rendered | list[Problem]:
         analysis, warnings = checks.analysed(job.report_dir, known)
     except InputError as exc:
         return exc.problems
-    written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits)
+    written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
     return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
                     written.charts, time.monotonic() - began,
                     (keys[0], dict(analysis.p_values)), written.pdf_fits)
@@ -150,7 +165,7 @@ def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessP
 def _start_worker(build: int, pdf: bool, warm: bool) -> None:
     """Every worker dies with ``build``; a warm one (kept between builds) also
     loads the templates and fonts now, and WeasyPrint when PDFs are built."""
-    from reportgen import render_html, render_pdf
+    from reportgen import render_html
 
     lifeline.die_with(build)
     if not warm:
@@ -198,7 +213,8 @@ class Written:
 
 
 def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
-           pdf_guess: Sequence[str] = ()) -> Written:
+           pdf_guess: Sequence[str] = (), renderer: render_pdf.Renderer | None = None
+           ) -> Written:
     """Write output/<slug>/: charts, data, analysis.json, txt, md, pdf (+ archive) and the page.
 
     ``reuse_charts`` is the chart key of the previous output's charts; when it
@@ -224,7 +240,7 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
         write(out / "report.md", render_markdown.render(analysis, images).encode())
     if not {"pdf", "html"} & set(site.formats):
         return Written(key)
-    from reportgen import render_html, render_pdf
+    from reportgen import render_html
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
     pdf = None
@@ -233,7 +249,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
                                           for_pdf=True)
         meta, attachments = render_pdf.pdf_inputs(rep)
         pdf = render_pdf.render_pdf(html, out, report=rep.slug, meta=meta,
-                                    attachments=attachments, paper=site.paper, guess=pdf_guess)
+                                    attachments=attachments, paper=site.paper, guess=pdf_guess,
+                                    renderer=renderer)
         write(out / "report.pdf", pdf.content)
     if "html" in site.formats:
         pending = (rep.date, pdf.content) if pdf else None

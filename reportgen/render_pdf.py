@@ -24,7 +24,9 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -125,46 +127,78 @@ class Pdf:
 
 def render_pdf(html: str, base_dir: Path, *, report: str, meta: PdfMeta,
                attachments: Sequence[Attachment], paper: str = "A4",
-               guess: Sequence[str] = (), timeout: float = 120.0) -> Pdf:
+               guess: Sequence[str] = (), renderer: Renderer | None = None,
+               timeout: float = 120.0) -> Pdf:
     """Render ``html`` (the report page, relative to ``base_dir``) to a PDF.
 
     ``base_dir`` is the report's staging directory; the fetcher allows files
     under ``base_dir.parent`` and under ``templates/`` only.  ``guess`` is the
     ``fits`` of the report's previous PDF; it can make the render faster and
-    never changes its bytes (see :func:`_laid_out`).  Raises
+    never changes its bytes (see :func:`_laid_out`).  ``renderer`` is one
+    started ahead (see :class:`Renderer`); without one, one starts now.  Raises
     :class:`BuildError` on a refused or missing resource, a failed render or
     when ``timeout`` seconds pass.
     """
-    size = PAPERS.get(paper.strip().lower())
-    if size is None:
-        raise BuildError(f"report {report}: unknown paper size '{paper}' (use A4 or Letter)")
-    job = _Job(html=html, base_dir=str(Path(base_dir).resolve()), report=report, meta=meta,
-               attachments=tuple(attachments), paper=size, guess=tuple(guess))
-    ctx = _context()
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_worker, args=(sender, job), daemon=True,
-                          name=f"reportgen-pdf-{report}")
-    process.start()
+    renderer = renderer or Renderer()
     try:
-        sender.close()
-        if not receiver.poll(timeout):
-            raise BuildError(f"report {report}: the PDF took longer than {timeout:g} s to render;"
-                             " stopped")
-        try:
-            kind, value = receiver.recv()
-        except EOFError:
-            process.join(5)
-            raise BuildError(f"report {report}: the PDF renderer stopped unexpectedly"
-                             f" (exit code {process.exitcode})") from None
+        size = PAPERS.get(paper.strip().lower())
+        if size is None:
+            raise BuildError(f"report {report}: unknown paper size '{paper}' (use A4 or Letter)")
+        job = _Job(html=html, base_dir=str(Path(base_dir).resolve()), report=report,
+                   meta=meta, attachments=tuple(attachments), paper=size, guess=tuple(guess))
+        return renderer.render(job, timeout)
     finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
-        receiver.close()
-    if kind == "error":
-        raise BuildError(str(value))
-    assert isinstance(value, Pdf)
-    return value
+        renderer.close()
+
+
+class Renderer:
+    """A process that renders one PDF and is killed at the time limit.
+
+    It loads WeasyPrint as soon as it starts, so one started ahead of its job
+    (a single-report build starts it before analysing the report) does that
+    on the other core while the caller still works.
+    """
+
+    def __init__(self) -> None:
+        # WeasyPrint copies every @font-face file into a temporary folder, and a
+        # renderer that is killed, or leaves by os._exit, cannot remove it: the
+        # renderer's folders go in this one, which close() removes.
+        self.scratch = Path(tempfile.mkdtemp(prefix="reportgen-pdf-"))
+        ctx = _context()
+        self.jobs, job_sender = ctx.Pipe(duplex=False)
+        self.results, result_sender = ctx.Pipe(duplex=False)
+        self.sender = job_sender
+        self.process = ctx.Process(target=_worker,
+                                   args=(self.jobs, result_sender, str(self.scratch)),
+                                   daemon=True, name="reportgen-pdf")
+        self.process.start()
+        result_sender.close()
+        self.jobs.close()
+
+    def render(self, job: _Job, timeout: float) -> Pdf:
+        self.sender.send(job)
+        if not self.results.poll(timeout):
+            raise BuildError(f"report {job.report}: the PDF took longer than {timeout:g} s"
+                             " to render; stopped")
+        try:
+            kind, value = self.results.recv()
+        except EOFError:
+            self.process.join(5)
+            raise BuildError(f"report {job.report}: the PDF renderer stopped unexpectedly"
+                             f" (exit code {self.process.exitcode})") from None
+        if kind == "error":
+            raise BuildError(str(value))
+        assert isinstance(value, Pdf)
+        return value
+
+    def close(self) -> None:
+        """Stop the process, done or not; closing twice does nothing."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.sender.close()
+        self.results.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 # --- the worker ---------------------------------------------------------------
@@ -192,29 +226,42 @@ def _context() -> ForkContext | SpawnContext:
     """A process context whose workers start quickly.
 
     ``fork`` starts a worker in milliseconds and needs no importable main
-    module; where there is no fork, ``spawn`` is the portable fallback.
+    module; where there is no fork, ``spawn`` is the portable fallback.  A
+    worker forked from a process that has WeasyPrint loaded (a build's pool
+    worker) has it at once; any other loads it itself.
     """
     if "fork" in multiprocessing.get_all_start_methods():
-        from reportgen import weasy  # noqa: F401 - imported once here, every forked worker has it
-
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
 
-def _worker(conn: Connection, job: _Job) -> None:
-    """Process entry point: render ``job`` and send ("ok", bytes) or ("error", message)."""
+def _worker(jobs: Connection, results: Connection, scratch: str) -> None:
+    """Process entry point: load WeasyPrint, wait for the job, render it and
+    send ("ok", Pdf) or ("error", message).  Temporary files go in ``scratch``."""
     from reportgen.lifeline import die_with
 
     die_with()
+    tempfile.tempdir = scratch
+    failed: Exception | None = None
     try:
-        conn.send(("ok", _render(job)))
+        warm_up()
+    except Exception as exc:  # noqa: BLE001 - reported with the job's report below
+        failed = exc
+    try:
+        job = jobs.recv()
+    except EOFError:  # closed before a job came: the build stopped early
+        return
+    try:
+        if failed is not None:
+            raise failed
+        results.send(("ok", _render(job)))
     except BuildError as exc:
-        conn.send(("error", str(exc)))
+        results.send(("error", str(exc)))
     except Exception as exc:  # noqa: BLE001 - reported to the parent by name
         message = f"report {job.report}: PDF rendering failed: {type(exc).__name__}: {exc}"
-        conn.send(("error", message))
+        results.send(("error", message))
     finally:
-        conn.close()
+        results.close()
 
 
 class _Problems(logging.Handler):
@@ -245,17 +292,20 @@ def _render(job: _Job) -> Pdf:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(problems)
     try:
-        fonts = FontConfiguration()
-        stylesheets = [
-            weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
-            weasyprint.CSS(string=f"@page {{ size: {job.paper}; }}", font_config=fonts),
-        ]
         html = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
                                url_fetcher=fetcher)
 
         def lay_out(fits: Sequence[str]) -> Any:
-            sized = [weasyprint.CSS(string="\n".join(fits), font_config=fonts)] if fits else []
-            return html.render(font_config=fonts, stylesheets=[*stylesheets, *sized],
+            # Fonts of its own for every layout: WeasyPrint copies each @font-face
+            # file into its configuration's folder, and a forked copy laying out
+            # at the same time must not write into this process's folder.
+            fonts = FontConfiguration()
+            css = [f"@page {{ size: {job.paper}; }}", "\n".join(fits)]
+            stylesheets = [
+                weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
+                *(weasyprint.CSS(string=text, font_config=fonts) for text in css if text),
+            ]
+            return html.render(font_config=fonts, stylesheets=stylesheets,
                                pdf_variant=PDF_VARIANT)
 
         document, first = _laid_out(lay_out, job.guess)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -137,6 +139,7 @@ def test_a_refused_reference_in_the_analysis_fails_the_build(
     assert "report.yml:" in message or message.startswith(f"report {SLUG}: cannot use '")
     assert not (project / "output").exists()  # nothing published, no PDF
     assert not list(project.glob("**/*.pdf"))
+    assert not multiprocessing.active_children()  # the renderer started ahead is stopped
 
 
 def test_a_missing_chart_is_named_by_the_pdf_step(tmp_path: Path) -> None:
@@ -263,3 +266,20 @@ def test_captions_stay_with_their_tables_and_the_colophon_is_not_alone(
     last = pages[-1]
     assert "Made with reportgen" in last
     assert len(last.split("Made with reportgen")[0].split()) > 40  # more than a running head
+
+
+def test_pdf_builds_leave_no_temporary_files(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # WeasyPrint copies every @font-face file into a temporary folder; a
+    # renderer's folders must go with it, alone or in a pool, guessed or not.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    project = make_project(tmp_path / "p")
+    shutil.copytree(project / "reports" / SLUG, project / "reports" / "second")
+    run(project)  # two reports: each in a pool worker
+    edit_report(project, "With SMP on,", "With SMP enabled,")
+    assert run(project).rendered == [SLUG]  # one: in this process, with the fits as a guess
+    # pymp-*: multiprocessing's own folder of this test process, removed when it exits
+    assert [p.name for p in tmp.iterdir() if not p.name.startswith("pymp-")] == []
