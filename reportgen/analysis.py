@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from reportgen import compare, figures, units
+from reportgen.cards import Card, CardMetric
 from reportgen.checks import incomparable, oversubscribed
 from reportgen.compare import Comparison
 from reportgen.headline import Headline, headline
@@ -425,48 +425,6 @@ class _Resolver:
 def scope(report: Report) -> Scope:
     metrics = {metric_id for e in report.environments for metric_id in e.metrics}
     return Scope(metrics, [e.label for e in report.environments], report.baseline)
-
-
-@dataclass(frozen=True)
-class CardMetric:
-    """One compared metric as the site index shows it."""
-
-    id: str
-    name: str
-    unit: str
-    env: str
-    base_median: float
-    median: float
-    slowdown: float
-    label: str
-    tier: str
-
-
-@dataclass(frozen=True)
-class Card:
-    """What the site index needs of a report: small, and kept between builds
-    so unchanged reports are not loaded again (see cache.py)."""
-
-    slug: str
-    title: str
-    date: str
-    author: str
-    baseline: str
-    environments: tuple[str, ...]
-    metrics: tuple[CardMetric, ...]
-
-    def worst(self, count: int) -> tuple[CardMetric, ...]:
-        """The largest slowdowns that are real costs (not ``same`` or faster)."""
-        # Inconclusive results stay, coloured apart; not comparable ones have no slowdown.
-        costs = [m for m in self.metrics if m.tier != "not-comparable"
-                 and not compare.neutral(m.label, m.slowdown)]
-        return tuple(sorted(costs, key=lambda m: (-m.slowdown, m.id, m.env))[:count])
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Card:
-        """The inverse of ``dataclasses.asdict``, as the build manifest stores it."""
-        return cls(data["slug"], data["title"], data["date"], data["author"], data["baseline"],
-                   tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]))
 
 
 def card(analysis: Analysis) -> Card:

@@ -25,7 +25,7 @@ from reportgen.load import default_results
 from reportgen.model import Site
 
 if TYPE_CHECKING:
-    from reportgen.analysis import Card
+    from reportgen.cards import Card
     from reportgen.linkcheck import Page
     from reportgen.render import Rendered
 
@@ -141,7 +141,7 @@ class Manifest:
         return entry is not None and entry.key == key and (output / slug).is_dir()
 
     def cards(self) -> list[Card]:
-        from reportgen.analysis import Card
+        from reportgen.cards import Card
 
         return [Card.from_json(e.card) for e in self.reports.values()]
 

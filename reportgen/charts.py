@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from reportgen import figures
+from reportgen import figures, resources
 from reportgen.analysis import Analysis, Measurement, MetricView, SectionView
 from reportgen.compare import Comparison
 from reportgen.model import Thresholds
@@ -61,7 +61,6 @@ MUTED = "#59606b"
 GRID = "#d8dce2"
 
 FONT_FAMILY = "Reportgen Sans"
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")  # under templates/fonts/
 WIDTH_IN = 6.4
 LABEL_WIDTH = 30  # characters per line of a row name before it wraps
 _STYLE: dict[Any, Any] = {  # keys checked by matplotlib at run time
@@ -400,10 +399,8 @@ def _register_fonts() -> None:
     and the PDF give them (the files call themselves "DejaVu Sans")."""
     from matplotlib import font_manager, ft2font
 
-    from reportgen.render_html import templates_dir
-
-    for name in FONT_FILES:
-        path = templates_dir() / "fonts" / name
+    for name in resources.CHART_FONTS:
+        path = resources.TEMPLATES / "fonts" / name
         entry = font_manager.ttfFontProperty(ft2font.FT2Font(str(path)))
         font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FONT_FAMILY))
 

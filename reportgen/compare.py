@@ -291,11 +291,6 @@ def label(verdict: Verdict, s: float, change: float, env: str, thresholds: Thres
     return f"{round(change * 100):+d}%"
 
 
-def neutral(label_text: str, s: float) -> bool:
-    """True when the environment is not worse: ``same`` or faster."""
-    return label_text == "same" or s < 1
-
-
 def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
     """negligible < moderate <= s < severe <= s; a neutral result is negligible."""
     if neutral or s < thresholds.moderate:

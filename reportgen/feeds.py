@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 from reportgen import figures
-from reportgen.analysis import Card
+from reportgen.cards import Card
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"

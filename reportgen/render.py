@@ -18,23 +18,21 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from reportgen import (
-    archive,
-    cache,
-    charts,
-    feeds,
-    lifeline,
-    render_json,
-    render_markdown,
-    render_pdf,
-    render_text,
-)
-from reportgen.analysis import Analysis, Card
+from reportgen import archive, cache, feeds, lifeline, render_pdf, resources
+from reportgen.cards import Card
 from reportgen.errors import InputError, Problem
 from reportgen.model import Report, Site
 from reportgen.output import link_tree, write
+
+# The analysis, the charts and the formats that need them (numpy, matplotlib)
+# are imported where a report is rendered: a build's main process, which only
+# hands reports to workers and writes the index, never loads them.
+if TYPE_CHECKING:
+    from reportgen.analysis import Analysis
+    from reportgen.charts import Chart
 
 
 def chart_key(analysis: Analysis) -> str:
@@ -165,7 +163,7 @@ def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessP
 def _start_worker(build: int, pdf: bool, warm: bool) -> None:
     """Every worker dies with ``build``; a warm one (kept between builds) also
     loads the templates and fonts now, and WeasyPrint when PDFs are built."""
-    from reportgen import render_html
+    from reportgen import charts, render_html
 
     lifeline.die_with(build)
     if not warm:
@@ -221,6 +219,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
     matches, they are linked instead of drawn.  ``pdf_guess`` is the previous
     PDF's fits (see render_pdf.render_pdf).
     """
+    from reportgen import render_json, render_markdown, render_text
+
     rep = analysis.report
     out = stage / rep.slug
     key = chart_key(analysis)
@@ -260,8 +260,10 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
     return Written(key, pdf.fits if pdf else ())
 
 
-def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[charts.Chart]:
+def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[Chart]:
     """The report's charts: linked from the previous output, or drawn."""
+    from reportgen import charts
+
     if reuse:
         link_tree(old, new)
         return [charts.Chart(ref.name, ref.alt, (new / ref.name).read_bytes())
@@ -274,11 +276,8 @@ def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[ch
 
 def assets(stage: Path) -> None:
     """Files the pages and the PDFs share; written before any report."""
-    from reportgen import render_html
-
-    write(stage / "style.css", render_html.stylesheet())
-    for name, content in render_html.font_files().items():  # the charts' lettering
-        write(stage / "fonts" / name, content)
+    for name, content in resources.site_assets().items():
+        write(stage / name, content)
 
 
 def site(cards: Sequence[Card], site: Site, stage: Path) -> None:

@@ -23,14 +23,13 @@ from reportgen import compare, figures, headline, markdown, resources
 from reportgen.analysis import (
     Analysis,
     BadgePart,
-    Card,
-    CardMetric,
     Measurement,
     SectionView,
     noise_intro,
     noise_text,
 )
-from reportgen.charts import FONT_FILES, Chart, inline, metric_names
+from reportgen.cards import Card, CardMetric
+from reportgen.charts import Chart, inline, metric_names
 from reportgen.compare import Comparison
 from reportgen.model import TIERS
 from reportgen.render_json import ANALYSIS_FILE
@@ -90,16 +89,6 @@ def environment() -> jinja2.Environment:
         unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
     )
     return env
-
-
-def stylesheet() -> bytes:
-    return (templates_dir() / "style.css").read_bytes()
-
-
-def font_files() -> dict[str, bytes]:
-    """The fonts the page's charts are set in, with their licence (output/fonts/)."""
-    fonts = templates_dir() / "fonts"
-    return {name: (fonts / name).read_bytes() for name in (*FONT_FILES, "LICENSE-DejaVu.txt")}
 
 
 def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,

@@ -19,3 +19,13 @@ def _shipped(name: str) -> Path:
 
 TEMPLATES = _shipped("templates")
 PROBES = _shipped("probes")
+CHART_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")  # under templates/fonts/
+
+
+def site_assets() -> dict[str, bytes]:
+    """Files every page and PDF of a site shares, by path in the output: the
+    stylesheet, and the fonts the charts are set in with their licence."""
+    fonts = TEMPLATES / "fonts"
+    return {"style.css": (TEMPLATES / "style.css").read_bytes(),
+            **{f"fonts/{name}": (fonts / name).read_bytes()
+               for name in (*CHART_FONTS, "LICENSE-DejaVu.txt")}}

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reportgen import charts, figures, render_html
+from reportgen import charts, figures, resources
 from reportgen.analysis import Analysis, analyse, card
 from reportgen.render_html import Links, render_index, render_report
 from tests.test_html_support import parse, report
@@ -180,7 +180,7 @@ def test_overview_table_repeats_the_chart_numbers(two: Analysis) -> None:
 
 
 def test_stylesheet_uses_the_chart_tier_colours() -> None:
-    css = render_html.stylesheet().decode()
+    css = resources.site_assets()["style.css"].decode()
     for tier, colour in charts.TIER_COLOURS.items():
         assert f"--{tier}: {colour};" in css
     assert "http:" not in css and "https:" not in css and "@import" not in css

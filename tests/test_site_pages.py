@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from reportgen import feeds, linkcheck, render
-from reportgen.analysis import Card, CardMetric
+from reportgen.cards import Card, CardMetric
 from reportgen.model import Site
 from reportgen.render_html import Links, history, render_index, render_not_found
 from tests.test_html_security import HOSTILE, assert_inert
