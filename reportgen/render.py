@@ -28,8 +28,8 @@ from reportgen.model import Report, Site
 from reportgen.output import link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
-# are imported where a report is rendered: a build's main process, which only
-# hands reports to workers and writes the index, never loads them.
+# are imported where a report is rendered, so a build's main process does not
+# hold them while its workers render (it loads them for the index, after).
 if TYPE_CHECKING:
     from reportgen.analysis import Analysis
     from reportgen.charts import Chart
