@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -163,7 +164,7 @@ class Renderer:
         # WeasyPrint copies every @font-face file into a temporary folder, and a
         # renderer that is killed, or leaves by os._exit, cannot remove it: the
         # renderer's folders go in this one, which close() removes.
-        self.scratch = Path(tempfile.mkdtemp(prefix="reportgen-pdf-"))
+        self.scratch, self.lock = _scratch()
         ctx = _context()
         self.jobs, job_sender = ctx.Pipe(duplex=False)
         self.results, result_sender = ctx.Pipe(duplex=False)
@@ -198,7 +199,55 @@ class Renderer:
         self.process.join()
         self.sender.close()
         self.results.close()
+        if self.lock >= 0:
+            os.close(self.lock)
+            self.lock = -1
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+SCRATCH_PREFIX = "reportgen-pdf-"
+LOCK_FILE = ".lock"
+
+
+def _scratch() -> tuple[Path, int]:
+    """A new folder under $TMPDIR for one renderer's temporary files, and the
+    descriptor of the lock it holds while the build or the renderer lives.
+
+    A build killed with SIGKILL leaves its folder, unlocked: each new folder is
+    made after removing those.  A folder is locked before it gets its name, so
+    no build removes the folder of one that is running.
+    """
+    if sys.platform != "win32":  # pragma: no branch - no flock there
+        for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+            _remove_if_unlocked(folder)
+    hidden = Path(tempfile.mkdtemp(prefix=f".{SCRATCH_PREFIX}"))
+    lock = os.open(hidden / LOCK_FILE, os.O_CREAT | os.O_WRONLY, 0o600)
+    if sys.platform != "win32":  # pragma: no branch
+        import fcntl
+
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    folder = hidden.with_name(hidden.name[1:])
+    hidden.rename(folder)
+    return folder, lock
+
+
+def _remove_if_unlocked(folder: Path) -> None:
+    """Remove a renderer's ``folder`` of this user when no process holds its lock."""
+    import fcntl
+
+    try:
+        if folder.is_symlink() or folder.lstat().st_uid != os.getuid():
+            return  # not ours: /tmp is shared
+        lock = os.open(folder / LOCK_FILE, os.O_WRONLY | os.O_NOFOLLOW)
+    except OSError:
+        return  # gone already, or not a renderer's folder
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        shutil.rmtree(folder, ignore_errors=True)
+    except BlockingIOError:
+        pass  # a running build's
+    finally:
+        os.close(lock)
 
 
 # --- the worker ---------------------------------------------------------------

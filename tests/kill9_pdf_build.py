@@ -57,7 +57,9 @@ def session_alive(sid: int) -> list[int]:
 
 
 def start(project: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    tmp = project.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
     with (project.parent / "build.log").open("ab") as log:
         return subprocess.Popen([sys.executable, "-m", "reportgen", "build"], cwd=project,
                                 env=env, stdout=log, stderr=log, start_new_session=True)
@@ -111,6 +113,9 @@ def check_point(project: Path, delay: float, n: int) -> list[str]:
     stale = sorted(p.name for p in project.iterdir() if p.name.startswith(".output.new-"))
     if stale:
         problems.append(f"staging dirs left after the next build: {stale}")
+    scratch = sorted(p.name for p in (project.parent / "tmp").glob("*reportgen-pdf-*"))
+    if scratch:
+        problems.append(f"PDF renderers' folders left after the next build: {scratch}")
     return problems
 
 

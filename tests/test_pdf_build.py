@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import multiprocessing
@@ -276,10 +277,17 @@ def test_pdf_builds_leave_no_temporary_files(tmp_path: Path,
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)
-    project = make_project(tmp_path / "p")
-    shutil.copytree(project / "reports" / SLUG, project / "reports" / "second")
-    run(project)  # two reports: each in a pool worker
-    edit_report(project, "With SMP on,", "With SMP enabled,")
-    assert run(project).rendered == [SLUG]  # one: in this process, with the fits as a guess
+    # The folders of a build killed with SIGKILL (unlocked) and of one running (locked).
+    killed, running = tmp / "reportgen-pdf-killed", tmp / "reportgen-pdf-running"
+    for folder in (killed, running):
+        (folder / "weasyprint-x").mkdir(parents=True)
+        (folder / ".lock").touch()
+    with (running / ".lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        project = make_project(tmp_path / "p")
+        shutil.copytree(project / "reports" / SLUG, project / "reports" / "second")
+        run(project)  # two reports: each in a pool worker
+        edit_report(project, "With SMP on,", "With SMP enabled,")
+        assert run(project).rendered == [SLUG]  # one: in this process, with the fits as a guess
     # pymp-*: multiprocessing's own folder of this test process, removed when it exits
-    assert [p.name for p in tmp.iterdir() if not p.name.startswith("pymp-")] == []
+    assert [p.name for p in tmp.iterdir() if not p.name.startswith("pymp-")] == [running.name]
