@@ -293,7 +293,8 @@ def _worker(jobs: Connection, results: Connection, scratch: str) -> None:
     tempfile.tempdir = scratch
     failed: Exception | None = None
     try:
-        warm_up()
+        if not jobs.poll(0):  # started ahead of its job: load now, while waiting
+            warm_up()
     except Exception as exc:  # noqa: BLE001 - reported with the job's report below
         failed = exc
     try:
@@ -344,17 +345,20 @@ def _render(job: _Job) -> Pdf:
         html = weasyprint.HTML(string=job.html, base_url=base_dir.as_uri() + "/",
                                url_fetcher=fetcher)
 
+        styles: dict[int, tuple[Any, list[Any]]] = {}
+
         def lay_out(fits: Sequence[str]) -> Any:
-            # Fonts of its own for every layout: WeasyPrint copies each @font-face
+            # Fonts of its own for each process: WeasyPrint copies each @font-face
             # file into its configuration's folder, and a forked copy laying out
             # at the same time must not write into this process's folder.
-            fonts = FontConfiguration()
-            css = [f"@page {{ size: {job.paper}; }}", "\n".join(fits)]
-            stylesheets = [
-                weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
-                *(weasyprint.CSS(string=text, font_config=fonts) for text in css if text),
-            ]
-            return html.render(font_config=fonts, stylesheets=stylesheets,
+            if os.getpid() not in styles:
+                fonts = FontConfiguration()
+                styles[os.getpid()] = (fonts, [
+                    weasyprint.CSS(filename=str(PDF_CSS), url_fetcher=fetcher, font_config=fonts),
+                    weasyprint.CSS(string=f"@page {{ size: {job.paper}; }}", font_config=fonts)])
+            fonts, stylesheets = styles[os.getpid()]
+            sized = [weasyprint.CSS(string="\n".join(fits), font_config=fonts)] if fits else []
+            return html.render(font_config=fonts, stylesheets=[*stylesheets, *sized],
                                pdf_variant=PDF_VARIANT)
 
         document, first = _laid_out(lay_out, job.guess)
