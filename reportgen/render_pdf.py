@@ -166,15 +166,13 @@ class Renderer:
         # renderer's folders go in this one, which close() removes.
         self.scratch, self.lock = _scratch()
         ctx = _context()
-        self.jobs, job_sender = ctx.Pipe(duplex=False)
+        jobs, self.sender = ctx.Pipe(duplex=False)
         self.results, result_sender = ctx.Pipe(duplex=False)
-        self.sender = job_sender
-        self.process = ctx.Process(target=_worker,
-                                   args=(self.jobs, result_sender, str(self.scratch)),
+        self.process = ctx.Process(target=_worker, args=(jobs, result_sender, str(self.scratch)),
                                    daemon=True, name="reportgen-pdf")
         self.process.start()
+        jobs.close()  # the process's ends
         result_sender.close()
-        self.jobs.close()
 
     def render(self, job: _Job, timeout: float) -> Pdf:
         self.sender.send(job)
