@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from reportgen import __version__
-from reportgen.errors import ReportgenError, printable
+from reportgen.core.errors import ReportgenError, printable
 
 # numpy's OpenBLAS starts a thread per core when it is imported, which cost a
 # tenth of a second of a one-report rebuild here; reportgen calls no BLAS
@@ -108,7 +108,7 @@ def main() -> None:
 @reports_errors
 def build(site_file: Path, output: Path | None, formats: str | None, strict: bool) -> None:
     """Build the site: HTML, PDF, text and Markdown for every report."""
-    from reportgen.build import build as run
+    from reportgen.site.build import build as run
 
     run(site_file, output_dir=output, formats=_formats(formats), strict=strict)
 
@@ -119,8 +119,8 @@ def build(site_file: Path, output: Path | None, formats: str | None, strict: boo
 @reports_errors
 def check(site_file: Path, strict: bool) -> None:
     """Validate site.yml, every report.yml and results file; write nothing."""
-    from reportgen.build import check as run
-    from reportgen.errors import InputError, Problem
+    from reportgen.site.build import check as run
+    from reportgen.core.errors import InputError, Problem
 
     analyses, warnings = run(site_file)
     errors = Problem.escalated(warnings) if strict else []
@@ -138,7 +138,7 @@ def check(site_file: Path, strict: bool) -> None:
 @reports_errors
 def probe(args: tuple[str, ...]) -> None:
     """Run the probes here, over ssh or in alternating rounds (try --help)."""
-    from reportgen.probe import run
+    from reportgen.measure.probe import run
 
     sys.exit(run(list(args)))
 
@@ -157,8 +157,8 @@ def probe(args: tuple[str, ...]) -> None:
 def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ...],
         baseline: str | None, title: str | None, date: str | None) -> None:
     """Create DIRECTORY (reports/<slug>) from results files: a report.yml to fill in."""
-    from reportgen.load import display
-    from reportgen.scaffold import ScaffoldError, new_report
+    from reportgen.read.load import display
+    from reportgen.scaffold.new import ScaffoldError, new_report
 
     if not results:
         raise ScaffoldError("reportgen new: name the results files with --results "
@@ -223,7 +223,7 @@ def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system
 @reports_errors
 def serve(site_file: Path, port: int, formats: str, output: Path | None) -> None:
     """Preview the site on 127.0.0.1, rebuilding when an input changes."""
-    from reportgen.serve import serve as run
+    from reportgen.site.serve import serve as run
 
     chosen = _formats(formats)
     assert chosen is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from reportgen.model import (
+from reportgen.core.model import (
     Better,
     ConclusionItem,
     Environment,

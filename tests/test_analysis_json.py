@@ -11,14 +11,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reportgen import render_json
-from reportgen.analysis import analyse
+from reportgen.render import analysis_json as render_json
+from reportgen.analyse.analysis import analyse
 from tests.factories import environment, in_rounds, report
 from tests.golden import ROOT, build_example
 from tests.test_headline import with_verdicts
 from tests.test_site_build import project, run
 
-SCHEMA = json.loads((ROOT / "reportgen" / "schemas" / "analysis.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "reportgen" / "read" / "schemas" / "analysis.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
@@ -36,7 +36,7 @@ def example(site: Path) -> dict[str, Any]:
 def test_schema_is_valid_and_documented_beside_the_results_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     assert (ROOT / "docs" / "analysis.schema.json").resolve() == \
-        (ROOT / "reportgen" / "schemas" / "analysis.schema.json")
+        (ROOT / "reportgen" / "read" / "schemas" / "analysis.schema.json")
 
 
 def test_every_example_validates(site: Path) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import bundle, resources
+from reportgen.measure import bundle
+from reportgen.core import resources
 from reportgen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reportgen import compare
-from reportgen.model import Metric, Thresholds
+from reportgen.analyse import compare
+from reportgen.core.model import Metric, Thresholds
 
 PAIRS = 1000
 ROUNDS, PER_ROUND = 5, 5

@@ -12,8 +12,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from reportgen import charts, figures
-from reportgen.analysis import Analysis, analyse
+from reportgen.render import charts
+from reportgen.core import figures
+from reportgen.analyse.analysis import Analysis, analyse
 from tests.test_html_support import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,8 +137,9 @@ def test_empty_overview_still_draws() -> None:
 
 SCRIPT = """
 import hashlib, sys
-from reportgen import charts, render_html
-from reportgen.analysis import analyse, card
+from reportgen.render import charts
+from reportgen.render import html as render_html
+from reportgen.analyse.analysis import analyse, card
 from tests.test_html_support import report
 a = analyse(report(("native", "guest", "jail")))
 drawn = charts.section_charts(a) + [charts.overview_chart(a)]

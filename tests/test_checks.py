@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen import units
-from reportgen.checks import incomparable, tool_name
+from reportgen.core import units
+from reportgen.check.checks import incomparable, tool_name
 from reportgen.cli import main
-from reportgen.model import Environment, Metric
+from reportgen.core.model import Environment, Metric
 from tests.golden import CHECKS, cwd, lay_out, run_build, warning_lines
 
 # What report.txt must say for each case, line by line.
@@ -181,7 +181,7 @@ def test_tool_names_leave_out_the_version(tool: str, name: str) -> None:
 
 def test_seconds_against_milliseconds_compare_after_conversion() -> None:
     """110 ms against 75.7 s was shown as 'b faster'; it is 688 times slower."""
-    from reportgen.analysis import analyse
+    from reportgen.analyse.analysis import analyse
     from tests import factories as f
 
     rep = f.report(f.environment("a", f.in_rounds("cpu", [110.0] * 5, unit="ms")),

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from reportgen import compare
-from reportgen.analysis import analyse
-from reportgen.model import ConclusionItem, Metric, Section, SectionMetric, Thresholds
+from reportgen.analyse import compare
+from reportgen.analyse.analysis import analyse
+from reportgen.core.model import ConclusionItem, Metric, Section, SectionMetric, Thresholds
 from tests.factories import environment, metric, report, text
 
 T = Thresholds()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import archive
+from reportgen.site import archive
 from reportgen.cli import main
 from tests.golden import ERRORS, cwd, lay_out
 

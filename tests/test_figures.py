@@ -1,10 +1,10 @@
-"""How numbers are written (reportgen/figures.py): one style for every format."""
+"""How numbers are written (reportgen/core/figures.py): one style for every format."""
 
 from __future__ import annotations
 
 import pytest
 
-from reportgen import figures
+from reportgen.core import figures
 
 
 @pytest.mark.parametrize(("value", "expected"), [

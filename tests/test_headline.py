@@ -9,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportgen import compare, figures, headline, load, render_markdown, render_text
-from reportgen.analysis import Analysis, analyse
-from reportgen.compare import Verdict
-from reportgen.headline import EnvHeadline
+from reportgen.analyse import compare
+from reportgen.core import figures
+from reportgen.analyse import headline
+from reportgen.read import load
+from reportgen.render import markdown as render_markdown
+from reportgen.render import text as render_text
+from reportgen.analyse.analysis import Analysis, analyse
+from reportgen.analyse.compare import Verdict
+from reportgen.analyse.headline import EnvHeadline
 from tests.factories import environment, in_rounds, report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
@@ -171,7 +176,7 @@ def test_example_figures() -> None:
 
 
 def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -> None:
-    from reportgen.render_html import Links, render_report
+    from reportgen.render.html import Links, render_report
 
     html = render_report(example, [], Links((), (), analysis=True))
     (h,) = example.headline.envs
@@ -188,7 +193,7 @@ def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -
 
 
 def test_hostile_metric_names_stay_text_in_the_headline() -> None:
-    from reportgen.render_html import Links, render_report
+    from reportgen.render.html import Links, render_report
 
     hostile = "<script>alert(1)</script>&"
     base, guest = in_rounds("m", [10] * 5), in_rounds("m", [40] * 5)

@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reportgen import charts, figures, resources
-from reportgen.analysis import Analysis, analyse, card
-from reportgen.render_html import Links, render_index, render_report
+from reportgen.render import charts
+from reportgen.core import figures
+from reportgen.core import resources
+from reportgen.analyse.analysis import Analysis, analyse, card
+from reportgen.render.html import Links, render_index, render_report
 from tests.test_html_support import parse, report
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "reports" / "bhyve-smp"
@@ -215,7 +217,7 @@ def test_pages_are_deterministic(two: Analysis) -> None:
 
 @pytest.mark.skipif(not (EXAMPLE / "report.yml").exists(), reason="example not written yet")
 def test_example_report_renders_in_the_seed_structure() -> None:
-    from reportgen import load
+    from reportgen.read import load
 
     analysis = analyse(load.load_report(EXAMPLE).report)
     doc = parse(page(analysis))

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reportgen import charts
-from reportgen.analysis import Analysis, analyse, card
-from reportgen.model import ConclusionItem, Report, SystemRow
-from reportgen.render_html import Links, render_index, render_report
+from reportgen.render import charts
+from reportgen.analyse.analysis import Analysis, analyse, card
+from reportgen.core.model import ConclusionItem, Report, SystemRow
+from reportgen.render.html import Links, render_index, render_report
 from tests.test_html_support import Collector, parse, report, strip_charts, text
 
 ATTACKS = (

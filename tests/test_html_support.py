@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
-from reportgen.model import (
+from reportgen.core.model import (
     ConclusionItem,
     Environment,
     Metric,

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator
 
-from reportgen import load
-from reportgen.analysis import analyse
+from reportgen.read import load
+from reportgen.analyse.analysis import analyse
 from reportgen.cli import main
 from reportgen.importers.common import slug
-from reportgen.validate import schema
+from reportgen.read.validate import schema
 from tests.import_golden import CASES, EXPECTED, FIXTURES, Case, run_import, stage
 
 

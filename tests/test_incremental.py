@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import build
+from reportgen.site import build
 from tests.golden import cwd
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
@@ -87,7 +87,7 @@ def test_incremental_build_equals_a_cold_build(tmp_path: Path, case: str) -> Non
 def test_rank_tests_run_again_only_when_the_data_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None],
         tested: bool) -> None:
-    from reportgen import compare
+    from reportgen.analyse import compare
 
     root = example_project(tmp_path / "p", "html, txt")
     run(root, "output")

@@ -19,7 +19,7 @@ from reportgen import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ["templates/style.css", "templates/pdf.css", "templates/fonts/",
-           "probes/run.py", "probes/c/probe_helper.c", "schemas/results.schema.json"]
+           "probes/run.py", "probes/c/probe_helper.c", "read/schemas/results.schema.json"]
 
 
 def sh(*argv: str | Path, cwd: Path) -> str:
@@ -44,7 +44,7 @@ def test_sdist_and_wheel_carry_templates_fonts_schemas_and_probes(dist: Path) ->
         in_sdist, in_wheel = tar.getnames(), whl.namelist()
     for name in SHIPPED:
         top = f"reportgen-{__version__}/"
-        sdist_name = top + (name if not name.startswith("schemas") else "reportgen/" + name)
+        sdist_name = top + (name if not name.startswith("read/") else "reportgen/" + name)
         assert any(n.startswith(sdist_name) for n in in_sdist), name
         assert any(n.startswith("reportgen/" + name) for n in in_wheel), name
     assert not [n for n in in_wheel if "__pycache__" in n]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from reportgen.errors import BuildError
-from reportgen.render_pdf import Attachment, PdfMeta, render_pdf, source_date
+from reportgen.core.errors import BuildError
+from reportgen.render.pdf import Attachment, PdfMeta, render_pdf, source_date
 
 META = PdfMeta(title="Guest against host", author="A. Author", subject="guest vs. native",
                keywords=("bhyve", "FreeBSD"), lang="en", date=dt.date(2026, 6, 9))
@@ -314,7 +314,7 @@ def test_laid_out_keeps_a_layout_only_when_the_guess_was_right(
         monkeypatch: pytest.MonkeyPatch, fits: dict[tuple[str, ...], list[str]],
         guess: tuple[str, ...], layouts: list[tuple[str, ...]], document: tuple[str, ...],
         first: list[str]) -> None:
-    from reportgen import render_pdf as module
+    from reportgen.render import pdf as module
 
     monkeypatch.setattr(module, "_fit_moved_charts", lambda doc: list(fits[doc]))
     made: list[tuple[str, ...]] = []
@@ -328,7 +328,7 @@ def test_laid_out_keeps_a_layout_only_when_the_guess_was_right(
 
 
 def test_laid_out_lays_out_here_when_the_copy_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reportgen import render_pdf as module
+    from reportgen.render import pdf as module
 
     here = os.getpid()
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.analysis import analyse
-from reportgen.load import load_report
-from reportgen.model import Section, SectionMetric
-from reportgen.placeholders import PlaceholderError, Ref, Scope, find, parse
+from reportgen.analyse.analysis import analyse
+from reportgen.read.load import load_report
+from reportgen.core.model import Section, SectionMetric
+from reportgen.core.placeholders import PlaceholderError, Ref, Scope, find, parse
 from tests.factories import environment, metric, report, text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "probes" / "run.py"
-SCHEMA = json.loads((ROOT / "reportgen" / "schemas" / "results.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "reportgen" / "read" / "schemas" / "results.schema.json").read_text())
 SMALL = ["--profile", "quick", "--rounds", "2", "--samples", "2", "--warmup", "0",
          "--scale", "0.01"]
 ALL_IDS = [

@@ -25,7 +25,7 @@ import pytest
 from tests import sshd
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((ROOT / "reportgen" / "schemas" / "results.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "reportgen" / "read" / "schemas" / "results.schema.json").read_text())
 QUICK = ["--profile", "quick", "--only", "syscall.getpid"]
 
 pytestmark = pytest.mark.skipif(sshd.missing() is not None, reason=str(sshd.missing()))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from reportgen import scaffold
+from reportgen.scaffold import new as scaffold
 from reportgen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

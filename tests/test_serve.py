@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import serve
+from reportgen.site import serve
 from reportgen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import build, render_text
-from reportgen.errors import InputError
-from reportgen.linkcheck import check
+from reportgen.site import build
+from reportgen.render import text as render_text
+from reportgen.core.errors import InputError
+from reportgen.site.linkcheck import check
 from tests.golden import ERRORS, cwd, lay_out, run_build
 
 SITE = "title: T\nreports: [reports/*]\nformats: [{formats}]\n"
@@ -95,7 +96,7 @@ def test_noop_rebuild_renders_nothing_and_imports_no_renderer(tmp_path: Path) ->
     root = project(tmp_path)
     run(root)
     before = {p: p.stat().st_mtime_ns for p in (root / "output").rglob("*")}
-    probe = ("import sys; from pathlib import Path; from reportgen.build import build; "
+    probe = ("import sys; from pathlib import Path; from reportgen.site.build import build; "
              "r = build(Path('site.yml')); "
              "print(r.rendered, sorted(m for m in ('matplotlib', 'weasyprint', 'jinja2', "
              "'jsonschema', 'markdown_it') if m in sys.modules))")

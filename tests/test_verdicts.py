@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import compare, figures, render_markdown, render_text
-from reportgen.analysis import analyse, card
+from reportgen.analyse import compare
+from reportgen.core import figures
+from reportgen.render import markdown as render_markdown
+from reportgen.render import text as render_text
+from reportgen.analyse.analysis import analyse, card
 from reportgen.cli import main
-from reportgen.load import load_report
-from reportgen.model import Better, ConclusionItem, Metric, Round, Thresholds
+from reportgen.read.load import load_report
+from reportgen.core.model import Better, ConclusionItem, Metric, Round, Thresholds
 from tests.factories import environment, in_rounds, metric, report
 from tests.golden import ERRORS, cwd, lay_out
 
@@ -184,7 +187,7 @@ def test_unstable_samples_warn_at_the_metric_and_strict_still_builds(tmp_path: P
 
 
 def test_page_and_index_show_inconclusive_with_its_reason() -> None:
-    from reportgen.render_html import Links, render_index, render_report
+    from reportgen.render.html import Links, render_index, render_report
 
     native = environment("native", metric("b", [10, 10, 10]), rounds([46] * 5, "a"))
     guest = environment("guest", metric("b", [30, 30, 31]), rounds([92] * 5, "a"))

@@ -2,7 +2,7 @@
 
 Each module reads one tool's output into a results document of one round
 (see docs/import.md for what each reads and how it names metrics); several
-files of one tool are pooled as rounds by :func:`reportgen.results.pool`, and
+files of one tool are pooled as rounds by :func:`reportgen.read.results.pool`, and
 the file is written only once the loader has read it back without a problem.
 """
 
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen import load, results
-from reportgen.errors import InputError, Problem, ReportgenError
+from reportgen.read import load
+from reportgen.read import results
+from reportgen.core.errors import InputError, Problem, ReportgenError
 from reportgen.importers import fio, hyperfine, pts, sysbench
 from reportgen.importers.common import Imported, Options, Source, read_source
 

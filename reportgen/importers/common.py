@@ -3,7 +3,7 @@
 An importer turns one output file of a tool into one results document of a
 single round (:func:`round_document`); :func:`reportgen.importers.import_files`
 pools the rounds of several files.  A file that is not what it claims raises
-:class:`~reportgen.errors.InputError` with one ``file:line:col: message`` line.
+:class:`~reportgen.core.errors.InputError` with one ``file:line:col: message`` line.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.errors import InputError, Problem
-from reportgen.results import FORMAT
+from reportgen.core.errors import InputError, Problem
+from reportgen.read.results import FORMAT
 
 # Longer slugs are cut and given a hash of the whole text, so ids stay readable
 # and still differ when two long names share their start.

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeTree
 
-from reportgen.errors import Problem
+from reportgen.core.errors import Problem
 from reportgen.importers.common import (
     Imported,
     Options,

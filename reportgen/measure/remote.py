@@ -1,0 +1,365 @@
+"""`reportgen probe --ssh`: run the probe bundle on another machine over OpenSSH.
+
+Everything travels through one `ssh` process (the system's client, so
+~/.ssh/config, ProxyJump, keys and the agent apply): its stdin carries a
+small driver program, a header line and the bundle; the driver keeps the
+probes' progress on stderr and sends the results file back on stdout.  The
+remote command is the same short line whatever the login shell, and the
+arguments travel inside the header, so no remote quoting is involved.
+
+The driver owns its temporary directory: it removes it when the probes end,
+when it is signalled, and when its stdin closes (the connection dropped or
+we stopped it).  If we are interrupted after the directory was announced, a
+second ssh call removes it as well, in case the first session never noticed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from reportgen.core import atomic
+from reportgen.measure import bundle
+from reportgen.core.errors import ReportgenError
+
+SSH_COMMAND_ENV = "REPORTGEN_SSH_COMMAND"
+TAG = "reportgen-remote: "
+# ssh's own failures (could not connect, authentication refused) exit with 255.
+SSH_FAILED = 255
+EXIT_NO_PYTHON, EXIT_OLD_PYTHON, EXIT_COPY_FAILED = 90, 91, 93
+_TARGET = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>[^@\s:]+|\[[0-9A-Fa-f:.]+\])"
+                     r"(?::(?P<port>[0-9]+))?$")
+_REMOTE_DIR = re.compile(r"^/[A-Za-z0-9_./-]*/reportgen-remote-[A-Za-z0-9_]+$")
+
+# Runs on the measured machine with its python3: Python 3.8 and the standard
+# library, and a syntax old interpreters can still parse to report their age.
+DRIVER = r'''
+import sys
+if sys.version_info < (3, 8):
+    sys.stderr.write("reportgen-remote: old-python %d.%d.%d\n" % sys.version_info[:3])
+    sys.stderr.flush()
+    import os
+    os._exit(91)
+import json, os, shutil, signal, subprocess, tempfile, threading
+stdin = sys.stdin.buffer
+head = json.loads(stdin.readline().decode())
+state = {"child": None}
+
+
+def say(*words):
+    sys.stderr.write("reportgen-remote: " + " ".join(str(w) for w in words) + "\n")
+    sys.stderr.flush()
+
+
+def stop(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def lifeline():
+    # Our stdin stays open until the caller is done: its end means stop.
+    while os.read(0, 65536):
+        pass
+    child = state["child"]
+    if child is not None and child.poll() is None:
+        child.terminate()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def main(top):
+    status = 1
+    try:
+        say("dir", top)
+        bundle = os.path.join(top, "probe.pyz")
+        left = head["size"]
+        try:
+            with open(bundle, "wb") as out:
+                while left:
+                    chunk = stdin.read(min(left, 65536))
+                    if not chunk:
+                        say("copy-cut")
+                        return 1
+                    out.write(chunk)
+                    left -= len(chunk)
+        except OSError as exc:
+            say("copy-failed", exc.errno, exc.strerror)
+            return 93
+        threading.Thread(target=lifeline, daemon=True).start()
+        results = os.path.join(top, "results.json")
+        env = dict(os.environ, TMPDIR=top, REPORTGEN_PROBES_CACHE=os.path.join(top, "cache"))
+        state["child"] = subprocess.Popen(
+            [sys.executable, bundle] + head["args"] + ["-o", results],
+            stdin=subprocess.DEVNULL, stdout=2, cwd=top, env=env)
+        status = state["child"].wait()
+        if os.path.exists(results):
+            with open(results, "rb") as src:
+                data = src.read()
+            say("results", len(data))
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        return status
+    finally:
+        child = state["child"]
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait()
+
+
+for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+    signal.signal(signum, stop)
+code = 1
+top = None
+try:
+    top = tempfile.mkdtemp(prefix="reportgen-remote-")
+    code = main(top)
+except OSError as exc:
+    say("mkdtemp-failed", exc.errno, exc.strerror)
+    code = 93
+except SystemExit as exc:
+    code = exc.code
+finally:
+    if top is not None:
+        shutil.rmtree(top, ignore_errors=True)
+        say("removed", top)
+os._exit(code)
+'''
+REMOTE_COMMAND = 'python3 -c "import sys;exec(sys.stdin.buffer.read({size}))"'
+
+
+class RunError(ReportgenError):
+    """The remote run could not start or finish; one line, nothing written locally."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """``[user@]host[:port]`` as given on the command line."""
+
+    text: str
+    login: str  # user@host, or host
+    port: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        match = _TARGET.match(text)
+        if match is None:
+            raise RunError(f"reportgen probe: --ssh {text!r}: expected [user@]host[:port]")
+        login = match["host"].strip("[]")
+        if match["user"]:
+            login = f"{match['user']}@{login}"
+        return cls(text, login, match["port"])
+
+
+def ssh_command(explicit: str | None) -> list[str]:
+    """The ssh command: --ssh-command, else $REPORTGEN_SSH_COMMAND, else plain ssh."""
+    text = explicit or os.environ.get(SSH_COMMAND_ENV) or "ssh"
+    words = shlex.split(text)
+    if not words:
+        raise RunError("reportgen probe: the ssh command is empty")
+    return words
+
+
+def ssh_argv(command: Sequence[str], target: Target, remote: str) -> list[str]:
+    """ssh in batch mode: stdin carries our data, so ssh must never ask for a password."""
+    port = ["-p", target.port] if target.port else []
+    return [*command, "-o", "BatchMode=yes", *port, "--", target.login, remote]
+
+
+@dataclass
+class Session:
+    """What the remote side told us on stderr, and what it printed otherwise."""
+
+    remote_dir: str | None = None
+    removed: bool = False
+    results_size: int | None = None
+    copy_error: tuple[int, str] | None = None
+    old_python: str | None = None
+    cut: bool = False
+    tail: list[str] = field(default_factory=list)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def read(self, stream: IO[bytes], echo: IO[str]) -> None:
+        for raw in stream:
+            # ssh ends its own messages with CRLF; a bare \r would be escaped on printing
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            if line.startswith(TAG):
+                self._tagged(line[len(TAG):].split(" "))
+                continue
+            self.tail = (self.tail + [line])[-5:]
+            if self.remote_dir is None:
+                continue  # ssh's or the shell's complaint: summed up in one line at the end
+            if self.remote_dir in line:
+                continue  # e.g. where the probes wrote: a path that is gone at the end
+            echo.write(line + "\n")
+            echo.flush()
+        self.finished.set()
+
+    def _tagged(self, words: list[str]) -> None:
+        kind, rest = words[0], words[1:]
+        if kind == "dir" and rest and _REMOTE_DIR.match(rest[0]):
+            self.remote_dir = rest[0]
+        elif kind == "removed":
+            self.removed = True
+        elif kind == "results" and rest and rest[0].isdigit():
+            self.results_size = int(rest[0])
+        elif kind in ("copy-failed", "mkdtemp-failed") and len(rest) >= 2 and rest[0].isdigit():
+            self.copy_error = (int(rest[0]), " ".join(rest[1:]))
+        elif kind == "old-python" and rest:
+            self.old_python = rest[0]
+        elif kind == "copy-cut":
+            self.cut = True
+
+
+class Stopped(Exception):
+    """SIGINT or SIGTERM arrived; raised in the main thread so clean-up code runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise Stopped in the main thread, so clean-up runs."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run(target: Target, command: Sequence[str], probe_args: Sequence[str], output: Path,
+        time_limit: float, echo: IO[str] = sys.stderr) -> int:
+    """Run the bundle on ``target`` and write its results to ``output``.
+
+    Returns the probes' exit status (0, or 1 when a metric failed); raises
+    RunError for everything that kept the run from producing a file.
+    """
+    payload = bundle.build_bytes()
+    driver = DRIVER.encode()
+    header = json.dumps({"size": len(payload), "args": list(probe_args)}).encode() + b"\n"
+    argv = ssh_argv(command, target, REMOTE_COMMAND.format(size=len(driver)))
+    session = Session()
+    with stop_on_signals():
+        # A session of its own: a Ctrl-C at the terminal reaches us, not ssh,
+        # so that we decide the order in which things stop.
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        reader = threading.Thread(target=session.read, args=(proc.stderr, echo), daemon=True)
+        reader.start()
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, driver + header + payload),
+                                  daemon=True)
+        feeder.start()
+        chunks: list[bytes] = []
+        collector = threading.Thread(target=_collect, args=(proc.stdout, chunks), daemon=True)
+        collector.start()
+        try:
+            status = proc.wait(timeout=time_limit)
+            collector.join()
+            session.finished.wait()
+        except subprocess.TimeoutExpired:
+            _end(proc, target, command, session)
+            raise RunError(f"reportgen probe: {target.text}: stopped after the time limit "
+                              f"of {time_limit:g} s (--time-limit); nothing written") from None
+        except Stopped as stop:
+            _end(proc, target, command, session)
+            echo.write(f"reportgen probe: {target.text}: stopped by {stop}; removed the "
+                       "remote temporary directory, wrote nothing\n")
+            return 128 + stop.signum
+        finally:
+            _close(proc.stdin)
+        data = b"".join(chunks)
+    if session.results_size is not None and len(data) > session.results_size:
+        data = data[-session.results_size:]  # what a login script printed comes first
+    problem = _problem(target, status, session, data)
+    if problem:
+        raise RunError(problem)
+    atomic.write_bytes(output, data)
+    echo.write(f"wrote {output}\n")
+    return status
+
+
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    # Stdin stays open after the data: the driver treats its end as "stop".
+    try:
+        stream.write(data)
+        stream.flush()
+    except OSError:  # the remote side ended early; its stderr says why
+        pass
+
+
+def _collect(stream: IO[bytes], chunks: list[bytes]) -> None:
+    chunks.extend(iter(lambda: stream.read(65536), b""))
+
+
+def _close(stream: IO[bytes]) -> None:
+    try:
+        stream.close()
+    except OSError:
+        pass
+
+
+def _end(proc: subprocess.Popen[bytes], target: Target, command: Sequence[str],
+         session: Session) -> None:
+    """Stop the session and make sure the remote directory is gone."""
+    assert proc.stdin is not None
+    _close(proc.stdin)  # the driver's lifeline: it stops the probes and cleans up
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        proc.wait()
+    session.finished.wait(timeout=15)
+    if session.remote_dir and not session.removed:
+        cleanup = ssh_argv(command, target, "rm -rf " + shlex.quote(session.remote_dir))
+        subprocess.run(cleanup, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60, check=False)
+
+
+def _problem(target: Target, status: int, session: Session, data: bytes) -> str | None:
+    """One line saying why there is no results file, or None when there is one."""
+    where = f"reportgen probe: {target.text}"
+    said = session.tail[-1] if session.tail else f"exit status {status}"
+    if session.old_python:
+        return (f"{where}: python3 there is {session.old_python}; "
+                "the probes need Python 3.8 or newer")
+    if session.copy_error:
+        errno, text = session.copy_error
+        if errno == 28:  # ENOSPC
+            return f"{where}: no space left in the remote temporary directory"
+        return f"{where}: cannot write the probes there: {text}"
+    if status == SSH_FAILED and session.remote_dir is None:
+        if "Permission denied" in said or "Too many authentication failures" in said:
+            return f"{where}: login refused (is the key loaded, or in ~/.ssh/config?): {said}"
+        return f"{where}: cannot connect: {said}"
+    if session.remote_dir is None and (status == 127 or "python3" in said):
+        return f"{where}: no python3 on the remote PATH"
+    if session.results_size is None:
+        if any("No space left" in line for line in session.tail):
+            return f"{where}: no space left in the remote temporary directory"
+        if session.cut or not session.removed:  # the driver always says it cleaned up
+            return f"{where}: lost the connection before the probes finished"
+        return f"{where}: the probes wrote no results: {said}"
+    if len(data) != session.results_size:
+        return f"{where}: lost the connection while fetching the results"
+    try:
+        json.loads(data)
+    except ValueError:
+        return f"{where}: the results sent back are not JSON"
+    return None

@@ -1,0 +1,79 @@
+"""analysis.json: every verdict of a report and its headline, for machines.
+
+The format is ``reportgen-analysis/1``, described by
+``reportgen/schemas/analysis.schema.json``.  Same analysis, same bytes: keys
+are sorted, comparisons ordered by metric id then environment, and numbers
+rounded to six significant digits so that no last-bit noise of the
+arithmetic reaches the file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reportgen.analyse.analysis import Analysis
+from reportgen.analyse.compare import Comparison
+from reportgen.analyse.headline import EnvHeadline
+
+FORMAT = "reportgen-analysis/1"
+ANALYSIS_FILE = "analysis.json"
+DIGITS = 6  # significant digits of every number written
+
+
+def render(analysis: Analysis) -> bytes:
+    return (json.dumps(document(analysis), indent=1, sort_keys=True, ensure_ascii=False)
+            + "\n").encode()
+
+
+def document(analysis: Analysis) -> dict[str, Any]:
+    report = analysis.report
+    names = {m.id: m.name for s in analysis.sections for m in s.metrics}
+    ordered = sorted(analysis.comparisons, key=lambda c: (c.metric_id, c.env))
+    return {
+        "format": FORMAT,
+        "report": {"slug": report.slug, "title": report.title,
+                   "date": report.date.isoformat(), "baseline": report.baseline,
+                   "environments": [e.label for e in report.environments]},
+        "comparisons": [_comparison(c, names[c.metric_id]) for c in ordered],
+        "headline": [_headline(h) for h in analysis.headline.envs],
+    }
+
+
+def _comparison(c: Comparison, name: str) -> dict[str, Any]:
+    # A comparison that is not comparable has no slowdown to publish.
+    shown = c.verdict != "not-comparable"
+    return {
+        "metric": c.metric_id,
+        "name": name,
+        "env": c.env,
+        "verdict": c.verdict,
+        "label": c.label,
+        "tier": c.tier,
+        "slowdown": _number(c.slowdown) if shown else None,
+        "interval": _pair(c.interval) if shown else None,
+        "p_value": None if c.p_value is None else _number(c.p_value),
+        "rounds": {"baseline": c.rounds[0], "env": c.rounds[1]},
+        "samples": {"baseline": c.samples[0], "env": c.samples[1]},
+        "reason": c.reason or None,
+    }
+
+
+def _headline(h: EnvHeadline) -> dict[str, Any]:
+    return {
+        "env": h.env,
+        "geomean": None if h.geomean is None else _number(h.geomean),
+        "interval": _pair(h.interval),
+        "included": h.included,
+        "counts": dict(h.counts),
+        "worst": [{"metric": w.metric_id, "name": w.name, "label": w.label,
+                   "slowdown": _number(w.slowdown)} for w in h.worst],
+    }
+
+
+def _pair(bounds: tuple[float, float] | None) -> list[float] | None:
+    return None if bounds is None else [_number(bounds[0]), _number(bounds[1])]
+
+
+def _number(value: float) -> float:
+    return float(f"{value:.{DIGITS}g}")

@@ -1,0 +1,247 @@
+"""The report page and the site index as HTML, from Jinja2 templates in templates/.
+
+Every template is autoescaped and undefined names are errors.  Author Markdown
+goes through reportgen.core.markdown (raw HTML off) and is the only text marked safe;
+everything else, including hostnames and CPU strings from results files, is
+escaped.  Pages use relative links only, so the site works from file://.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from reportgen.analyse import compare
+from reportgen.core import figures
+from reportgen.analyse import headline
+from reportgen.core import markdown
+from reportgen.core import resources
+from reportgen.analyse.analysis import (
+    Analysis,
+    BadgePart,
+    Measurement,
+    SectionView,
+    noise_intro,
+    noise_text,
+)
+from reportgen.core.cards import Card, CardMetric
+from reportgen.render.charts import Chart, inline, metric_names
+from reportgen.analyse.compare import Comparison
+from reportgen.core.model import TIERS
+from reportgen.render.analysis_json import ANALYSIS_FILE
+
+# Format key -> (file beside the report's index.html, link text).
+FORMATS = {
+    "pdf": ("report.pdf", "PDF"),
+    "txt": ("report.txt", "Plain text"),
+    "md": ("report.md", "Markdown"),
+}
+WORST_ON_INDEX = 3  # slowdowns listed per report on the site index
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a report page may link to: only files the build writes."""
+
+    formats: tuple[str, ...]  # subset of FORMATS' keys
+    data: tuple[str, ...]  # file names under data/
+    snapshots: tuple[tuple[str, str], ...] = ()  # (label, relative href) of archived PDFs
+    analysis: bool = False  # analysis.json lies beside the page (not in a PDF)
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
+
+
+def templates_dir() -> Path:
+    """The templates/ folder, in the checkout or the installed package (shared with PDF)."""
+    return resources.TEMPLATES
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment for our templates: autoescape on, undefined is an
+    error.  One per process, so each template is compiled once (Jinja2 still
+    reloads a template whose file changed, for `reportgen serve`)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = lambda source: Markup(markdown.to_html(source))
+    env.filters["inline"] = lambda source: Markup(markdown.inline_html(source))
+    env.globals.update(
+        quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
+        interval=figures.interval, number=figures.number, tiers=TIERS,
+        section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
+        counts_text=headline.counts_text,
+        p_value=figures.p_value, verdict_text=compare.verdict_text, untiered=compare.UNTIERED,
+        noise_intro=noise_intro, noise_text=noise_text,
+        unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
+    )
+    return env
+
+
+def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
+                  root: str = "..", for_pdf: bool = False) -> str:
+    """The HTML of output/<slug>/index.html; ``for_pdf``: the page the PDF is
+    made from, whose charts are the files under charts/ rather than inline."""
+    report = analysis.report
+    by_name = {chart.name: chart for chart in charts}
+    return environment().get_template("report.html").render(
+        a=analysis,
+        report=report,
+        root=root,
+        downloads=_downloads(links, ""),
+        snapshots=[Link(label, _relative(href)) for label, href in links.snapshots],
+        section_charts={s.anchor: by_name.get(f"{s.anchor}.svg") for s in analysis.sections},
+        overview=by_name.get("overview.svg"),
+        names=metric_names(analysis),
+        several=len(report.others) > 1,
+        analysis_href=ANALYSIS_FILE if links.analysis else "",
+        for_pdf=for_pdf,
+    )
+
+
+def render_index(title: str, cards: Sequence[Card], links: Mapping[str, Links], *,
+                 feed: str = "") -> str:
+    """The HTML of output/index.html: every report, newest first, then the history
+    of the metrics they share.  ``feed`` is the relative href of the Atom feed,
+    when the build writes one."""
+    ordered = sorted(cards, key=lambda c: (c.date, c.slug), reverse=True)
+    entries = [_IndexEntry.of(c, links.get(c.slug, Links((), ()))) for c in ordered]
+    return environment().get_template("index.html").render(
+        title=title, entries=entries, history=history(cards),
+        feed=_relative(feed) if feed else "")
+
+
+def render_not_found(title: str) -> str:
+    """The HTML of output/404.html, for the web server to answer unknown paths with."""
+    return environment().get_template("404.html").render(title=title)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    card: Card
+    href: str  # the report page, relative to the index
+    metric: CardMetric
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """How one metric moved from report to report, oldest report first."""
+
+    id: str
+    anchor: str
+    name: str  # as the newest report names it
+    rows: tuple[HistoryRow, ...]
+
+
+def history(cards: Sequence[Card]) -> list[MetricHistory]:
+    """Every metric that two or more reports measured in the same environment.
+
+    Rows are the (report, environment) pairs of such a metric, by report date
+    (oldest first), then slug and environment; an environment that only one
+    report has for the metric is left out.  Metrics come in the order the newest
+    report that has them lists them.
+    """
+    newest = sorted(cards, key=lambda c: (c.date, c.slug), reverse=True)
+    pairs: dict[tuple[str, str], dict[str, tuple[Card, CardMetric]]] = {}
+    for card in newest:
+        for m in card.metrics:
+            pairs.setdefault((m.id, m.env), {}).setdefault(card.slug, (card, m))
+    shared: dict[str, list[tuple[Card, CardMetric]]] = {}
+    for (metric_id, _env), found in pairs.items():
+        if len(found) >= 2:
+            shared.setdefault(metric_id, []).extend(found.values())
+    views = []
+    for metric_id, rows in shared.items():
+        rows.sort(key=lambda r: (r[0].date, r[0].slug, r[1].env))
+        views.append(MetricHistory(
+            metric_id, "m-" + metric_id.replace(".", "-"), rows[-1][1].name,
+            tuple(HistoryRow(c, _report_href(c), m) for c, m in rows)))
+    return views
+
+
+@dataclass(frozen=True)
+class _IndexEntry:
+    card: Card
+    href: str
+    downloads: Downloads
+    worst: tuple[CardMetric, ...]
+    analysis: str  # href of the report's analysis.json, or ""
+
+    @classmethod
+    def of(cls, card: Card, links: Links) -> _IndexEntry:
+        folder = quote(card.slug, safe="") + "/"
+        return cls(card, _report_href(card), _downloads(links, folder),
+                   card.worst(WORST_ON_INDEX), folder + ANALYSIS_FILE if links.analysis else "")
+
+
+def _report_href(card: Card) -> str:
+    return quote(card.slug, safe="") + "/index.html"
+
+
+def section_tier(section: SectionView) -> str:
+    """The worst tier in a section, or ``none`` when nothing could be compared."""
+    found = [c for m in section.metrics for c in m.comparisons]
+    return compare.worst_tier(found) if found else "none"
+
+
+def badge_groups(section: SectionView) -> list[tuple[str, list[BadgePart]]]:
+    """A section's badge parts by environment, in report order."""
+    return [(env, list(parts)) for env, parts in itertools.groupby(section.parts,
+                                                                   key=lambda p: p.env)]
+
+
+def slowdown_range(comparisons: Sequence[Comparison]) -> str:
+    """``3.96x``, or ``1.56x to 1.92x`` for a conclusion over several metrics."""
+    values = sorted(c.slowdown for c in comparisons if not math.isnan(c.slowdown))
+    if not values:
+        return figures.ratio(math.nan)
+    if figures.ratio(values[0]) == figures.ratio(values[-1]):
+        return figures.ratio(values[0])
+    return figures.interval((values[0], values[-1]))
+
+
+def status_text(measurement: Measurement) -> str:
+    """Why a measurement has no median: ``failed: no space left on device``."""
+    metric = measurement.metric
+    if metric.status == "ok":
+        return "no samples"
+    return f"{metric.status}: {metric.error}" if metric.error else metric.status
+
+
+@dataclass(frozen=True)
+class Downloads:
+    formats: tuple[Link, ...]  # the report in other formats
+    data: tuple[Link, ...]  # the results files it was built from
+
+
+def _downloads(links: Links, folder: str) -> Downloads:
+    """Links to the built files; ``folder`` leads from the page to the report's folder."""
+    return Downloads(
+        tuple(Link(FORMATS[f][1], folder + FORMATS[f][0]) for f in FORMATS if f in links.formats),
+        tuple(Link(name, f"{folder}data/{quote(name, safe='')}") for name in links.data),
+    )
+
+
+def _relative(href: str) -> str:
+    """Refuse anything that would leave the site or need a network."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("/"):
+        raise ValueError(f"link must be relative: {href!r}")
+    return href

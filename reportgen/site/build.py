@@ -1,0 +1,120 @@
+"""`reportgen build`: the pipeline as a short script.
+
+plan what changed -> carry unchanged reports over -> load, check, analyse and
+render what changed into a staging dir (in parallel, each report in one
+worker) -> index, link check, manifest -> swap the staging dir in as the new
+output.  Every stage lives in its own module; this
+one only says in which order they run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reportgen.site import cache
+from reportgen.check import checks
+from reportgen.read import load
+from reportgen.site import output
+from reportgen.core.errors import InputError, Problem, printable
+from reportgen.core.model import Site
+
+if TYPE_CHECKING:
+    from reportgen.analyse.analysis import Analysis
+    from reportgen.site.reports import Pool
+
+Log = Callable[[str], None]
+
+
+def stderr(message: str) -> None:
+    print(printable(message), file=sys.stderr, flush=True)
+
+
+@dataclass
+class Result:
+    output: Path
+    rendered: list[str] = field(default_factory=list)  # slugs rendered by this build
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
+    """Load and analyse every report; raise every input problem at once."""
+    site = load.load_site(site_file)
+    analysed = _analyse_all(site.report_dirs)
+    return [a for a, _ in analysed], [w for _, ws in analysed for w in ws]
+
+
+def build(site_file: Path, *, output_dir: Path | None = None,
+          formats: tuple[str, ...] | None = None, archive_dir: Path | None = None,
+          strict: bool = False, log: Log = stderr, pool: Pool | None = None) -> Result:
+    """Build the site; ``pool`` holds render workers kept between builds (serve)."""
+    started = time.monotonic()
+    previous = cache.read(load.output_dir(site_file, output_dir))
+    site = load.load_site(site_file, output_dir, formats, archive_dir,
+                          validated=previous.site_file if previous else "")
+    output.check_output_dir(site.output, site, site_file)
+    with output.locked(site.output, log):
+        return _build(site, strict, log, started, pool)
+
+
+def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None) -> Result:
+    output.remove_stale(site.output)  # under the lock: left by killed builds
+    previous = cache.read(site.output)  # again: a build we waited for may have changed it
+    plan = cache.plan(site.source_key, site, previous)
+    if plan.up_to_date:
+        _warn(plan.kept_warnings, strict, log)
+        log(f"nothing changed: {load.display(site.output)} is up to date")
+        return Result(site.output, [], plan.kept_warnings)
+
+    _warn(plan.kept_warnings, strict, log)
+    from reportgen.site import linkcheck
+    from reportgen.site import reports as render  # matplotlib and WeasyPrint: only when rendering
+
+    with output.staging(site.output) as stage:
+        render.assets(stage)
+        output.carry_reports(site.output, stage, plan.kept)
+        rendered = render.reports(plan.changed, site, stage, previous, pool)
+        warnings = [w for r in rendered for w in r.warnings]
+        _warn(warnings, strict, log)  # with --strict, before anything is called built
+        for r in rendered:
+            log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
+        render.archive_pdfs(rendered, site, stage)
+        manifest = cache.record(site.source_key, site, plan, rendered)
+        render.site(manifest.cards(), site, stage)
+        output.carry_over(site.archive, site.output, stage)
+        pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
+        broken = linkcheck.check(stage, (site.archive,), pages)
+        manifest.keep_pages(pages)
+        _warn(broken, strict, log)
+        output.write(stage / cache.MANIFEST, manifest.dump())
+        output.publish(stage, site.output)
+    log(f"rendered {len(rendered)} of {len(site.report_dirs)} report(s) into "
+        f"{load.display(site.output)} in {time.monotonic() - started:.1f} s")
+    return Result(site.output, [r.slug for r in rendered],
+                  plan.kept_warnings + warnings + broken)
+
+
+def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
+    """Print warnings; with --strict they are errors."""
+    if strict and Problem.escalated(warnings):
+        raise InputError(Problem.escalated(warnings))
+    for warning in warnings:
+        log(str(warning))
+
+
+def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Problem]]]:
+    """Each report's analysis and warnings; every problem of every report at once."""
+    problems: list[Problem] = []
+    analysed: list[tuple[Analysis, list[Problem]]] = []
+    for report_dir in report_dirs:
+        try:
+            analysed.append(checks.analysed(report_dir))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return analysed

@@ -1,0 +1,159 @@
+"""Write stage: build into a staging directory beside the output, then swap.
+
+A failed or killed build never leaves a half-written site: the new tree is
+complete before it replaces the old one, with an atomic exchange where the
+system offers one (Linux renameat2), and files of removed reports vanish
+because the new tree simply does not have them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from reportgen.site.cache import MANIFEST
+from reportgen.core.errors import InputError, Problem
+from reportgen.core.lifeline import libc
+from reportgen.core.model import Site
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def check_output_dir(output: Path, site: Site, site_file: Path) -> None:
+    """Refuse output dirs whose replacement would destroy the project."""
+    output, root = output.resolve(), site.root.resolve()
+    reason = ""
+    if output == root or output in root.parents:
+        reason = "it is the project directory or one of its parents"
+    elif any(d.resolve().is_relative_to(output) or output.is_relative_to(d.resolve())
+             for d in site.report_dirs):
+        reason = "it holds report directories, or lies inside one"
+    elif (output / site_file.name).exists() or (output / "reports").is_dir():
+        reason = "it holds a site.yml or reports/: it looks like a project, not build output"
+    elif output == Path(output.anchor) or output == Path.home():
+        reason = "it is a system or home directory"
+    else:
+        reason = foreign(output, MANIFEST, "reportgen output (it has no "
+                         f"{MANIFEST})")
+    if reason:
+        raise InputError([Problem(str(site_file), 1, 1,
+                                  f"refusing output directory '{output}': {reason}")])
+    reason = foreign(site.archive, "*/index.json", "reportgen archive (no <slug>/index.json)")
+    if reason and not site.archive.is_relative_to(output):
+        raise InputError([Problem(str(site_file), 1, 1,
+                                  f"refusing archive directory '{site.archive}': {reason}")])
+
+
+def foreign(path: Path, marker: str, what: str) -> str:
+    """Why ``path`` is not ours to replace or write into, or "" when it is.
+
+    Only a missing path, an empty directory or one holding ``marker`` (a glob)
+    is ours: a user's file or folder is never moved, emptied or deleted."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        return "it exists and is not a directory"
+    if path.is_dir() and any(path.iterdir()) and not any(path.glob(marker)):
+        return f"it is not empty and is not a {what}"
+    return ""
+
+
+@contextmanager
+def locked(output: Path, log: Callable[[str], None]) -> Iterator[None]:
+    """Hold ``.<output>.lock`` beside ``output``: one build of an output at a time.
+
+    A second build waits for the first (and says so); the lock file stays, as
+    removing it would let a third build lock a different file."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover - no flock
+        yield
+        return
+    import fcntl
+
+    with (output.parent / f".{output.name}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting: another build of {output} is running")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def remove_stale(output: Path) -> None:
+    """Remove staging dirs of earlier builds that were killed (under the lock,
+    no other build of ``output`` is running, so none of them is in use)."""
+    for stale in output.parent.glob(f".{output.name}.new-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+
+
+@contextmanager
+def staging(output: Path) -> Iterator[Path]:
+    """A fresh directory beside ``output``, removed unless it was published."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
+    try:
+        yield stage
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage)
+
+
+def write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def link_tree(src: Path, dst: Path) -> None:
+    """Hard-link every file of ``src`` into ``dst``: no copy, no second version."""
+    os.makedirs(dst, exist_ok=True)
+    with os.scandir(src) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                link_tree(Path(entry.path), dst / entry.name)
+            elif not os.path.lexists(dst / entry.name):
+                os.link(entry.path, dst / entry.name, follow_symlinks=False)
+
+
+def carry_reports(output: Path, stage: Path, slugs: Iterable[str]) -> None:
+    """Carry unchanged reports from the current output into the new one.
+
+    By hard link, file by file: a rename of each report's folder would be one
+    call, but a build killed between that rename and the swap would leave the
+    current output without those reports."""
+    for slug in slugs:
+        link_tree(output / slug, stage / slug)
+
+
+def carry_over(path: Path, output: Path, stage: Path) -> None:
+    """Link ``path`` of the current output (if there) into the new one."""
+    if path.is_dir() and path.is_relative_to(output):
+        link_tree(path, stage / path.relative_to(output))
+
+
+def publish(stage: Path, output: Path) -> None:
+    """Make ``stage`` the new ``output``."""
+    if output.exists() and _exchange(stage, output):
+        shutil.rmtree(stage)  # stage now holds the previous output
+        return
+    old = output.with_name(f".{output.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if output.exists():
+        output.rename(old)
+    stage.rename(output)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where unsupported."""
+    renameat2 = getattr(libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(result == 0)

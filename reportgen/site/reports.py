@@ -1,0 +1,338 @@
+"""Render stage: every output file of each report, and the site pages.
+
+Files go into the build's staging directory; nothing here decides where the
+site finally lives (see output.py).  Independent reports render in parallel
+processes; charts whose data did not change are carried over from the
+previous output instead of being drawn again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from reportgen.site import archive
+from reportgen.site import cache
+from reportgen.site import feeds
+from reportgen.core import lifeline
+from reportgen.render import pdf as render_pdf
+from reportgen.core import resources
+from reportgen.core.cards import Card
+from reportgen.core.errors import InputError, Problem
+from reportgen.core.model import Report, Site
+from reportgen.site.output import link_tree, write
+
+# The analysis, the charts and the formats that need them (numpy, matplotlib)
+# are imported where a report is rendered, so a build's main process does not
+# hold them while its workers render (it loads them for the index, after).
+if TYPE_CHECKING:
+    from reportgen.analyse.analysis import Analysis
+    from reportgen.render.charts import Chart
+
+
+def chart_key(analysis: Analysis) -> str:
+    """Fingerprint of everything the charts show (not the prose)."""
+    sections = [dataclasses.replace(s, analysis="") for s in analysis.sections]
+    rep = analysis.report
+    shown = repr((sections, rep.baseline, rep.thresholds,
+                  [e.label for e in rep.environments]))
+    return hashlib.sha256((cache.code_key() + shown).encode()).hexdigest()
+
+
+def tests_key(rep: Report) -> str:
+    """Fingerprint of what the rank tests see: the results files, how they are
+    pooled into environments, the baseline, and the code (not the prose)."""
+    h = hashlib.sha256((cache.code_key() + rep.baseline).encode())
+    for env in rep.environments:
+        h.update(repr((env.label, env.file_names or (env.file_name,))).encode())
+    for f in rep.inputs[1:]:  # the first is report.yml
+        h.update(f.name.encode() + b"\0" + f.content + b"\0")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the main process keeps of a report a worker loaded, analysed and rendered."""
+
+    slug: str
+    date: dt.date
+    card: Card
+    warnings: list[Problem]
+    charts: str  # chart key
+    seconds: float
+    tests: tuple[str, dict[str, float | None]] = ("", {})  # tests_key and the p-values
+    pdf_fits: tuple[str, ...] = ()  # see render_pdf.Pdf
+
+
+@dataclass(frozen=True)
+class _Job:
+    report_dir: Path
+    site: Site
+    stage: Path
+    reuse: str  # chart key of the previous output's charts, "" when there are none
+    tests: tuple[str, dict[str, float | None]] = ("", {})  # the previous build's, as Rendered
+    pdf_fits: tuple[str, ...] = ()  # the previous build's, as Rendered
+
+
+def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
+            previous: cache.Manifest | None, pool: Pool | None = None) -> list[Rendered]:
+    """Load, analyse and render every report, in parallel; raise every input
+    problem of every report at once.  ``pool`` keeps warm workers between builds
+    (`reportgen serve`); without one, a single report renders in this process
+    and several in a pool made for this build."""
+    jobs = []
+    for report_dir in report_dirs:
+        slug = report_dir.name
+        entry = previous.reports.get(slug) if previous else None
+        reuse = entry.charts if entry and (site.output / slug / "charts").is_dir() else ""
+        tests = (entry.tests.get("key", ""), entry.tests.get("p_values", {})) if entry else ("", {})
+        fits = tuple(entry.pdf_fits) if entry else ()
+        jobs.append(_Job(report_dir, site, stage, reuse, tests, fits))
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if pool is not None:
+        results = list(pool.executor.map(_render_job, jobs))
+    elif workers <= 1:
+        results = [_render_job(job, _renderer(site)) for job in jobs]
+    else:
+        with _executor(workers, pdf="pdf" in site.formats) as executor:
+            results = list(executor.map(_render_job, jobs))
+    problems = [p for r in results if isinstance(r, list) for p in r]
+    if problems:
+        raise InputError(problems)
+    return [r for r in results if isinstance(r, Rendered)]
+
+
+def _renderer(site: Site) -> render_pdf.Renderer | None:
+    """A PDF renderer started now, so it loads WeasyPrint while the report is analysed."""
+    return render_pdf.Renderer() if "pdf" in site.formats else None
+
+
+def _render_job(job: _Job, renderer: render_pdf.Renderer | None = None
+                ) -> Rendered | list[Problem]:
+    """One report, start to finish, in a worker: the main process never holds
+    more than a report's card."""
+    try:
+        return _render_report(job, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()  # unused when the report had a problem
+
+
+def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> Rendered | list[Problem]:
+    from reportgen.check import checks
+    from reportgen.analyse.analysis import card
+
+    began = time.monotonic()
+    old_key, old_p_values = job.tests
+    keys: list[str] = []  # the loaded report's tests_key, taken once
+
+    def known(rep: Report) -> dict[str, float | None]:
+        keys.append(tests_key(rep))
+        return old_p_values if keys[0] == old_key else {}
+
+    try:
+        analysis, warnings = checks.analysed(job.report_dir, known)
+    except InputError as exc:
+        return exc.problems
+    written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
+    return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
+                    written.charts, time.monotonic() - began,
+                    (keys[0], dict(analysis.p_values)), written.pdf_fits)
+
+
+# Imported by the fork server once, so every worker starts with them loaded.
+_PRELOAD = ["reportgen.site.reports", "reportgen.render.html", "reportgen.render.pdf",
+            "reportgen.check.checks", "reportgen.analyse.analysis", "scipy.stats",
+            "matplotlib.figure", "matplotlib.backends.backend_svg", "reportgen.site.preloaded"]
+
+
+def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessPoolExecutor:
+    # forkserver, not fork: `reportgen serve` builds from a thread, and
+    # forking a process that has threads can copy a held lock.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD + (["reportgen.render.weasy"] if pdf else []))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_start_worker, initargs=(os.getpid(), pdf, warm))
+
+
+def _start_worker(build: int, pdf: bool, warm: bool) -> None:
+    """Every worker dies with ``build``; a warm one (kept between builds) also
+    loads the templates and fonts now, and WeasyPrint when PDFs are built."""
+    from reportgen.render import charts
+    from reportgen.render import html as render_html
+
+    lifeline.die_with(build)
+    if not warm:
+        return
+    render_html.environment().get_template("report.html")
+    charts.warm_up()
+    if pdf:
+        render_pdf.warm_up()
+
+
+class Pool:
+    """Render workers kept between builds (`reportgen serve`): WeasyPrint,
+    matplotlib and the templates stay loaded, so a rebuild pays no start-up."""
+
+    def __init__(self, *, pdf: bool) -> None:
+        count = os.cpu_count() or 1
+        self.executor = _executor(count, pdf=pdf, warm=True)
+        for _ in range(count):  # start them all now, not at the first edit
+            self.executor.submit(int)
+
+    def close(self) -> None:
+        self.executor.shutdown(cancel_futures=True)
+
+
+def data_files(rep: Report) -> list[tuple[str, str]]:
+    """(name under data/, results file) for every results file of the report:
+    ``<label>.json``, or ``<label>.<n>.json`` for the n-th of the files pooled
+    into one environment (labels have no dots, so the names cannot clash)."""
+    copies = []
+    for env in rep.environments:
+        names = env.file_names or (env.file_name,)
+        if len(names) == 1:
+            copies.append((f"{env.label}.json", names[0]))
+        else:
+            copies.extend((f"{env.label}.{n}.json", name) for n, name in enumerate(names, 1))
+    return copies
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the next build of a report can reuse: its chart key and the PDF's fits."""
+
+    charts: str
+    pdf_fits: tuple[str, ...] = ()
+
+
+def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
+           pdf_guess: Sequence[str] = (), renderer: render_pdf.Renderer | None = None
+           ) -> Written:
+    """Write output/<slug>/: charts, data, analysis.json, txt, md, pdf (+ archive) and the page.
+
+    ``reuse_charts`` is the chart key of the previous output's charts; when it
+    matches, they are linked instead of drawn.  ``pdf_guess`` is the previous
+    PDF's fits (see render_pdf.render_pdf).
+    """
+    from reportgen.render import analysis_json as render_json
+    from reportgen.render import markdown as render_markdown
+    from reportgen.render import text as render_text
+
+    rep = analysis.report
+    out = stage / rep.slug
+    key = chart_key(analysis)
+    drawn = _charts(analysis, site.output / rep.slug / "charts", out / "charts",
+                    reuse=key == reuse_charts)
+    inputs = {f.name: f.content for f in rep.inputs}
+    copies = data_files(rep)
+    for name, source in copies:
+        write(out / "data" / name, inputs[source])
+    data = tuple(name for name, _ in copies)
+    write(out / render_json.ANALYSIS_FILE, render_json.render(analysis))
+    if "txt" in site.formats:
+        write(out / "report.txt", render_text.render(analysis).encode())
+    if "md" in site.formats:
+        folder = f"{feeds.base(site.base_url)}{quote(rep.slug, safe='')}/" if site.base_url else ""
+        images = {c.name.removesuffix(".svg"): f"{folder}charts/{c.name}" for c in drawn}
+        write(out / "report.md", render_markdown.render(analysis, images).encode())
+    if not {"pdf", "html"} & set(site.formats):
+        return Written(key)
+    from reportgen.render import html as render_html
+
+    built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
+    pdf = None
+    if "pdf" in site.formats:
+        html = render_html.render_report(analysis, drawn, render_html.Links(built, data),
+                                          for_pdf=True)
+        meta, attachments = render_pdf.pdf_inputs(rep)
+        pdf = render_pdf.render_pdf(html, out, report=rep.slug, meta=meta,
+                                    attachments=attachments, paper=site.paper, guess=pdf_guess,
+                                    renderer=renderer)
+        write(out / "report.pdf", pdf.content)
+    if "html" in site.formats:
+        pending = (rep.date, pdf.content) if pdf else None
+        links = render_html.Links(built, data, snapshot_links(site, rep.slug, pending),
+                                  analysis=True)
+        write(out / "index.html", render_html.render_report(analysis, drawn, links).encode())
+    return Written(key, pdf.fits if pdf else ())
+
+
+def _charts(analysis: Analysis, old: Path, new: Path, *, reuse: bool) -> list[Chart]:
+    """The report's charts: linked from the previous output, or drawn."""
+    from reportgen.render import charts
+
+    if reuse:
+        link_tree(old, new)
+        return [charts.Chart(ref.name, ref.alt, (new / ref.name).read_bytes())
+                for ref in charts.refs(analysis)]
+    drawn = charts.section_charts(analysis) + [charts.overview_chart(analysis)]
+    for chart in drawn:
+        write(new / chart.name, chart.svg)
+    return list(drawn)
+
+
+def assets(stage: Path) -> None:
+    """Files the pages and the PDFs share; written before any report."""
+    for name, content in resources.site_assets().items():
+        write(stage / name, content)
+
+
+def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
+    """The site's own pages: the index and 404.html; with a base_url, also
+    sitemap.xml and the Atom feed (which, with report.md's chart links, are
+    the only files with absolute URLs)."""
+    if "html" not in site.formats:
+        return
+    from reportgen.site import feeds
+    from reportgen.render import html as render_html
+
+    built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
+    links = {c.slug: render_html.Links(built, tuple(f"{e}.json" for e in c.environments),
+                                       snapshot_links(site, c.slug), analysis=True)
+             for c in cards}
+    feed = ""
+    if site.base_url:
+        write(stage / feeds.SITEMAP_FILE, feeds.sitemap(site.base_url, cards))
+        write(stage / feeds.FEED_FILE, feeds.atom(site.title, site.base_url, cards))
+        feed = feeds.FEED_FILE
+    write(stage / "index.html",
+          render_html.render_index(site.title, cards, links, feed=feed).encode())
+    write(stage / "404.html", render_html.render_not_found(site.title).encode())
+
+
+def archive_pdfs(rendered: Sequence[Rendered], site: Site, stage: Path) -> None:
+    """Add each rendered PDF to the archive: only here, in the main process,
+    once every report rendered, so a failed or killed build adds nothing."""
+    if "pdf" not in site.formats:
+        return
+    for r in rendered:
+        archive.add_snapshot(site.archive, r.slug, r.date,
+                             (stage / r.slug / "report.pdf").read_bytes())
+
+
+def snapshot_links(site: Site, slug: str, pending: tuple[dt.date, bytes] | None = None
+                   ) -> tuple[tuple[str, str], ...]:
+    """(label, href relative to the report page) of every archived PDF, with
+    the ``pending`` (date, PDF) this build is about to archive.
+
+    Only an archive inside the site can be linked: a link out of it would
+    break as soon as the site is copied to its host."""
+    if not site.archive.is_relative_to(site.output):
+        return ()
+    page_dir = site.output / slug
+    listed = (archive.with_snapshot(site.archive, slug, *pending) if pending
+              else archive.snapshots(site.archive, slug))
+    return tuple((f"{s.date} ({s.sha256[:8]})",
+                  quote(os.path.relpath(site.archive / slug / s.file, page_dir)))
+                 for s in listed)
