@@ -137,12 +137,6 @@ def read_file(path: str) -> str:
     return f"{total} {time.perf_counter_ns() - t0}"
 
 
-def sleep(seconds: str) -> str:
-    """Test aid: a sample that hangs (see REPORTGEN_PROBES_TEST_FAULT)."""
-    time.sleep(float(seconds))
-    return "0"
-
-
 MODES: dict[str, Callable[..., str]] = {
     "cpu": lambda n: cpu(int(n)),
     "getpid": lambda n: getpid(int(n)),
@@ -150,7 +144,6 @@ MODES: dict[str, Callable[..., str]] = {
     "mem": lambda o, b, t, ms: mem(o, int(b), int(t), int(ms)),
     "write": lambda p, n: write_fsync(p, int(n)),
     "read": read_file,
-    "sleep": sleep,
 }
 
 

@@ -32,12 +32,11 @@ import probe_commands as commands
 import probe_parsers as parsers
 import probe_sysinfo as sysinfo
 from probe_commands import ProbeError, ProbeSkipped, ProbeTimeout
-from probe_workloads import PROFILES, WORKER, WORKLOADS, Context, Plan, Workload
+from probe_workloads import PROFILES, WORKLOADS, Context, Plan, Workload
 
 PROBE_VERSION = "0.2.0"  # 0.2.0: per-thread sysbench blocks, disk writes in place
 FORMAT = "reportgen-results/2"
 LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
-FAULT_ENV = "REPORTGEN_PROBES_TEST_FAULT"  # tests only: "id=fail,id=hang,id=fail-from-2"
 HELPER_FAMILIES = ("cpu.", "syscall.", "process.")
 
 
@@ -268,11 +267,6 @@ def new_metric(workload: Workload) -> dict[str, Any]:
             "status": "skipped", "error": "not run"}
 
 
-def injected_faults() -> dict[str, str]:
-    spec = os.environ.get(FAULT_ENV, "")
-    return dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
-
-
 class Probe:
     """One workload across the rounds: its entry in the results, and how far
     it got in the current round."""
@@ -313,7 +307,7 @@ def step(probe: Probe, round_no: int, ctx: Context, clock: Clock, progress: Prog
     try:
         if probe.plan is None:
             show("preparing")
-            probe.plan = prepare(workload, ctx, round_no)
+            probe.plan = workload.prepare(ctx)
             metric["tool"], metric["params"] = probe.plan.tool, probe.plan.params
             for i in range(probe.plan.warmup):
                 show(f"warm-up {i + 1}/{probe.plan.warmup}")
@@ -337,20 +331,6 @@ def step(probe: Probe, round_no: int, ctx: Context, clock: Clock, progress: Prog
         probe.spent += elapsed
         probe.duration += elapsed
         metric["duration_s"] = round(probe.duration, 3)
-
-
-def prepare(workload: Workload, ctx: Context, round_no: int) -> Plan:
-    """The workload's plan for one round, with the test-only faults applied."""
-    fault = injected_faults().get(workload.id)
-    if fault == "fail" or fault == f"fail-from-{round_no}":
-        raise ProbeError(f"injected failure ({FAULT_ENV})")
-    plan = workload.prepare(ctx)
-    if fault == "hang":
-        def hang(timeout: float) -> float:
-            commands.run([sys.executable, WORKER, "sleep", "3600"], timeout)
-            return 0.0
-        plan = plan._replace(sample=hang)
-    return plan
 
 
 def end(probe: Probe, status: str, error: str) -> None:

@@ -24,9 +24,7 @@ SMALL = ["--profile", "quick", "--samples", "2", "--warmup", "0", "--scale", "0.
 def probe_env(tmp_path: Path) -> dict[str, str]:
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
-    env = dict(os.environ, TMPDIR=str(tmp), REPORTGEN_PROBES_CACHE=str(tmp_path / "cache"))
-    env.pop("REPORTGEN_PROBES_TEST_FAULT", None)
-    return env
+    return dict(os.environ, TMPDIR=str(tmp), REPORTGEN_PROBES_CACHE=str(tmp_path / "cache"))
 
 
 def probe(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

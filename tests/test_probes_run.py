@@ -2,6 +2,8 @@
 
 Sizes are shrunk with --scale and --samples so the whole file runs in a few
 seconds; sysbench and a C compiler are used when present, never required.
+Failing and hanging probes are injected by tests/probe_faults_wrapper.py,
+which runs the same runner with those probes replaced.
 """
 
 import importlib.util
@@ -17,6 +19,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+
+from tests.probe_faults_wrapper import HANG_MARKER, command
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "probes" / "run.py"
@@ -42,13 +46,14 @@ def env(tmp_path: Path, helper_cache: Path) -> dict[str, str]:
     """A child environment whose temporary directory we can inspect."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    child = dict(os.environ, TMPDIR=str(tmp), REPORTGEN_PROBES_CACHE=str(helper_cache))
-    child.pop("REPORTGEN_PROBES_TEST_FAULT", None)
-    return child
+    return dict(os.environ, TMPDIR=str(tmp), REPORTGEN_PROBES_CACHE=str(helper_cache))
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(RUN), *args], env=env, cwd=ROOT.parent,
+def run(args: list[str], env: dict[str, str], timeout: float = 60,
+        faults: list[str] | None = None) -> subprocess.CompletedProcess:
+    """probes/run.py ``args``; with ``faults`` (ID=FAULT), through the tests' wrapper."""
+    argv = command(faults, args) if faults else [sys.executable, str(RUN), *args]
+    return subprocess.run(argv, env=env, cwd=ROOT.parent,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -176,10 +181,10 @@ def test_sysbench_when_installed(tmp_path: Path, env: dict[str, str]) -> None:
 
 def test_failed_timeout_and_skipped_keep_the_others(tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "mixed.json"
-    env["REPORTGEN_PROBES_TEST_FAULT"] = "cpu.integer=fail,syscall.getpid=hang"
     proc = run(["--label", "mixed", "-o", str(out), "--timeout", "1.5",
                 "--file-size", "1000000000000", "--only", "cpu.integer", "syscall.getpid",
-                "process.fork_wait", "disk.write_fsync", "memory.dd_zero", *SMALL], env)
+                "process.fork_wait", "disk.write_fsync", "memory.dd_zero", *SMALL], env,
+               faults=["cpu.integer=fail", "syscall.getpid=hang"])
     assert proc.returncode == 1, proc.stderr
     metrics = by_id(load_valid(out))
     assert metrics["cpu.integer"]["status"] == "failed"
@@ -200,9 +205,8 @@ def test_failed_timeout_and_skipped_keep_the_others(tmp_path: Path, env: dict[st
 def test_failure_in_a_later_round_keeps_the_earlier_samples(tmp_path: Path,
                                                              env: dict[str, str]) -> None:
     out = tmp_path / "later.json"
-    env["REPORTGEN_PROBES_TEST_FAULT"] = "cpu.integer=fail-from-2"
     proc = run(["--label", "later", "-o", str(out), "--only", "cpu.integer", "memory.dd_zero",
-                *SMALL, "--rounds", "3"], env)
+                *SMALL, "--rounds", "3"], env, faults=["cpu.integer=fail-from-2"])
     assert proc.returncode == 1, proc.stderr
     metrics = by_id(load_valid(out))
     failed = metrics["cpu.integer"]
@@ -231,10 +235,10 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
     workdir = tmp_path / "work"
     workdir.mkdir()
     out = tmp_path / "int.json"
-    env["REPORTGEN_PROBES_TEST_FAULT"] = "disk.cached_read=hang"
     proc = subprocess.Popen(
-        [sys.executable, str(RUN), "--label", "int", "-o", str(out), "--workdir", str(workdir),
-         "--only", "disk.*", "cpu.integer", *SMALL],
+        command(["disk.cached_read=hang"],
+                ["--label", "int", "-o", str(out), "--workdir", str(workdir),
+                 "--only", "disk.*", "cpu.integer", *SMALL]),
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     watchdog = threading.Timer(60, proc.kill)
     watchdog.start()
@@ -261,7 +265,7 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
     assert os.listdir(env["TMPDIR"]) == []
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".int.json")] == []
     if os.path.isdir("/proc"):
-        assert _pids_running("probe_worker.py sleep") == []
+        assert _pids_running(HANG_MARKER) == []
 
 
 @pytest.mark.parametrize(("args", "message"), [
