@@ -97,6 +97,10 @@ def main() -> None:
     """Turn benchmark results and an author's analysis into reports."""
 
 
+# Each command imports its stage when it runs, so that `reportgen --help` and
+# `--version` load click and no stage (benchmarks/build_speed times `--help`).
+
+
 @main.command()
 @site_option
 # an existing file is refused by the build's own output check, in one line
@@ -119,8 +123,8 @@ def build(site_file: Path, output: Path | None, formats: str | None, strict: boo
 @reports_errors
 def check(site_file: Path, strict: bool) -> None:
     """Validate site.yml, every report.yml and results file; write nothing."""
-    from reportgen.site.build import check as run
     from reportgen.core.errors import InputError, Problem
+    from reportgen.site.build import check as run
 
     analyses, warnings = run(site_file)
     errors = Problem.escalated(warnings) if strict else []
@@ -157,7 +161,7 @@ def probe(args: tuple[str, ...]) -> None:
 def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ...],
         baseline: str | None, title: str | None, date: str | None) -> None:
     """Create DIRECTORY (reports/<slug>) from results files: a report.yml to fill in."""
-    from reportgen.read.load import display
+    from reportgen.core.errors import display
     from reportgen.scaffold.new import ScaffoldError, new_report
 
     if not results:

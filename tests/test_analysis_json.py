@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reportgen.render import analysis_json as render_json
 from reportgen.analyse.analysis import analyse
+from reportgen.render import analysis_json as render_json
 from tests.factories import environment, in_rounds, report
 from tests.golden import ROOT, build_example
 from tests.test_headline import with_verdicts

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.site.archive import Snapshot, add_snapshot, snapshot_name, snapshots
 from reportgen.core.errors import BuildError
+from reportgen.site.archive import Snapshot, add_snapshot, snapshot_name, snapshots
 
 DAY = dt.date(2026, 6, 9)
 

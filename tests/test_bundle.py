@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.measure import bundle
-from reportgen.core import resources
 from reportgen.cli import main
+from reportgen.core import resources
+from reportgen.measure import bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from reportgen.render import charts
-from reportgen.core import figures
 from reportgen.analyse.analysis import Analysis, analyse
+from reportgen.core import figures
+from reportgen.render import charts
 from tests.test_html_support import report
 
 ROOT = Path(__file__).resolve().parent.parent

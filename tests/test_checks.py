@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen.core import units
-from reportgen.check.checks import incomparable, tool_name
+from reportgen.analyse.comparability import incomparable, tool_name
 from reportgen.cli import main
+from reportgen.core import units
 from reportgen.core.model import Environment, Metric
 from tests.golden import CHECKS, cwd, lay_out, run_build, warning_lines
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.site import archive
 from reportgen.cli import main
+from reportgen.site import archive
 from tests.golden import ERRORS, cwd, lay_out
 
 

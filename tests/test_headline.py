@@ -9,15 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportgen.analyse import compare
-from reportgen.core import figures
-from reportgen.analyse import headline
-from reportgen.read import load
-from reportgen.render import markdown as render_markdown
-from reportgen.render import text as render_text
+from reportgen.analyse import compare, headline
 from reportgen.analyse.analysis import Analysis, analyse
 from reportgen.analyse.compare import Verdict
 from reportgen.analyse.headline import EnvHeadline
+from reportgen.core import figures
+from reportgen.read import report_yml
+from reportgen.render import markdown as render_markdown
+from reportgen.render import text as render_text
 from tests.factories import environment, in_rounds, report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
@@ -134,7 +133,7 @@ def test_one_row_per_compared_environment() -> None:
 
 @pytest.fixture(scope="module", params=["bhyve-smp", "firecracker-aa"])
 def example(request: pytest.FixtureRequest) -> Analysis:
-    return analyse(load.load_report(EXAMPLES / request.param).report)
+    return analyse(report_yml.load_report(EXAMPLES / request.param).report)
 
 
 def test_text_has_its_own_block_after_the_system_block(example: Analysis) -> None:
@@ -166,7 +165,7 @@ def test_markdown_opens_with_the_headline_table(example: Analysis) -> None:
 
 
 def test_example_figures() -> None:
-    a = analyse(load.load_report(EXAMPLES / "bhyve-smp").report)
+    a = analyse(report_yml.load_report(EXAMPLES / "bhyve-smp").report)
     h = only(a)
     assert headline.mean_text(h) == "3.02x (95% interval 3.01x to 3.02x)"
     slowdowns = [c.slowdown for c in a.comparisons]

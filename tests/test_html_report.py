@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reportgen.render import charts
-from reportgen.core import figures
-from reportgen.core import resources
 from reportgen.analyse.analysis import Analysis, analyse, card
+from reportgen.core import figures, resources
+from reportgen.render import charts
 from reportgen.render.html import Links, render_index, render_report
 from tests.test_html_support import parse, report
 
@@ -217,9 +216,9 @@ def test_pages_are_deterministic(two: Analysis) -> None:
 
 @pytest.mark.skipif(not (EXAMPLE / "report.yml").exists(), reason="example not written yet")
 def test_example_report_renders_in_the_seed_structure() -> None:
-    from reportgen.read import load
+    from reportgen.read import report_yml
 
-    analysis = analyse(load.load_report(EXAMPLE).report)
+    analysis = analyse(report_yml.load_report(EXAMPLE).report)
     doc = parse(page(analysis))
     ids = [a["id"] for t, a in doc.tags if t == "h3" and (a.get("id") or "").startswith("s")]
     assert ids == [f"s{n}" for n in range(1, len(analysis.sections) + 1)]

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reportgen.render import charts
 from reportgen.analyse.analysis import Analysis, analyse, card
 from reportgen.core.model import ConclusionItem, Report, SystemRow
+from reportgen.render import charts
 from reportgen.render.html import Links, render_index, render_report
 from tests.test_html_support import Collector, parse, report, strip_charts, text
 

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator
 
-from reportgen.read import load
 from reportgen.analyse.analysis import analyse
 from reportgen.cli import main
 from reportgen.importers.common import slug
+from reportgen.read import report_yml, results
 from reportgen.read.validate import schema
 from tests.import_golden import CASES, EXPECTED, FIXTURES, Case, run_import, stage
 
@@ -135,7 +135,7 @@ def _new_and_build(project: Path, base: str, other: str) -> Path:
 @pytest.mark.parametrize(("base", "other"), PAIRS, ids=[p[0].split("-")[0] for p in PAIRS])
 def test_new_scaffolds_and_builds_from_imports(here: Path, base: str, other: str) -> None:
     report = _new_and_build(here, base, other)
-    sections = analyse(load.load_report(report).report).sections
+    sections = analyse(report_yml.load_report(report).report).sections
     ids = [m.id for s in sections for m in s.metrics]
     assert ids == list(_metrics(base))  # every imported metric, in the file's order
     # a long badge wraps with its numbered title: compare the words
@@ -145,7 +145,7 @@ def test_new_scaffolds_and_builds_from_imports(here: Path, base: str, other: str
 
 def test_fio_badges_follow_the_data(here: Path) -> None:
     report = _new_and_build(here, "fio-idle", "fio-busy")
-    (section,) = analyse(load.load_report(report).report).sections
+    (section,) = analyse(report_yml.load_report(report).report).sections
     assert section.title == "fio r: read"  # one section per fio job
     compared = {m.id: m.measurements[1] for m in section.metrics}
     for metric_id, better in (("fio.r.read.bw", "higher"), ("fio.r.read.clat_p99", "lower")):
@@ -396,7 +396,7 @@ def test_sigterm_while_writing_leaves_nothing_behind(here: Path,
         assert path.name.startswith(".out.json.") and path.is_file()  # mid-write
         os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr(load, "load_results", killed)
+    monkeypatch.setattr(results, "load_results", killed)
     done = CliRunner().invoke(main, ["import", "fio", "fio/idle-1.json", "--label", "x",
                                      "-o", "out.json"])
     assert done.exit_code == 130 and "stopped by signal" in done.output  # one line, no traceback

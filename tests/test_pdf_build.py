@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from reportgen.core.errors import BuildError, ReportgenError
 from reportgen.site import build
 from reportgen.site.archive import snapshots
-from reportgen.core.errors import BuildError, ReportgenError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "reports" / "bhyve-smp"
 SLUG = "bhyve-smp"
@@ -75,10 +75,10 @@ def test_text_follows_the_seed_order(reader: PdfReader) -> None:
 
 def test_pdf_opens_with_the_computed_headline(built: Path, reader: PdfReader) -> None:
     from reportgen.analyse import headline
-    from reportgen.read import load
     from reportgen.analyse.analysis import analyse
+    from reportgen.read import report_yml
 
-    (h,) = analyse(load.load_report(built / "reports" / SLUG).report).headline.envs
+    (h,) = analyse(report_yml.load_report(built / "reports" / SLUG).report).headline.envs
     text = " ".join(reader.pages[0].extract_text().split())
     worst = [f"{w.name} {w.label}" for w in h.worst]
     expected = ["Headline", f"{h.env} 3.02x 3.01x to 3.02x {headline.counts_text(h)}", *worst,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from reportgen.analyse.analysis import analyse
-from reportgen.read.load import load_report
 from reportgen.core.model import Section, SectionMetric
 from reportgen.core.placeholders import PlaceholderError, Ref, Scope, find, parse
+from reportgen.read.report_yml import load_report
 from tests.factories import environment, metric, report, text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from reportgen.render import pdf as render_pdf
-from reportgen.read import results
 from reportgen.core.errors import InputError
-from reportgen.read.load import load_report, load_results
+from reportgen.read import results
+from reportgen.read.report_yml import load_report
+from reportgen.read.results import load_results
+from reportgen.render import pdf as render_pdf
 from reportgen.site.reports import data_files
 from tests.golden import ERRORS, lay_out, run_build
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from reportgen.scaffold import new as scaffold
 from reportgen.cli import main
+from reportgen.scaffold import new as scaffold
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "reports" / "bhyve-smp" / "results"

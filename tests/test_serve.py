@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.site import serve
 from reportgen.cli import main
+from reportgen.site import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60.0  # seconds: a bound for every wait below

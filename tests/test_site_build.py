@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.site import build
-from reportgen.render import text as render_text
 from reportgen.core.errors import InputError
+from reportgen.render import text as render_text
+from reportgen.site import build
 from reportgen.site.linkcheck import check
 from tests.golden import ERRORS, cwd, lay_out, run_build
 

@@ -10,12 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reportgen.site import feeds
-from reportgen.site import linkcheck
-from reportgen.site import reports as render
 from reportgen.core.cards import Card, CardMetric
 from reportgen.core.model import Site
 from reportgen.render.html import Links, history, render_index, render_not_found
+from reportgen.site import feeds, linkcheck
+from reportgen.site import reports as render
 from tests.test_html_security import HOSTILE, assert_inert
 from tests.test_html_support import parse
 

@@ -10,13 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.analyse import compare
-from reportgen.core import figures
-from reportgen.render import markdown as render_markdown
-from reportgen.render import text as render_text
 from reportgen.analyse.analysis import analyse, card
 from reportgen.cli import main
-from reportgen.read.load import load_report
+from reportgen.core import figures
 from reportgen.core.model import Better, ConclusionItem, Metric, Round, Thresholds
+from reportgen.core.stability import stability
+from reportgen.read.report_yml import load_report
+from reportgen.render import markdown as render_markdown
+from reportgen.render import text as render_text
 from tests.factories import environment, in_rounds, metric, report
 from tests.golden import ERRORS, cwd, lay_out
 
@@ -85,7 +86,7 @@ def test_a_wider_noise_band_turns_a_difference_into_same() -> None:
     ([6014.84, 6005.79, 6228.8, 5957.59, 5994.44], 0.018, 1, "1 outlier"),
 ])
 def test_stability(samples: list[float], cv: float, outliers: int, text: str) -> None:
-    found = compare.stability(samples)
+    found = stability(samples)
     assert found.cv == pytest.approx(cv, abs=0.005)
     assert found.outliers == outliers
     assert found.describe() == text

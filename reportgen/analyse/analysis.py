@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from reportgen.analyse import compare
-from reportgen.core import figures
-from reportgen.core import units
-from reportgen.core.cards import Card, CardMetric
-from reportgen.check.checks import incomparable, oversubscribed
+from reportgen.analyse.comparability import incomparable, oversubscribed
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import Headline, headline
+from reportgen.core import figures, units
+from reportgen.core.cards import Card, CardMetric
 from reportgen.core.markdown import escape
 from reportgen.core.model import TIERS, Environment, Metric, Report, Section, Text
 from reportgen.core.placeholders import Ref, Scope, substitute
+from reportgen.core.stability import stability
 
 DEFAULT_HEADINGS = {
     "negligible": "Negligible overhead",
@@ -41,7 +41,7 @@ class Measurement:
     metric: Metric
     median: float | None  # None when the metric has no usable samples
     comparison: Comparison | None  # None for the baseline or a failed metric
-    unstable: str = ""  # why the samples are unstable (compare.Stability), or ""
+    unstable: str = ""  # why the samples are unstable (core.stability), or ""
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ class Analysis:
     @cached_property
     def headline(self) -> Headline:
         """The computed summary the report opens with (see headline.py)."""
-        return headline(self)
+        names = {m.id: m.name for s in self.sections for m in s.metrics}
+        return headline(self.report, self.comparisons, names)
 
 
 def analyse(report: Report, p_values: Mapping[str, float | None] | None = None) -> Analysis:
@@ -282,7 +283,7 @@ def _metric_view(report: Report, metric_id: str, short: str, table: Table) -> Me
     for env in report.environments:
         metric = env.metrics[metric_id]
         median = compare.median(metric.samples) if metric.usable else None
-        steady = compare.stability(metric.samples)
+        steady = stability(metric.samples)
         rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label)),
                                 steady.describe() if steady.unstable else ""))
     first = report.environment(report.baseline).metrics[metric_id]

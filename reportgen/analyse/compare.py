@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from reportgen.core import figures
 from reportgen.core.model import TIERS, Better, Metric, Round, Thresholds
+from reportgen.core.stability import CV_LIMIT, stability
 
 # What a comparison concludes; analysis.json carries these words as they are.
 Verdict = Literal["same", "inconclusive", "worse", "better", "not-comparable"]
@@ -170,45 +171,7 @@ def percentile_interval(draws: npt.NDArray[np.float64]) -> tuple[float, float]:
 # The rules of docs/formats.md, "Comparison rules"; each constant is cited there.
 MIN_ROUNDS = 5  # rounds per side before anything but "inconclusive" is said
 ALPHA = 0.05  # significance level of the rank test on round medians
-CV_LIMIT = 0.10  # pyperf's limit: a standard deviation of 10% of the mean is unstable
-TUKEY_FAR = 3.0  # Tukey's far-out fences, in interquartile ranges beyond the quartiles
 INCONCLUSIVE_BADGE = "?"  # "~" is taken: "~4x" means "about 4x"
-
-
-@dataclass(frozen=True)
-class Stability:
-    """How steady one environment's samples of a metric are."""
-
-    cv: float  # sample standard deviation / mean
-    outliers: int  # samples beyond Tukey's far-out fences
-
-    @property
-    def unstable(self) -> bool:
-        return self.cv >= CV_LIMIT or self.outliers > 0
-
-    def describe(self) -> str:
-        """``CV 27%, 1 outlier``: what makes the samples unstable."""
-        parts = []
-        if self.cv >= CV_LIMIT:
-            parts.append(f"CV {round(self.cv * 100)}%")
-        if self.outliers:
-            parts.append(f"{self.outliers} outlier{'s' if self.outliers > 1 else ''}")
-        return ", ".join(parts)
-
-
-def stability(samples: Sequence[float]) -> Stability:
-    """The coefficient of variation, and the outliers by Tukey's far-out fences
-    (Q1 - 3 IQR, Q3 + 3 IQR), as criterion.rs counts its severe outliers;
-    none when the quartiles coincide."""
-    values = np.asarray(samples, dtype=np.float64)
-    if len(values) < 2:
-        return Stability(0.0, 0)
-    q1, q3 = np.percentile(values, [25, 75])
-    fence = TUKEY_FAR * (q3 - q1)
-    # Coinciding quartiles (timer-quantized values) leave no fences to judge by.
-    outliers = int(np.count_nonzero((values < q1 - fence) | (values > q3 + fence))) \
-        if fence > 0 else 0
-    return Stability(float(np.std(values, ddof=1) / np.mean(values)), outliers)
 
 
 def round_medians(metric: Metric) -> npt.NDArray[np.float64]:
@@ -279,7 +242,7 @@ def judge(change: float, interval: tuple[float, float] | None, p: float | None,
 
 
 def label(verdict: Verdict, s: float, change: float, env: str, thresholds: Thresholds) -> str:
-    """The badge for one comparison, as DESIGN.md's comparison rules give it."""
+    """The badge for one comparison, as docs/formats.md's comparison rules give it."""
     if verdict == "inconclusive":
         return INCONCLUSIVE_BADGE
     if verdict == "same":

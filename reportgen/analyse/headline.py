@@ -3,25 +3,21 @@
 Per compared environment, as benchstat's geomean row does it: the geometric
 mean of its slowdowns with a 95% interval, how many comparisons fall in each
 tier (and how many are inconclusive or not comparable, which the mean leaves
-out), and the largest slowdowns.  Pure functions over an analysis; no I/O.
+out), and the largest slowdowns.  Pure functions over the comparisons; no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from reportgen.analyse import compare
-from reportgen.core import figures
 from reportgen.analyse.compare import UNTIERED, Comparison
-from reportgen.core.model import TIERS
-
-if TYPE_CHECKING:
-    from reportgen.analyse.analysis import Analysis
+from reportgen.core import figures
+from reportgen.core.model import TIERS, Report
 
 WORST_IN_HEADLINE = 3  # largest slowdowns listed per environment
 COUNTED = TIERS + UNTIERED  # the order counts are given in
@@ -59,11 +55,12 @@ class Headline:
     envs: tuple[EnvHeadline, ...]  # in the report's order
 
 
-def headline(analysis: Analysis) -> Headline:
-    report = analysis.report
-    names = {m.id: m.name for s in analysis.sections for m in s.metrics}
+def headline(report: Report, comparisons: Sequence[Comparison],
+             names: dict[str, str]) -> Headline:
+    """The headline of ``report`` from its ``comparisons``; ``names`` gives each
+    metric's name as its section shows it."""
     return Headline(report.baseline, tuple(
-        _env(env.label, [c for c in analysis.comparisons if c.env == env.label], names)
+        _env(env.label, [c for c in comparisons if c.env == env.label], names)
         for env in report.others))
 
 

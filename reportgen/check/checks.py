@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reportgen.core import figures
-from reportgen.core import units
+from reportgen.analyse.comparability import files_of, incomparable, oversubscribed
+from reportgen.core import figures, units
 from reportgen.core.documents import Document, KeyPath, parse_json
-from reportgen.core.errors import InputError, Problem
-from reportgen.read.load import Loaded, display, load_report
+from reportgen.core.errors import InputError, Problem, display
 from reportgen.core.model import Environment, Report
 from reportgen.core.placeholders import PlaceholderError, find, hint, refs
+from reportgen.read.report_yml import Loaded, load_report
 
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
@@ -108,7 +108,7 @@ def _string(doc: Document, path: KeyPath) -> str:
 
 
 def _check_text(doc: Document, report: Report, path: KeyPath) -> list[Problem]:
-    from reportgen.analyse.analysis import scope as report_scope
+    from reportgen.analyse.analysis import scope as report_scope  # numpy: as in analysed()
 
     text = _string(doc, path)
     scope = report_scope(report)
@@ -173,62 +173,6 @@ def _find(text: str, needle: str, start: int) -> int:
 
 # --- comparability ---------------------------------------------------------------
 
-# Parameters the probes record only to describe the workload (which code it
-# runs, how it is timed): they follow from the tool and the probe version,
-# which are compared, so they are not compared again.  Every other parameter
-# is measurement setup and must be equal.
-DESCRIPTIVE_PARAMS = frozenset({"kernel", "call", "child", "timing"})
-
-
-def incomparable(base: Environment, env: Environment, metric_id: str) -> str:
-    """Why ``env``'s metric cannot be compared with the baseline's, naming
-    both results files; "" when both were measured alike."""
-    a, b = base.metrics[metric_id], env.metrics[metric_id]
-    found = [f"{what} {_shown(x)} vs {_shown(y)}" for what, x, y in (
-        ("probe version", base.probe_version, env.probe_version),
-        ("profile", base.profile, env.profile),
-    ) if x != y]
-    if tool_name(a.tool) != tool_name(b.tool):
-        found.append(f"tool {_shown(a.tool)} vs {_shown(b.tool)}")
-    for key in sorted((set(a.params) | set(b.params)) - DESCRIPTIVE_PARAMS):
-        if a.params.get(key) != b.params.get(key):
-            found.append(f"{key} {_shown(a.params.get(key))} vs {_shown(b.params.get(key))}")
-    if a.better != b.better:
-        found.append(f"better {a.better} vs {b.better}")
-    if units.factor(b.unit, a.unit) is None:
-        found.append(f"unit {_shown(a.unit)} vs {_shown(b.unit)}")
-    if not found:
-        return ""
-    return f"{', '.join(found)} ({_files(base)} vs {_files(env)})"
-
-
-def tool_name(tool: str) -> str:
-    """The tool without its version: ``sysbench 1.0.20`` and ``dd (GNU coreutils
-    9.1)`` are ``sysbench`` and ``dd``; a different version is no different tool."""
-    words = re.sub(r"\([^)]*\)", " ", tool).split()
-    return " ".join(w for w in words if not re.match(r"v?\d", w))
-
-
-def oversubscribed(env: Environment) -> Iterator[tuple[str, int, int]]:
-    """(metric id, threads, vCPUs) of each metric run on more threads than
-    the environment has CPU threads."""
-    cpus = env.system.get("cpu_threads")
-    if not isinstance(cpus, int) or isinstance(cpus, bool):
-        return
-    for metric_id, metric in env.metrics.items():
-        threads = metric.params.get("threads")
-        if isinstance(threads, int) and not isinstance(threads, bool) and threads > cpus:
-            yield metric_id, threads, cpus
-
-
-def _shown(value: object) -> str:
-    return "none" if value is None or value == "" else str(value)
-
-
-def _files(env: Environment) -> str:
-    return " + ".join(env.file_names or (env.file_name,))
-
-
 def _check_units(loaded: Loaded) -> list[Problem]:
     """A unit that differs from the baseline's must be convertible into it."""
     report = loaded.report
@@ -248,7 +192,7 @@ def _check_units(loaded: Loaded) -> list[Problem]:
             problems.append(_results_problem(
                 loaded, where, metric_id, ("unit",),
                 f"metric '{metric_id}': unknown unit '{odd.unit}' differs from "
-                f"'{other.unit}' in {_files(base if odd is metric else env)} and cannot "
+                f"'{other.unit}' in {files_of(base if odd is metric else env)} and cannot "
                 f"be converted (units reportgen converts: {known})"))
     return problems
 

@@ -15,13 +15,14 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reportgen.core.errors import CONTROL, InputError, Problem
+from reportgen.core.errors import CONTROL, InputError, Problem, display
 
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line and column
@@ -278,7 +279,15 @@ def parse_json(text: str, path: str) -> Document:
     return doc
 
 
-def is_number(value: Any) -> bool:
-    """A real number from the file: not a bool, not NaN or infinite."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+
+def read_document(path: Path, parse: Any) -> Document:
+    """Read a UTF-8 file and ``parse`` it; a missing or unreadable file is a problem."""
+    shown = display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, 1, 1, "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(shown, 1, 1, f"cannot read file: {exc}")]) from None
+    doc: Document = parse(text, shown)
+    return doc

@@ -6,8 +6,10 @@ Every message names the user's file and position, so the CLI only prints
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # C0 and C1 control characters other than newline and tab, and lone surrogates.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -51,3 +53,11 @@ class InputError(ReportgenError):
 
 class BuildError(ReportgenError):
     """A report could not be rendered; the message names the report and why."""
+
+
+def display(path: Path) -> str:
+    """How a path is shown in messages: relative to the working dir when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

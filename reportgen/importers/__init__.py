@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.read import load
-from reportgen.read import results
+from reportgen.core import errors
 from reportgen.core.errors import InputError, Problem, ReportgenError
 from reportgen.importers import fio, hyperfine, pts, sysbench
 from reportgen.importers.common import Imported, Options, Source, read_source
+from reportgen.read import results
 
 Reader = Callable[[Source, str, Options], Imported]
 READERS: dict[str, Reader] = {"fio": fio.read, "sysbench": sysbench.read,
@@ -48,7 +48,7 @@ def import_files(tool: str, paths: Sequence[Path], label: str, options: Options)
     problems: list[Problem] = []
     read: list[tuple[Source, Imported]] = []
     for path in paths:
-        shown = load.display(path)
+        shown = errors.display(path)
         try:
             source = read_source(path, shown)
             twin = next((s for s, _ in read if s.sha256 == source.sha256), None)
@@ -78,9 +78,9 @@ def import_files(tool: str, paths: Sequence[Path], label: str, options: Options)
 def write(doc: dict[str, Any], out: Path) -> None:
     """Write ``doc`` to ``out`` whole or not at all, after the loader has read it
     back (the proof that `build` and `new` will accept it)."""
-    shown = load.display(out)
+    shown = errors.display(out)
     if not out.parent.is_dir():
-        raise ImportFailure(f"{shown}: the directory {load.display(out.parent)} does not exist")
+        raise ImportFailure(f"{shown}: the directory {errors.display(out.parent)} does not exist")
     if out.is_dir():
         raise ImportFailure(f"{shown}: is a directory; name the results file to write")
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -95,7 +95,7 @@ def _write_checked(text: str, out: Path, shown: str) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         try:
-            load.load_results(temporary, out.name)
+            results.load_results(temporary, out.name)
         except InputError as exc:  # name the file being written, not its temporary twin
             raise InputError([Problem(shown, p.line, p.col, p.message, p.warning)
                               for p in exc.problems]) from None

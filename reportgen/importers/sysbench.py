@@ -24,7 +24,6 @@ from reportgen.importers.common import (
 )
 
 WHAT = "sysbench output"
-TESTS = ("cpu", "memory", "fileio", "threads", "mutex")
 HEADER = re.compile(r"^sysbench (\d+)\.(\d+)[\w.-]*", re.MULTILINE)
 # Lines that only one test prints; threads and mutex print none.
 MARKS = (("cpu", "Prime numbers limit:"), ("memory", "Running memory speed test"),

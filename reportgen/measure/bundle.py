@@ -14,8 +14,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from reportgen.core import atomic
-from reportgen.core import resources
+from reportgen.core import atomic, resources
 
 SHEBANG = b"#!/usr/bin/env python3\n"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold

@@ -15,10 +15,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from reportgen.measure import bundle
-from reportgen.measure import remote
 from reportgen.core import resources
-from reportgen.measure import rounds
+from reportgen.measure import bundle, remote, rounds
 
 PROBES = resources.PROBES / "run.py"
 DEFAULT_TIME_LIMIT = 6 * 3600.0

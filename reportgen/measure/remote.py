@@ -31,8 +31,8 @@ from types import FrameType
 from typing import IO
 
 from reportgen.core import atomic
-from reportgen.measure import bundle
 from reportgen.core.errors import ReportgenError
+from reportgen.measure import bundle
 
 SSH_COMMAND_ENV = "REPORTGEN_SSH_COMMAND"
 TAG = "reportgen-remote: "

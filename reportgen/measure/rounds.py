@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from reportgen.core import atomic
+from reportgen.core import atomic, resources
 from reportgen.measure import remote
-from reportgen.core import resources
 from reportgen.read.results import PoolError, pool
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")  # as the results schema's environment label

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from reportgen.core import figures
-from reportgen.core import resources
 from reportgen.analyse.analysis import Analysis, Measurement, MetricView, SectionView
 from reportgen.analyse.compare import Comparison
+from reportgen.core import figures, resources
 from reportgen.core.model import Thresholds
 
 if TYPE_CHECKING:  # matplotlib takes over a second to import: only when drawing

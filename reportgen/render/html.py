@@ -19,11 +19,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from reportgen.analyse import compare
-from reportgen.core import figures
-from reportgen.analyse import headline
-from reportgen.core import markdown
-from reportgen.core import resources
+from reportgen.analyse import compare, headline
 from reportgen.analyse.analysis import (
     Analysis,
     BadgePart,
@@ -32,11 +28,12 @@ from reportgen.analyse.analysis import (
     noise_intro,
     noise_text,
 )
-from reportgen.core.cards import Card, CardMetric
-from reportgen.render.charts import Chart, inline, metric_names
 from reportgen.analyse.compare import Comparison
+from reportgen.core import figures, markdown, resources
+from reportgen.core.cards import Card, CardMetric
 from reportgen.core.model import TIERS
 from reportgen.render.analysis_json import ANALYSIS_FILE
+from reportgen.render.charts import Chart, inline, metric_names
 
 # Format key -> (file beside the report's index.html, link text).
 FORMATS = {

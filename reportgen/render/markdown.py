@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reportgen.analyse import compare
-from reportgen.core import figures
-from reportgen.analyse import headline
+from reportgen.analyse import compare, headline
 from reportgen.analyse.analysis import Analysis, MetricView, evidence, noise_intro, noise_text
+from reportgen.core import figures
 from reportgen.core.markdown import escape, escape_html
 
 

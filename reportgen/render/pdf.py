@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 from reportgen.core import resources
 from reportgen.core.errors import BuildError
+from reportgen.core.lifeline import die_with
 from reportgen.core.model import Report
 
 TEMPLATES = resources.TEMPLATES
@@ -285,8 +286,6 @@ def _context() -> ForkContext | SpawnContext:
 def _worker(jobs: Connection, results: Connection, scratch: str) -> None:
     """Process entry point: load WeasyPrint, wait for the job, render it and
     send ("ok", Pdf) or ("error", message).  Temporary files go in ``scratch``."""
-    from reportgen.core.lifeline import die_with
-
     die_with()
     tempfile.tempdir = scratch
     failed: Exception | None = None
@@ -438,8 +437,6 @@ class _Forked:
             os.close(read)
             status = 1
             try:
-                from reportgen.core.lifeline import die_with
-
                 die_with()
                 with os.fdopen(write, "wb") as out:
                     out.write(json.dumps(work()).encode())

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from reportgen.analyse import compare
-from reportgen.core import figures
-from reportgen.analyse import headline
-from reportgen.core import markdown
+from reportgen.analyse import compare, headline
 from reportgen.analyse.analysis import (
     Analysis,
     EnvConclusions,
@@ -22,6 +19,7 @@ from reportgen.analyse.analysis import (
     noise_intro,
     noise_text,
 )
+from reportgen.core import figures, markdown
 
 LINE = 78
 RULE = "=" * LINE

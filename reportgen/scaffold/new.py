@@ -27,12 +27,13 @@ from typing import Any
 
 import yaml
 
-from reportgen.check import checks
-from reportgen.read import load
 from reportgen.analyse.analysis import analyse
+from reportgen.check import checks
+from reportgen.core import errors
 from reportgen.core.documents import parse_json
 from reportgen.core.errors import InputError, Problem, ReportgenError
 from reportgen.core.model import Environment
+from reportgen.read import report_yml, results
 
 SLUG = re.compile(r"[a-z0-9_-]+")
 WIDTH = 78  # wrap the generated Markdown text at this many columns
@@ -79,7 +80,7 @@ def new_report(target: Path, results: Sequence[Path], *, baseline: str | None = 
                title: str | None = None, date: str | None = None) -> Created:
     """Create ``target`` (``reports/<slug>``) from ``results``; raise on any problem."""
     slug = target.name
-    shown = load.display(target)
+    shown = errors.display(target)
     if not SLUG.fullmatch(slug):
         raise ScaffoldError(f"{shown}: the report name '{slug}' may only use lower-case "
                             "letters, digits, '-' and '_'")
@@ -107,8 +108,8 @@ def new_report(target: Path, results: Sequence[Path], *, baseline: str | None = 
             for name, content in zip(g.env.file_names, g.contents):
                 (stage / name).write_bytes(content)
         (stage / "report.yml").write_text(text, encoding="utf-8")
-        loaded = load.load_report(stage)  # the proof that it builds: every check the build runs
-        warnings = [_moved(w, load.display(stage), shown)
+        loaded = report_yml.load_report(stage)  # the proof that it builds: every check the build runs
+        warnings = [_moved(w, errors.display(stage), shown)
                     for w in loaded.warnings + checks.check(loaded)]
         analyse(loaded.report)
         if target.exists() or target.is_symlink():
@@ -152,7 +153,7 @@ def read_results(paths: Sequence[Path]) -> list[Given]:
     by_label: dict[str, list[tuple[Path, dict[str, Any], bytes]]] = {}
     seen: set[Path] = set()
     for path in paths:
-        shown = load.display(path)
+        shown = errors.display(path)
         if not path.exists():
             problems.append(Problem(shown, 1, 1, "file not found"))
             continue
@@ -164,7 +165,7 @@ def read_results(paths: Sequence[Path]) -> list[Given]:
             continue
         seen.add(path.resolve())
         try:
-            data, content = load.read_results(path)
+            data, content = results.read_results(path)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -181,17 +182,15 @@ def read_results(paths: Sequence[Path]) -> list[Given]:
 def _pooled(files: list[tuple[Path, dict[str, Any], bytes]], problems: list[Problem]) -> Given:
     """One label's files as one environment, named results/<label>[.<n>].json."""
     docs = [data for _, data, _ in files]
-    clashes = list(load.unpoolable(docs))
-    for earlier, later, why in clashes:
-        shown = load.display(files[later][0])
-        doc = parse_json(files[later][2].decode("utf-8"), shown)
-        problems.append(doc.problem(("environment", "label"), load.unpoolable_message(
-            load.display(files[earlier][0]), shown, docs[later], why)))
     label = docs[0]["environment"]["label"]
     names = ((f"results/{label}.json",) if len(files) == 1 else
              tuple(f"results/{label}.{n}.json" for n in range(1, len(files) + 1)))
-    env = load.environment(docs[0], names[:1]) if clashes else \
-        load.pooled_environment(docs, names)
+    env, clashes = results.pool_label(docs, names)
+    for clash in clashes:
+        shown = errors.display(files[clash.later][0])
+        doc = parse_json(files[clash.later][2].decode("utf-8"), shown)
+        problems.append(doc.problem(("environment", "label"), clash.message(
+            errors.display(files[clash.earlier][0]), shown, label)))
     return Given(tuple(p for p, _, _ in files), env, tuple(c for _, _, c in files))
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.site import cache
 from reportgen.check import checks
-from reportgen.read import load
-from reportgen.site import output
+from reportgen.core import errors
 from reportgen.core.errors import InputError, Problem, printable
 from reportgen.core.model import Site
+from reportgen.read import site_yml
+from reportgen.site import cache, linkcheck, output
 
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
@@ -43,7 +43,7 @@ class Result:
 
 def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
     """Load and analyse every report; raise every input problem at once."""
-    site = load.load_site(site_file)
+    site = site_yml.load_site(site_file)
     analysed = _analyse_all(site.report_dirs)
     return [a for a, _ in analysed], [w for _, ws in analysed for w in ws]
 
@@ -53,8 +53,8 @@ def build(site_file: Path, *, output_dir: Path | None = None,
           strict: bool = False, log: Log = stderr, pool: Pool | None = None) -> Result:
     """Build the site; ``pool`` holds render workers kept between builds (serve)."""
     started = time.monotonic()
-    previous = cache.read(load.output_dir(site_file, output_dir))
-    site = load.load_site(site_file, output_dir, formats, archive_dir,
+    previous = cache.read(site_yml.output_dir(site_file, output_dir))
+    site = site_yml.load_site(site_file, output_dir, formats, archive_dir,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
     with output.locked(site.output, log):
@@ -67,11 +67,10 @@ def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None
     plan = cache.plan(site.source_key, site, previous)
     if plan.up_to_date:
         _warn(plan.kept_warnings, strict, log)
-        log(f"nothing changed: {load.display(site.output)} is up to date")
+        log(f"nothing changed: {errors.display(site.output)} is up to date")
         return Result(site.output, [], plan.kept_warnings)
 
     _warn(plan.kept_warnings, strict, log)
-    from reportgen.site import linkcheck
     from reportgen.site import reports as render  # matplotlib and WeasyPrint: only when rendering
 
     with output.staging(site.output) as stage:
@@ -93,7 +92,7 @@ def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None
         output.write(stage / cache.MANIFEST, manifest.dump())
         output.publish(stage, site.output)
     log(f"rendered {len(rendered)} of {len(site.report_dirs)} report(s) into "
-        f"{load.display(site.output)} in {time.monotonic() - started:.1f} s")
+        f"{errors.display(site.output)} in {time.monotonic() - started:.1f} s")
     return Result(site.output, [r.slug for r in rendered],
                   plan.kept_warnings + warnings + broken)
 

@@ -10,6 +10,8 @@ which nothing changed stops before importing any renderer.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
@@ -19,15 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen.core import resources
+from reportgen.core.cards import Card
 from reportgen.core.documents import parse_yaml
 from reportgen.core.errors import InputError, Problem
-from reportgen.read.load import default_results
-from reportgen.core.model import Site
+from reportgen.core.model import Report, Site
+from reportgen.read.report_yml import default_results
+from reportgen.site.linkcheck import Page
 
-if TYPE_CHECKING:
-    from reportgen.core.cards import Card
-    from reportgen.site.linkcheck import Page
-    from reportgen.site.reports import Rendered
+if TYPE_CHECKING:  # the analysis loads numpy, which a build's main process does without
+    from reportgen.analyse.analysis import Analysis
 
 MANIFEST = ".reportgen-manifest.json"
 _PACKAGE = resources.PACKAGE
@@ -60,6 +62,40 @@ def code_key() -> str:
     files = [p for p in _files(_PACKAGE) if p.suffix in (".py", ".json")] + _files(_TEMPLATES)
     stats = sorted((p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     return hashlib.sha256(repr(stats).encode()).hexdigest()
+
+
+def chart_key(analysis: Analysis) -> str:
+    """Fingerprint of everything the charts show (not the prose)."""
+    sections = [dataclasses.replace(s, analysis="") for s in analysis.sections]
+    rep = analysis.report
+    shown = repr((sections, rep.baseline, rep.thresholds,
+                  [e.label for e in rep.environments]))
+    return hashlib.sha256((code_key() + shown).encode()).hexdigest()
+
+
+def tests_key(rep: Report) -> str:
+    """Fingerprint of what the rank tests see: the results files, how they are
+    pooled into environments, the baseline, and the code (not the prose)."""
+    h = hashlib.sha256((code_key() + rep.baseline).encode())
+    for env in rep.environments:
+        h.update(repr((env.label, env.file_names or (env.file_name,))).encode())
+    for f in rep.inputs[1:]:  # the first is report.yml
+        h.update(f.name.encode() + b"\0" + f.content + b"\0")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the main process keeps of a report a worker loaded, analysed and rendered."""
+
+    slug: str
+    date: dt.date
+    card: Card
+    warnings: list[Problem]
+    charts: str  # chart key
+    seconds: float
+    tests: tuple[str, dict[str, float | None]] = ("", {})  # tests_key and the p-values
+    pdf_fits: tuple[str, ...] = ()  # see render_pdf.Pdf
 
 
 # Report dir name -> [sha256 of its report.yml, the results names it lists or None].
@@ -115,13 +151,13 @@ def site_key(source_key: str, report_keys: dict[str, str]) -> str:
 @dataclass
 class Entry:
     key: str
-    charts: str  # fingerprint of what the charts show (see render.chart_key)
+    charts: str  # fingerprint of what the charts show (see chart_key)
     card: dict[str, Any]
     warnings: list[dict[str, Any]] = field(default_factory=list)  # asdict(Problem)
     # The report's HTML pages, by path in the output, as the link check read
     # them: ids and links (see linkcheck.Page.to_json).
     pages: dict[str, Any] = field(default_factory=dict)
-    # The rank tests' p-values and the fingerprint of their data (render.tests_key):
+    # The rank tests' p-values and the fingerprint of their data (tests_key):
     # an edit of the prose only does not test again.
     tests: dict[str, Any] = field(default_factory=dict)
     # The chart-fitting rules the first layout of the report's PDF asked for:
@@ -141,14 +177,10 @@ class Manifest:
         return entry is not None and entry.key == key and (output / slug).is_dir()
 
     def cards(self) -> list[Card]:
-        from reportgen.core.cards import Card
-
         return [Card.from_json(e.card) for e in self.reports.values()]
 
     def pages(self) -> dict[str, Page]:
         """The pages of every report the manifest knows the pages of."""
-        from reportgen.site.linkcheck import Page
-
         return {rel: Page.from_json(page) for e in self.reports.values()
                 for rel, page in e.pages.items()}
 

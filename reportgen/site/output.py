@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reportgen.site.cache import MANIFEST
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.lifeline import libc
 from reportgen.core.model import Site
+from reportgen.site.cache import MANIFEST
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

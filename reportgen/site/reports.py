@@ -8,9 +8,7 @@ previous output instead of being drawn again.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
 import multiprocessing
 import os
 import time
@@ -21,15 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from reportgen.site import archive
-from reportgen.site import cache
-from reportgen.site import feeds
-from reportgen.core import lifeline
-from reportgen.render import pdf as render_pdf
-from reportgen.core import resources
+from reportgen.core import lifeline, resources
 from reportgen.core.cards import Card
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
+from reportgen.render import pdf as render_pdf
+from reportgen.site import archive, cache, feeds
 from reportgen.site.output import link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
@@ -38,40 +33,6 @@ from reportgen.site.output import link_tree, write
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
     from reportgen.render.charts import Chart
-
-
-def chart_key(analysis: Analysis) -> str:
-    """Fingerprint of everything the charts show (not the prose)."""
-    sections = [dataclasses.replace(s, analysis="") for s in analysis.sections]
-    rep = analysis.report
-    shown = repr((sections, rep.baseline, rep.thresholds,
-                  [e.label for e in rep.environments]))
-    return hashlib.sha256((cache.code_key() + shown).encode()).hexdigest()
-
-
-def tests_key(rep: Report) -> str:
-    """Fingerprint of what the rank tests see: the results files, how they are
-    pooled into environments, the baseline, and the code (not the prose)."""
-    h = hashlib.sha256((cache.code_key() + rep.baseline).encode())
-    for env in rep.environments:
-        h.update(repr((env.label, env.file_names or (env.file_name,))).encode())
-    for f in rep.inputs[1:]:  # the first is report.yml
-        h.update(f.name.encode() + b"\0" + f.content + b"\0")
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """What the main process keeps of a report a worker loaded, analysed and rendered."""
-
-    slug: str
-    date: dt.date
-    card: Card
-    warnings: list[Problem]
-    charts: str  # chart key
-    seconds: float
-    tests: tuple[str, dict[str, float | None]] = ("", {})  # tests_key and the p-values
-    pdf_fits: tuple[str, ...] = ()  # see render_pdf.Pdf
 
 
 @dataclass(frozen=True)
@@ -85,7 +46,7 @@ class _Job:
 
 
 def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
-            previous: cache.Manifest | None, pool: Pool | None = None) -> list[Rendered]:
+            previous: cache.Manifest | None, pool: Pool | None = None) -> list[cache.Rendered]:
     """Load, analyse and render every report, in parallel; raise every input
     problem of every report at once.  ``pool`` keeps warm workers between builds
     (`reportgen serve`); without one, a single report renders in this process
@@ -109,7 +70,7 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
     problems = [p for r in results if isinstance(r, list) for p in r]
     if problems:
         raise InputError(problems)
-    return [r for r in results if isinstance(r, Rendered)]
+    return [r for r in results if isinstance(r, cache.Rendered)]
 
 
 def _renderer(site: Site) -> render_pdf.Renderer | None:
@@ -118,7 +79,7 @@ def _renderer(site: Site) -> render_pdf.Renderer | None:
 
 
 def _render_job(job: _Job, renderer: render_pdf.Renderer | None = None
-                ) -> Rendered | list[Problem]:
+                ) -> cache.Rendered | list[Problem]:
     """One report, start to finish, in a worker: the main process never holds
     more than a report's card."""
     try:
@@ -128,16 +89,16 @@ def _render_job(job: _Job, renderer: render_pdf.Renderer | None = None
             renderer.close()  # unused when the report had a problem
 
 
-def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> Rendered | list[Problem]:
-    from reportgen.check import checks
+def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> cache.Rendered | list[Problem]:
     from reportgen.analyse.analysis import card
+    from reportgen.check import checks
 
     began = time.monotonic()
     old_key, old_p_values = job.tests
     keys: list[str] = []  # the loaded report's tests_key, taken once
 
     def known(rep: Report) -> dict[str, float | None]:
-        keys.append(tests_key(rep))
+        keys.append(cache.tests_key(rep))
         return old_p_values if keys[0] == old_key else {}
 
     try:
@@ -145,7 +106,7 @@ def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> Rendered 
     except InputError as exc:
         return exc.problems
     written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
-    return Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
+    return cache.Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
                     written.charts, time.monotonic() - began,
                     (keys[0], dict(analysis.p_values)), written.pdf_fits)
 
@@ -231,7 +192,7 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
 
     rep = analysis.report
     out = stage / rep.slug
-    key = chart_key(analysis)
+    key = cache.chart_key(analysis)
     drawn = _charts(analysis, site.output / rep.slug / "charts", out / "charts",
                     reuse=key == reuse_charts)
     inputs = {f.name: f.content for f in rep.inputs}
@@ -294,7 +255,6 @@ def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     the only files with absolute URLs)."""
     if "html" not in site.formats:
         return
-    from reportgen.site import feeds
     from reportgen.render import html as render_html
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
@@ -311,7 +271,7 @@ def site(cards: Sequence[Card], site: Site, stage: Path) -> None:
     write(stage / "404.html", render_html.render_not_found(site.title).encode())
 
 
-def archive_pdfs(rendered: Sequence[Rendered], site: Site, stage: Path) -> None:
+def archive_pdfs(rendered: Sequence[cache.Rendered], site: Site, stage: Path) -> None:
     """Add each rendered PDF to the archive: only here, in the main process,
     once every report rendered, so a failed or killed build adds nothing."""
     if "pdf" not in site.formats:

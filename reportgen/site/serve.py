@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from reportgen.site import build as build_mod
-from reportgen.read import load
+from reportgen.core import errors
 from reportgen.core.errors import ReportgenError
+from reportgen.read import site_yml
 from reportgen.render.html import templates_dir
+from reportgen.site import build as build_mod
 
 if TYPE_CHECKING:
     from reportgen.site.reports import Pool
@@ -79,7 +80,7 @@ class InputFiles:
 
     def __call__(self) -> list[Path]:
         try:
-            self.report_dirs = load.load_site(self.site_file).report_dirs
+            self.report_dirs = site_yml.load_site(self.site_file).report_dirs
         except ReportgenError:
             pass  # keep watching what we knew; site.yml itself is watched
         paths = [self.site_file, templates_dir()]
@@ -153,6 +154,8 @@ class Preview:
                 # The preview keeps its PDF snapshots in its own output, never
                 # in the site's archive.
                 if self._pool is None:
+                    # The render stage loads matplotlib in its workers' preload;
+                    # a preview that never built (bad input) does without it.
                     from reportgen.site.reports import Pool
 
                     self._pool = Pool(pdf="pdf" in self.formats)
@@ -304,7 +307,7 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
         thread = threading.Thread(target=watch, args=(preview, watcher, stop),
                                   name="reportgen-watch", daemon=True)
         thread.start()
-        shown = str(output) if temporary else load.display(output)
+        shown = str(output) if temporary else errors.display(output)
         log(f"serving {shown} at {url(server)} (Ctrl-C to stop)")
         server.serve_forever(poll_interval=POLL_SECONDS)
     except KeyboardInterrupt:

@@ -1,0 +1,97 @@
+"""site.yml: which reports make the site, its formats and where output goes."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from pathlib import Path
+
+from reportgen.core.documents import (
+    KeyPath,
+    parse_yaml,
+    read_document,
+)
+from reportgen.core.errors import CONTROL, InputError, Problem, display
+from reportgen.core.model import (
+    Site,
+)
+from reportgen.read import validate
+
+FORMATS = ("html", "pdf", "txt", "md")
+
+
+def load_site(site_file: Path, output: Path | None = None,
+              formats: tuple[str, ...] | None = None, archive: Path | None = None, *,
+              validated: str = "") -> Site:
+    """Read site.yml; ``output``, ``formats`` and ``archive`` override what it says.
+
+    ``validated`` is the ``source_key`` of a site.yml already found valid; when
+    the file still has that text the schema check (and its import) is skipped.
+    """
+    doc = read_document(site_file, parse_yaml)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "expected a mapping of site settings")])
+    source_key = hashlib.sha256("\n".join(doc.lines).encode()).hexdigest()
+    if source_key != validated:
+        found = validate.problems(doc, "site")
+        if found:
+            raise InputError(found)
+    data, root = doc.data, site_file.resolve().parent
+    out = (output if output is not None else root / data.get("output", "output")).resolve()
+    archive = (archive.resolve() if archive is not None
+               else (root / data["archive"]).resolve() if "archive" in data
+               else out / "archive")
+    patterns = data["reports"] if isinstance(data["reports"], list) else [data["reports"]]
+    report_dirs: list[Path] = []
+    problems: list[Problem] = []
+    for index, pattern in enumerate(patterns):
+        where: KeyPath = ("reports", index) if isinstance(data["reports"], list) else ("reports",)
+        matches = sorted(Path(p) for p in glob.glob(str(root / pattern)) if Path(p).is_dir())
+        if not matches:
+            problems.append(doc.problem(where, f"no report directory matches '{pattern}'"))
+        for match in matches:
+            why = _not_a_report_dir(match, root)
+            if match.resolve() in (out, archive):
+                continue  # `reports/*` matching an archive or output kept among the reports
+            if why:
+                problems.append(doc.problem(where, f"'{display(match)}' {why}"))
+            elif match not in report_dirs:
+                report_dirs.append(match)
+    slugs = [d.name for d in report_dirs]
+    for slug in sorted({s for s in slugs if slugs.count(s) > 1}):
+        problems.append(doc.problem(("reports",), f"two report directories are named '{slug}'"))
+    if problems:
+        raise InputError(problems)
+    return Site(
+        title=data.get("title", "Benchmark reports"),
+        base_url=data.get("base_url", ""),
+        report_dirs=tuple(report_dirs),
+        formats=formats if formats is not None else tuple(data.get("formats", FORMATS)),
+        output=out,
+        archive=archive,
+        root=root,
+        source_key=source_key,
+        paper=data.get("paper", "A4"),
+    )
+
+
+def _not_a_report_dir(match: Path, root: Path) -> str:
+    """Why a directory the reports pattern matched cannot be read as a report."""
+    if not match.resolve().is_relative_to(root):
+        how = "is a link to a directory" if match.is_symlink() else "is a directory"
+        return f"{how} outside the project; refusing to read it"
+    if CONTROL.search(match.name):
+        return "has a name with control characters or bytes that are not UTF-8"
+    return ""
+
+
+def output_dir(site_file: Path, output: Path | None) -> Path:
+    """Where the build output goes, read cheaply (before validation)."""
+    if output is not None:
+        return output.resolve()
+    try:
+        data = parse_yaml(site_file.read_text(encoding="utf-8"), str(site_file)).data
+    except (OSError, UnicodeDecodeError, InputError):
+        data = None
+    name = data.get("output") if isinstance(data, dict) else None
+    return (site_file.resolve().parent / (name if isinstance(name, str) else "output")).resolve()
