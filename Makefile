@@ -17,6 +17,7 @@ report: $(BIN)/reportgen
 
 test: $(BIN)/reportgen
 	$(BIN)/python -m pytest -q
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/ruff check reportgen tests probes
 
@@ -25,6 +26,7 @@ golden: $(BIN)/reportgen
 	$(BIN)/python -m tests.golden
 
 lint: $(BIN)/reportgen
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/ruff check reportgen tests probes
 
