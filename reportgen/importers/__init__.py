@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,8 +81,7 @@ def write(doc: dict[str, Any], out: Path) -> None:
     if out.is_dir():
         raise ImportFailure(f"{shown}: is a directory; name the results file to write")
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    with _sigterm_unwinds():
-        _write_checked(text, out, shown)
+    _write_checked(text, out, shown)
 
 
 def _write_checked(text: str, out: Path, shown: str) -> None:
@@ -102,20 +98,3 @@ def _write_checked(text: str, out: Path, shown: str) -> None:
         os.replace(temporary, out)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM while writing unwinds like Ctrl-C, so the temporary file is removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    before = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
