@@ -45,7 +45,7 @@ class UsageError(Exception):
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM; a BaseException so no probe's handler swallows it."""
+    """SIGINT, SIGTERM or SIGHUP; a BaseException so no probe's handler swallows it."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -53,8 +53,12 @@ class Interrupted(BaseException):
 
 
 class Signals:
-    """Turn the first SIGINT/SIGTERM into Interrupted; later ones are noted
-    only, so that cleaning up and writing the results cannot be cut short."""
+    """Turn the first SIGINT/SIGTERM/SIGHUP into Interrupted; later ones are
+    noted only, so that cleaning up and writing the results cannot be cut short.
+
+    The rule of reportgen/core/signals.py, which the probes cannot import:
+    these three signals, exit status 128 + the signal's number (130, 143,
+    129) and one line naming the signal (the progress note)."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -62,7 +66,7 @@ class Signals:
         self.previous: dict[int, Any] = {}
 
     def install(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             try:
                 self.previous[signum] = signal.signal(signum, self._handle)
             except ValueError:  # not the main thread: run without handlers

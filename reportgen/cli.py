@@ -2,16 +2,16 @@
 
 Errors in the user's input are ReportgenError subclasses whose message is
 already the full ``file:line:col: message`` text: they are printed as they
-are, with exit status 2 and no traceback.
+are, with exit status 2 and no traceback.  SIGINT, SIGTERM and SIGHUP stop
+every command with one line naming the signal and exit status 128 + its
+number (reportgen.core.signals).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from reportgen import __version__
+from reportgen.core import signals
 from reportgen.core.errors import ReportgenError, printable
 
 # numpy's OpenBLAS starts a thread per core when it is imported, which cost a
@@ -38,25 +39,26 @@ site_option = click.option("-f", "--file", "site_file", default="site.yml", show
 
 
 def reports_errors(func: F) -> F:
-    """Turn input errors into their message on stderr and exit status 2, and
-    a system that refuses a write (disk full, permission, name too long) into
-    one line and exit status 1."""
+    """Turn input errors into their message on stderr and exit status 2, a
+    system that refuses a write (disk full, permission, name too long) into
+    one line and exit status 1, and a stopping signal into one line naming it
+    and exit status 128 + its number."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        stop_on_signals()
         try:
-            return func(*args, **kwargs)
+            with signals.stop_on_signals():
+                return func(*args, **kwargs)
         except ReportgenError as exc:
             click.echo(printable(str(exc)), err=True)
             sys.exit(EXIT_INPUT)
         except OSError as exc:
             click.echo(printable(environment_error(exc)), err=True)
             sys.exit(EXIT_ENVIRONMENT)
-        except (Stopped, KeyboardInterrupt) as exc:  # Ctrl-C too: one line, not "Aborted!"
-            signum = exc.args[0] if isinstance(exc, Stopped) else int(signal.SIGINT)
-            click.echo(f"reportgen: stopped by signal {signum}", err=True)
-            sys.exit(128 + signum)
+        except KeyboardInterrupt as exc:  # one line, not click's "Aborted!"
+            stop = signals.Stopped.of(exc)
+            click.echo(f"reportgen: {stop}", err=True)
+            sys.exit(stop.status)
 
     return wrapper  # type: ignore[return-value]
 
@@ -65,19 +67,6 @@ def environment_error(exc: OSError) -> str:
     """``reportgen: <path>: <reason>``: what the system refused, in one line."""
     where = f"{exc.filename}: " if exc.filename is not None else ""
     return f"reportgen: {where}{exc.strerror or exc}"
-
-
-class Stopped(BaseException):
-    """SIGTERM or SIGHUP: unwind like Ctrl-C, so staging dirs are removed."""
-
-
-def stop_on_signals() -> None:
-    def stop(signum: int, _frame: object) -> None:
-        raise Stopped(signum)
-
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, stop)
 
 
 def _formats(value: str | None) -> tuple[str, ...] | None:

@@ -42,7 +42,11 @@ def test_first_snapshot(tmp_path: Path) -> None:
     assert index["snapshots"] == [{"file": name, "sha256": sha(b"%PDF-one"),
                                    "date": "2026-06-09", "size": 8}]
     check_sums(folder)
-    assert not list(folder.glob(".tmp-*"))
+    # no temporary file is left, and the files are readable by all
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "SHA256SUMS", name,
+                                                         "index.json"]
+    assert {(folder / f).stat().st_mode & 0o777 for f in (name, "SHA256SUMS", "index.json")} \
+        == {0o644}
 
 
 def test_same_content_adds_nothing(tmp_path: Path) -> None:

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import main
+from reportgen.core import atomic
 from reportgen.site import archive
 from tests.golden import ERRORS, cwd, lay_out
 
@@ -123,23 +125,22 @@ def test_archive_of_a_non_ascii_slug_is_utf8_and_whole(tmp_path: Path) -> None:
     assert len(archive.snapshots(tmp_path, "überblick-état")) == 1
 
 
-def test_archive_write_failing_midway_changes_nothing(tmp_path: Path,
+@pytest.mark.parametrize("full", ["r-2026-01-02-", archive.INDEX, archive.SUMS])  # PDF, lists
+def test_archive_write_failing_midway_changes_nothing(tmp_path: Path, full: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import datetime as dt
 
     day = dt.date(2026, 1, 2)
     archive.add_snapshot(tmp_path, "r", day, b"%PDF-one")
     before = tree(tmp_path / "r")
-    real = archive._temp_file
-    calls = []
+    real = atomic.replacing
 
-    def full_disk(folder: Path, data: bytes) -> Path:
-        calls.append(data)
-        if len(calls) == 3:  # the PDF and index.json are written, SHA256SUMS is not
+    def full_disk(target: Path, data: bytes, **options: Any) -> Any:
+        if target.name.startswith(full):  # the other two are written
             raise OSError(28, "No space left on device")
-        return real(folder, data)
+        return real(target, data, **options)
 
-    monkeypatch.setattr(archive, "_temp_file", full_disk)
+    monkeypatch.setattr(atomic, "replacing", full_disk)
     with pytest.raises(archive.BuildError, match="No space left on device"):
         archive.add_snapshot(tmp_path, "r", day, b"%PDF-two")
     assert tree(tmp_path / "r") == before

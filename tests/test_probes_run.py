@@ -229,7 +229,7 @@ def _pids_running(marker: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str],
                                              signum: int) -> None:
     workdir = tmp_path / "work"
@@ -304,11 +304,12 @@ def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: 
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    before = signal.getsignal(signal.SIGTERM)
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = [signal.getsignal(signum) for signum in stopping]
     out = tmp_path / "inproc.json"
     code = module.main(["--label", "inproc", "-o", str(out), "--only", "memory.dd_zero",
                         "--quiet", *SMALL])
     assert code == 0
-    assert signal.getsignal(signal.SIGTERM) == before
+    assert [signal.getsignal(signum) for signum in stopping] == before
     assert by_id(load_valid(out))["memory.dd_zero"]["status"] == "ok"
     assert module.main(["--label", "BAD"]) == 2

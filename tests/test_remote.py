@@ -195,7 +195,7 @@ def _started(proc: subprocess.Popen[str], remote_tmp: Path) -> None:
     pytest.fail("the probes never started")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signal_removes_the_remote_directory(server: sshd.Server, remote_tmp: Path,
                                              tmp_path: Path, signum: int) -> None:
     command = server.command("user", "-o", f"SetEnv=TMPDIR={remote_tmp}")

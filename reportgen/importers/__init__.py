@@ -9,17 +9,12 @@ the file is written only once the loader has read it back without a problem.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.core import errors
+from reportgen.core import atomic, errors
 from reportgen.core.errors import InputError, Problem, ReportgenError
 from reportgen.importers import fio, hyperfine, pts, sysbench
 from reportgen.importers.common import Imported, Options, Source, read_source
@@ -83,39 +78,11 @@ def write(doc: dict[str, Any], out: Path) -> None:
         raise ImportFailure(f"{shown}: the directory {errors.display(out.parent)} does not exist")
     if out.is_dir():
         raise ImportFailure(f"{shown}: is a directory; name the results file to write")
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    with _sigterm_unwinds():
-        _write_checked(text, out, shown)
-
-
-def _write_checked(text: str, out: Path, shown: str) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+    data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+    # 0600: the mode import has always given its files (it wrote them with mkstemp)
+    with atomic.replacing(out, data, mode=0o600) as temporary:
         try:
             results.load_results(temporary, out.name)
         except InputError as exc:  # name the file being written, not its temporary twin
             raise InputError([Problem(shown, p.line, p.col, p.message, p.warning)
                               for p in exc.problems]) from None
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM while writing unwinds like Ctrl-C, so the temporary file is removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    before = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)

@@ -19,19 +19,17 @@ import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import IO
 
 from reportgen.core import atomic
 from reportgen.core.errors import ReportgenError
+from reportgen.core.signals import Stopped
 from reportgen.measure import bundle
 
 SSH_COMMAND_ENV = "REPORTGEN_SSH_COMMAND"
@@ -220,71 +218,49 @@ class Session:
             self.cut = True
 
 
-class Stopped(Exception):
-    """SIGINT or SIGTERM arrived; raised in the main thread so clean-up code runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise Stopped in the main thread, so clean-up runs."""
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        raise Stopped(signum)
-
-    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def run(target: Target, command: Sequence[str], probe_args: Sequence[str], output: Path,
         time_limit: float, echo: IO[str] = sys.stderr) -> int:
     """Run the bundle on ``target`` and write its results to ``output``.
 
-    Returns the probes' exit status (0, or 1 when a metric failed); raises
-    RunError for everything that kept the run from producing a file.
+    Returns the probes' exit status (0, or 1 when a metric failed), or 128 +
+    N when signal N stopped the session (Stopped, from the command's
+    handler); raises RunError for everything that kept the run from
+    producing a file.
     """
     payload = bundle.build_bytes()
     driver = DRIVER.encode()
     header = json.dumps({"size": len(payload), "args": list(probe_args)}).encode() + b"\n"
     argv = ssh_argv(command, target, REMOTE_COMMAND.format(size=len(driver)))
     session = Session()
-    with stop_on_signals():
-        # A session of its own: a Ctrl-C at the terminal reaches us, not ssh,
-        # so that we decide the order in which things stop.
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        reader = threading.Thread(target=session.read, args=(proc.stderr, echo), daemon=True)
-        reader.start()
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, driver + header + payload),
-                                  daemon=True)
-        feeder.start()
-        chunks: list[bytes] = []
-        collector = threading.Thread(target=_collect, args=(proc.stdout, chunks), daemon=True)
-        collector.start()
-        try:
-            status = proc.wait(timeout=time_limit)
-            collector.join()
-            session.finished.wait()
-        except subprocess.TimeoutExpired:
-            _end(proc, target, command, session)
-            raise RunError(f"reportgen probe: {target.text}: stopped after the time limit "
-                              f"of {time_limit:g} s (--time-limit); nothing written") from None
-        except Stopped as stop:
-            _end(proc, target, command, session)
-            echo.write(f"reportgen probe: {target.text}: stopped by {stop}; removed the "
-                       "remote temporary directory, wrote nothing\n")
-            return 128 + stop.signum
-        finally:
-            _close(proc.stdin)
-        data = b"".join(chunks)
+    # A session of its own: a Ctrl-C at the terminal reaches us, not ssh,
+    # so that we decide the order in which things stop.
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    reader = threading.Thread(target=session.read, args=(proc.stderr, echo), daemon=True)
+    reader.start()
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, driver + header + payload),
+                              daemon=True)
+    feeder.start()
+    chunks: list[bytes] = []
+    collector = threading.Thread(target=_collect, args=(proc.stdout, chunks), daemon=True)
+    collector.start()
+    try:
+        status = proc.wait(timeout=time_limit)
+        collector.join()
+        session.finished.wait()
+    except subprocess.TimeoutExpired:
+        _end(proc, target, command, session)
+        raise RunError(f"reportgen probe: {target.text}: stopped after the time limit "
+                       f"of {time_limit:g} s (--time-limit); nothing written") from None
+    except Stopped as stop:
+        _end(proc, target, command, session)
+        echo.write(f"reportgen probe: {target.text}: stopped by {stop.name}; removed the "
+                   "remote temporary directory, wrote nothing\n")
+        return stop.status
+    finally:
+        _close(proc.stdin)
+    data = b"".join(chunks)
     if session.results_size is not None and len(data) > session.results_size:
         data = data[-session.results_size:]  # what a login script printed comes first
     problem = _problem(target, status, session, data)

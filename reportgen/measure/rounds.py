@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from reportgen.core import atomic, resources
+from reportgen.core.signals import Stopped
 from reportgen.measure import remote
 from reportgen.read.results import PoolError, pool
 
@@ -77,7 +78,7 @@ def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequenc
     worst = 0
     try:
         runs: dict[str, list[Path]] = {name: [] for name in names}
-        with remote.stop_on_signals():
+        try:
             for number in range(1, rounds + 1):
                 for place in places:
                     echo.write(f"round {number}/{rounds}: {place}\n")
@@ -89,14 +90,14 @@ def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequenc
                         return status
                     worst = max(worst, status)
                     runs[place.name].append(path)
+        except Stopped as stop:  # from the command's handler
+            echo.write(f"reportgen probe: stopped by {stop.name}; wrote nothing\n")
+            return stop.status
         pooled = {name: _pool(name, paths) for name, paths in runs.items()}
         for name, doc in pooled.items():
             atomic.write_bytes(out_dir / f"{name}.json", json.dumps(doc, indent=2).encode() + b"\n")
             echo.write(f"wrote {out_dir / name}.json ({rounds} round(s))\n")
         return worst
-    except remote.Stopped as stop:
-        echo.write(f"reportgen probe: stopped by {stop}; wrote nothing\n")
-        return 128 + stop.signum
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -115,7 +116,7 @@ def _one(place: Place, args: list[str], path: Path, command: Sequence[str],
         _stop(child)
         raise remote.RunError(f"reportgen probe: {place.name}: stopped after the time limit "
                               f"of {time_limit:g} s (--time-limit); nothing written") from None
-    except remote.Stopped:
+    except Stopped:
         _stop(child)
         raise
     if status in (0, 1) and not path.exists():

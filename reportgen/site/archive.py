@@ -19,13 +19,12 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from reportgen.core import atomic
 from reportgen.core.errors import BuildError
 
 INDEX = "index.json"
@@ -120,61 +119,19 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _sync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def _temp_file(folder: Path, data: bytes) -> Path:
-    """``data`` in a synced temporary file inside ``folder``."""
-    fd, name = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        os.unlink(name)
-        raise
-    os.chmod(name, 0o644)
-    return Path(name)
-
-
 def _commit(folder: Path, pdf: bytes | None, name: str, index: bytes, sums: bytes) -> None:
     """Write every temporary file, then link the new PDF (never replacing a
     file) and replace the two lists: what they list always exists."""
-    temps = []
-    try:
-        for data in ([pdf] if pdf is not None else []) + [index, sums]:
-            temps.append(_temp_file(folder, data))
+    with contextlib.ExitStack() as files:
+        # Entered in reverse: each file lands as the stack unwinds, last in
+        # first, so the PDF lands before the lists naming it.  After a failure
+        # (a full disk, an existing PDF) the files not landed yet are removed.
+        files.enter_context(atomic.replacing(folder / SUMS, sums, sync=True))
+        files.enter_context(atomic.replacing(folder / INDEX, index, sync=True))
         if pdf is not None:
-            _link_new(temps[0], folder / name)
-        os.replace(temps[-2], folder / INDEX)
-        os.replace(temps[-1], folder / SUMS)
-    finally:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
-    _sync_dir(folder)
-
-
-def _link_new(temp: Path, target: Path) -> None:
-    """Put ``temp`` at ``target``; never replace an existing file, even in a race."""
-    try:
-        os.link(temp, target)
-    except FileExistsError:
-        raise
-    except OSError:  # a file system without hard links
-        if target.exists():
-            raise FileExistsError(17, "file exists", str(target)) from None
-        os.rename(temp, target)
+            files.enter_context(atomic.replacing(folder / name, pdf, sync=True,
+                                                 overwrite=False))
+    atomic.sync_dir(folder)
 
 
 def _read_index(folder: Path, slug: str) -> list[Snapshot]:

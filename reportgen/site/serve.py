@@ -20,7 +20,6 @@ import html
 import io
 import os
 import shutil
-import signal
 import tempfile
 import threading
 import traceback
@@ -290,7 +289,8 @@ def url(server: ThreadingHTTPServer) -> str:
 def serve(site_file: Path, *, port: int = DEFAULT_PORT,
           formats: tuple[str, ...] = DEFAULT_FORMATS, output_dir: Path | None = None,
           log: Log = build_mod.stderr) -> None:
-    """Build, serve and rebuild until Ctrl-C; a temporary output dir unless given."""
+    """Build, serve and rebuild until Ctrl-C, or signals.Stopped (SIGTERM, SIGHUP)
+    from the command's handler; a temporary output dir unless given."""
     temporary = output_dir is None
     output = Path(tempfile.mkdtemp(prefix="reportgen-serve-")) if output_dir is None \
         else output_dir.resolve()
@@ -298,7 +298,6 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
     thread: threading.Thread | None = None
     server: ThreadingHTTPServer | None = None
     preview: Preview | None = None
-    on_term = _stop_on_sigterm()
     try:
         preview = Preview(site_file, output, formats, log)
         server = make_server(preview, port)
@@ -310,8 +309,9 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
         shown = str(output) if temporary else errors.display(output)
         log(f"serving {shown} at {url(server)} (Ctrl-C to stop)")
         server.serve_forever(poll_interval=POLL_SECONDS)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Stopped is one: the command prints which signal
         log("stopping")
+        raise
     finally:
         stop.set()
         if thread is not None:
@@ -322,17 +322,3 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
             server.server_close()
         if temporary:
             shutil.rmtree(output, ignore_errors=True)
-        if on_term is not None:
-            signal.signal(signal.SIGTERM, on_term)
-
-
-def _stop_on_sigterm() -> Any:
-    """Treat SIGTERM like Ctrl-C (so the temporary output is removed); the old handler."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, interrupt)
-

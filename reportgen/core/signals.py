@@ -1,0 +1,73 @@
+"""SIGINT, SIGTERM and SIGHUP stop a command the way Ctrl-C does.
+
+`reportgen.cli` wraps every command in :func:`stop_on_signals`: the signal
+becomes :class:`Stopped`, raised in the main thread, so ``finally`` blocks
+and context managers clean up (staging dirs, temporary files, the remote
+directory, child processes) while it unwinds.  The command then prints one
+line naming the signal (``str(stop)``) and exits with :attr:`Stopped.status`,
+128 + the signal's number, as a shell reports a process killed by it: 130
+for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+
+probes/run.py cannot import reportgen; its own handler follows the same rule.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """A stopping signal arrived.  A KeyboardInterrupt, so that whatever cleans
+    up after Ctrl-C does so after SIGTERM and SIGHUP too, and so that
+    ``except Exception`` lets it pass."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @classmethod
+    def of(cls, interrupt: KeyboardInterrupt) -> Stopped:
+        """``interrupt`` itself, or SIGINT for Python's own KeyboardInterrupt
+        (a Ctrl-C while our handler was not in place)."""
+        return interrupt if isinstance(interrupt, Stopped) else cls(signal.SIGINT)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def status(self) -> int:
+        """The exit status: 128 + the signal's number."""
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        return f"stopped by signal {self.signum} ({self.name})"
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Raise :class:`Stopped` for SIGINT, SIGTERM and SIGHUP inside the block;
+    the previous handlers are back after it.
+
+    Only the main thread may set handlers, and Python runs them there: in any
+    other thread (a build run by `reportgen serve`'s watcher) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _raise) for signum in STOPPING}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
