@@ -114,6 +114,33 @@ def test_interval_is_deterministic() -> None:
                                            42)
 
 
+def test_interval_of_single_sample_rounds_worked_by_hand() -> None:
+    """A steady baseline (100) against five rounds of one sample: a resample's
+    median is its 3rd smallest of five values drawn from 90..110, so it is 90
+    when three or more draws are 90: (10 * 4**2 + 5 * 4 + 1) / 5**5 = 181/3125,
+    5.8% of draws, about 116 of 2000, and 110 as often.  The 2.5% point of 2000
+    draws interpolates between the 50th and 51st smallest, both 0.90 unless
+    no more than 50 draws are (binomial, 6 standard deviations below 116): the
+    interval is the range of the rounds, exactly."""
+    base = metric("m", [100] * 5, rounds=FIVE)
+    assert compare.bootstrap_interval(base, metric("m", [95, 110, 90, 105, 100], rounds=FIVE),
+                                      compare.seed("m", "vm")) == pytest.approx((0.90, 1.10))
+
+
+def test_draws_with_even_resamples_worked_by_hand() -> None:
+    """Two rounds of 90 and 110 against a steady 100: whichever rounds are
+    drawn, a resample is four fair picks of 90 or 110, and its median, the
+    mean of the 2nd and 3rd smallest, is 90 when three or four picks are 90
+    (5 of 16 ways), 110 as often, and 100 otherwise (6 of 16).  Each share of
+    2000 draws is within 4 binomial standard deviations (about 0.04) of it."""
+    base = metric("m", [100] * 5, rounds=FIVE)
+    draws = compare.slowdown_draws(base, metric("m", [90, 110, 110, 90], rounds=(1, 1, 2, 2)), 5)
+    assert sorted(set(draws.round(9))) == [0.9, 1.0, 1.1]
+    for value, share in ((0.9, 5 / 16), (1.0, 6 / 16), (1.1, 5 / 16)):
+        sigma = math.sqrt(share * (1 - share) / len(draws))
+        assert abs(float((draws.round(9) == value).mean()) - share) < 4 * sigma, value
+
+
 def test_two_level_bootstrap_sees_the_spread_between_rounds() -> None:
     """Tight rounds far apart: resampling rounds widens the interval that a
     one-level bootstrap over the pooled samples would give."""
