@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
 from reportgen.analyse import compare
 from reportgen.analyse.analysis import analyse
 from reportgen.core.model import ConclusionItem, Metric, Section, SectionMetric, Thresholds
+from tests import independent
 from tests.factories import environment, metric, report, text
 
 T = Thresholds()
@@ -139,6 +141,39 @@ def test_draws_with_even_resamples_worked_by_hand() -> None:
     for value, share in ((0.9, 5 / 16), (1.0, 6 / 16), (1.1, 5 / 16)):
         sigma = math.sqrt(share * (1 - share) / len(draws))
         assert abs(float((draws.round(9) == value).mean()) - share) < 4 * sigma, value
+
+
+# Uneven rounds: the baseline has three, of one, three and five samples (so
+# every resample of it has an odd size), the other six, of one to five.  The
+# rounds lie apart and their samples close together, as in a noisy machine.
+UNEVEN_BASE = [[10.0], [9.0, 9.1, 8.9], [11.0, 11.2, 10.9, 11.1, 10.8]]
+UNEVEN_OTHER = [[12.0, 12.1, 11.9], [15.0], [11.0, 11.1], [13.0, 13.2, 12.9, 13.1],
+                [14.0, 14.1], [12.5, 12.4, 12.6, 12.3, 12.7]]
+
+
+def test_interval_agrees_with_an_independent_two_level_bootstrap() -> None:
+    """compare.bootstrap_interval against the plain-Python bootstrap of
+    tests/independent.py: its own generator and 20000 draws; each end within
+    the Monte-Carlo tolerance of the reference's 2.5% and 97.5% points, and
+    the quartiles of compare.slowdown_draws within theirs (which a wrong
+    size of a drawn round, at the ends, would not show).  The samples are
+    listed round by round in turn, as alternating rounds would give them."""
+    def shuffled(rounds: list[list[float]]) -> Metric:
+        pairs = [(r[i], n) for i in range(max(map(len, rounds)))
+                 for n, r in enumerate(rounds, start=1) if i < len(r)]
+        return metric("m", [x for x, _ in pairs], rounds=tuple(n for _, n in pairs))
+
+    found = compare.bootstrap_interval(shuffled(UNEVEN_BASE), shuffled(UNEVEN_OTHER), 11)
+    assert found is not None
+    draws = independent.slowdown_draws(UNEVEN_BASE, UNEVEN_OTHER, "lower",
+                                       independent.REFERENCE_RESAMPLES, random.Random(11))
+    for end, level in zip(found, (0.025, 0.975)):
+        lowest, highest = independent.accepted(draws, level, compare.BOOTSTRAP_RESAMPLES)
+        assert lowest <= end <= highest, (level, end, lowest, highest)
+    mine = compare.slowdown_draws(shuffled(UNEVEN_BASE), shuffled(UNEVEN_OTHER), 11)
+    for level in (0.25, 0.5, 0.75):
+        lowest, highest = independent.accepted(draws, level, compare.BOOTSTRAP_RESAMPLES)
+        assert lowest <= independent.percentile(list(mine), level) <= highest, level
 
 
 def test_two_level_bootstrap_sees_the_spread_between_rounds() -> None:
