@@ -196,8 +196,7 @@ def test_interval_containing_one_is_inconclusive_not_same() -> None:
     assert noisy.change == pytest.approx(0.10)
     assert noisy.interval is not None and noisy.interval[0] < 1 < noisy.interval[1]
     assert (noisy.verdict, noisy.label, noisy.tier) == ("inconclusive", "?", "inconclusive")
-    assert noisy.reason == "CV 30%"
-    assert noisy.p_value == pytest.approx(0.6905, abs=1e-4)
+    assert noisy.reason == "CV 30%"  # its p-value, 174/252: test_verdicts, rank test
 
 
 def test_compose_and_figure() -> None:
