@@ -272,6 +272,9 @@ def test_page_and_index_show_inconclusive_with_its_reason() -> None:
 
 
 def test_adjusted_p_values_follow_benjamini_hochberg() -> None:
+    # By hand: sorted 0.01, 0.03, 0.04 of m = 3 tested; p * m / rank gives
+    # 0.03, 0.045, 0.04; each takes the least of its own and those ranked
+    # above it: 0.03, 0.04, 0.04.  None is not tested and stays None.
     raw = {"a": 0.01, "b": 0.04, "c": 0.03, "d": None}
     adjusted = compare.adjusted_p_values(raw)
     assert adjusted == pytest.approx({"a": 0.03, "b": 0.04, "c": 0.04, "d": None})
@@ -289,4 +292,5 @@ def test_one_lucky_metric_among_many_is_not_a_difference() -> None:
     guest = environment("guest", lucky[1], *(b for _, b in others))
     among = analyse(report(native, guest))
     found = next(c for c in among.comparisons if c.metric_id == "lucky")
+    # Raw 2/252, the smallest of ten (the others' are 1): 10 * 2/252 = 0.079.
     assert (found.verdict, found.label, found.reason) == ("inconclusive", "?", "p = 0.08")
