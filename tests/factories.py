@@ -37,6 +37,14 @@ def in_rounds(metric_id: str, samples: Sequence[float], better: Better = "lower"
     return metric(metric_id, samples, better, unit, rounds=tuple(range(1, len(samples) + 1)))
 
 
+def by_round(metric_id: str, rounds: Sequence[Sequence[float]], better: Better = "lower",
+             unit: str = "ns") -> Metric:
+    """A metric from its samples round by round: ``[[9.0, 9.1], [9.5, 9.6]]``
+    is two rounds of two samples."""
+    return metric(metric_id, [x for r in rounds for x in r], better, unit,
+                  rounds=tuple(n for n, r in enumerate(rounds, start=1) for _ in r))
+
+
 def environment(label: str, *metrics: Metric, system: dict[str, object] | None = None) -> Environment:
     return Environment(label, f"{label} environment", "2026-01-01T00:00:00Z", system or {},
                        {m.id: m for m in metrics}, f"results/{label}.json")

@@ -4,9 +4,11 @@ results, and how each format opens with it."""
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
+import statistics
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from reportgen.analyse import compare, headline
@@ -17,7 +19,8 @@ from reportgen.core import figures
 from reportgen.read import report_yml
 from reportgen.render import markdown as render_markdown
 from reportgen.render import text as render_text
-from tests.factories import environment, in_rounds, report
+from tests import independent
+from tests.factories import by_round, environment, in_rounds, report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "reports"
 
@@ -61,19 +64,57 @@ def test_geometric_mean_of_the_slowdowns() -> None:
     assert h.interval == pytest.approx((4.0, 4.0))
 
 
-def test_interval_is_the_geometric_mean_of_the_draws_draw_by_draw() -> None:
-    a = analysis(("a", [10, 11, 9, 10.5, 9.5], [20, 23, 19, 21, 22]),
-                 ("b", [100, 90, 110, 105, 95], [300, 250, 330, 310, 290]))
-    rep = a.report
-    draws = [compare.slowdown_draws(rep.environment("native").metrics[i],
-                                    rep.environment("guest").metrics[i],
-                                    compare.seed(i, "guest")) for i in ("a", "b")]
-    expected = np.percentile(np.sqrt(draws[0] * draws[1]), [2.5, 97.5])
-    h = only(a)
-    assert h.interval == pytest.approx(tuple(expected))
-    assert h.interval is not None and h.interval[0] < h.geomean < h.interval[1]  # type: ignore[operator]
-    assert only(analysis(("a", [10, 11, 9, 10.5, 9.5], [20, 23, 19, 21, 22]),
-                         ("b", [100, 90, 110, 105, 95], [300, 250, 330, 310, 290]))) == h
+# Two metrics in five rounds of three samples a side.  The round medians are
+# spread out (9 to 11) and each round's samples are close to its median, so
+# resampling rounds, the first level of the bootstrap, is what widens the
+# interval.  Pooled medians by hand, the 8th of 15 sorted samples:
+#   a (lower is better): native 8.9 9.0 9.1 9.4 9.5 9.6 9.9 [10.0] ..., guest 20.0,
+#     slowdown 20 / 10 = 2;
+#   b (higher is better): native 358 360 362 378 380 382 398 [400] ..., guest 50.0,
+#     slowdown 400 / 50 = 8;
+# geometric mean sqrt(2 * 8) = 4.  Every guest round median lies beyond every
+# native one: p = 2/252 for both, so both are `worse` and both are in the mean.
+A_NATIVE = [[9.0, 9.1, 8.9], [9.5, 9.6, 9.4], [10.0, 10.1, 9.9], [10.5, 10.6, 10.4],
+            [11.0, 11.1, 10.9]]
+A_GUEST = [[18.0, 18.2, 17.8], [19.0, 19.2, 18.8], [20.0, 20.2, 19.8], [21.0, 21.2, 20.8],
+           [22.0, 22.2, 21.8]]
+B_NATIVE = [[360, 362, 358], [380, 382, 378], [400, 402, 398], [420, 422, 418],
+            [440, 442, 438]]
+B_GUEST = [[45.0, 45.2, 44.8], [47.5, 47.7, 47.3], [50.0, 50.2, 49.8], [52.5, 52.7, 52.3],
+           [55.0, 55.2, 54.8]]
+
+
+def spread_out() -> Analysis:
+    return analyse(report(
+        environment("native", by_round("a", A_NATIVE), by_round("b", B_NATIVE, "higher", "MB/s")),
+        environment("guest", by_round("a", A_GUEST), by_round("b", B_GUEST, "higher", "MB/s"))))
+
+
+def test_interval_agrees_with_an_independent_two_level_bootstrap() -> None:
+    """The interval of docs/formats.md ("The headline") computed again in plain
+    Python (tests/independent.py): each metric's slowdown drawn by the
+    two-level bootstrap, draw i of both combined into one geometric mean, the
+    2.5th and 97.5th percentiles.  Another generator and seed, so the ends
+    agree within the Monte-Carlo error of both, as levels of the reference's
+    distribution (independent.tolerance: +-1.46 points)."""
+    h = only(spread_out())
+    assert h.geomean == pytest.approx(4.0) and h.included == 2
+    rng = random.Random(20260102)
+    n = independent.REFERENCE_RESAMPLES
+    means = [statistics.geometric_mean(pair) for pair in zip(
+        independent.slowdown_draws(A_NATIVE, A_GUEST, "lower", n, rng),
+        independent.slowdown_draws(B_NATIVE, B_GUEST, "higher", n, rng))]
+    assert h.interval is not None
+    low, high = h.interval
+    lowest, highest = independent.accepted(means, 0.025, compare.BOOTSTRAP_RESAMPLES)
+    assert lowest <= low <= highest, (low, lowest, highest)
+    lowest, highest = independent.accepted(means, 0.975, compare.BOOTSTRAP_RESAMPLES)
+    assert lowest <= high <= highest, (high, lowest, highest)
+    # Both intervals hold the mean worked out by hand.
+    assert low < 4.0 < high
+    assert independent.percentile(means, 0.025) < 4.0 < independent.percentile(means, 0.975)
+    # Seeded: a second analysis gives the same headline to the last bit.
+    assert only(spread_out()) == h
 
 
 def test_higher_is_better_metrics_enter_as_slowdowns() -> None:
@@ -168,8 +209,20 @@ def test_example_figures() -> None:
     a = analyse(report_yml.load_report(EXAMPLES / "bhyve-smp").report)
     h = only(a)
     assert headline.mean_text(h) == "3.02x (95% interval 3.01x to 3.02x)"
-    slowdowns = [c.slowdown for c in a.comparisons]
-    assert h.geomean == pytest.approx(float(np.exp(np.mean(np.log(slowdowns)))))
+    # The medians of reports/bhyve-smp/results (five samples each, the middle
+    # one), native against guest; lower is better for the first three.
+    slowdowns = [108.0 / 100.0,   # cpu.integer
+                 182.0 / 46.0,    # syscall.getpid
+                 5728.0 / 87.0,   # process.fork_wait
+                 100.0 / 99.4,    # memory.dd_zero
+                 100.0 / 64.0,    # memory.sysbench.write.t1
+                 100.0 / 52.0,    # memory.sysbench.read.t1
+                 100.0 / 59.0,    # memory.sysbench.write.tN
+                 100.0 / 41.0,    # memory.sysbench.read.tN
+                 413.0 / 22.0,    # disk.write_fsync
+                 100.0 / 106.0]   # disk.cached_read
+    assert h.included == len(slowdowns)
+    assert h.geomean == pytest.approx(math.prod(slowdowns) ** (1 / len(slowdowns)))
     assert headline.worst_text(h) == ("fork()+wait latency ~66x, write+fsync throughput ~19x, "
                                       "getpid() latency ~4x")
 

@@ -3,7 +3,11 @@ between environments, the noise floor of an A/A run."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import replace
+from fractions import Fraction
+from itertools import combinations
 from pathlib import Path
 
 import pytest
@@ -62,13 +66,76 @@ def test_one_round_each_side() -> None:
         "inconclusive", "1 round, need >= 5", None, (1, 1))
 
 
+# The rank test's p-values, worked out without scipy.  This block is the one
+# place that knows them: a change of the significance test (docs/formats.md,
+# "Comparison rules") changes it, and the "p = ..." reasons the rules quote.
+
+def exact_p(a: list[float], b: list[float]) -> Fraction:
+    """The two-sided exact p-value of the Mann-Whitney U test, counted: of
+    the C(n, len(a)) ways to give len(a) of the ranks 1..n to ``a``, the share
+    whose U lies at least as far from its mean len(a) * len(b) / 2 as the U
+    observed.  Distances are doubled to stay in integers; no ties."""
+    n1, n2 = len(a), len(b)
+    rank = {x: r for r, x in enumerate(sorted(a + b), start=1)}
+
+    def distance(ranks: Sequence[int]) -> int:
+        return abs(2 * (sum(ranks) - n1 * (n1 + 1) // 2) - n1 * n2)
+
+    observed = distance([rank[x] for x in a])
+    ways = list(combinations(range(1, n1 + n2 + 1), n1))
+    return Fraction(sum(distance(w) >= observed for w in ways), len(ways))
+
+
+@pytest.mark.parametrize(("base", "other", "expected"), [
+    # Every round apart: U = 0, one way at each end of C(10, 5) = 252.
+    ([10, 11, 12, 13, 14], [20, 21, 22, 23, 24], Fraction(2, 252)),
+    # Two pairs of rounds overlap: U = 2.  U <= 2 in four ways: U = 0, U = 1,
+    # and for U = 2 one base round past two others or two past one each; as
+    # many at the other end.
+    ([10, 11, 12, 14, 15], [13, 16, 17, 18, 19], Fraction(8, 252)),
+    ([10, 11, 12, 13], [20, 21, 22, 23], Fraction(2, 70)),  # 4 against 4: 0.029
+    ([10, 11, 12], [20, 21, 22], Fraction(2, 20)),  # 3 against 3: never below 0.1
+    # Interleaved (test_compare.test_interval_containing_one_...): U = 10 of 25; the
+    # partitions of 0..10 into at most five parts of at most five number
+    # 1+1+2+3+5+7+9+11+14+16+18 = 87, and U >= 15 as many: 174/252.
+    ([100, 60, 140, 90, 120], [110, 70, 150, 95, 130], Fraction(174, 252)),
+])
+def test_rank_test_exact_p_values(base: list[float], other: list[float],
+                                  expected: Fraction) -> None:
+    assert exact_p(base, other) == expected  # the count by hand, checked by enumeration
+    assert compare.p_value(rounds(base), rounds(other)) == pytest.approx(float(expected),
+                                                                         rel=1e-9)
+
+
+def normal_p(z: float) -> float:
+    """Two-sided p of a standard normal z (math.erfc, not scipy)."""
+    return math.erfc(z / math.sqrt(2))
+
+
+# Tied round medians: the normal approximation with tie and continuity
+# corrections, z = (|U - n1 n2 / 2| - 1/2) / sigma, with n = n1 + n2 and
+# sigma^2 = n1 n2 / 12 * (n + 1 - sum(t^3 - t) / (n (n - 1))) over each group
+# of t equal values.  For 5 against 5, n1 n2 / 2 = 12.5 and n + 1 = 11.
+
+def test_rank_test_with_ties_uses_the_normal_approximation() -> None:
+    # 100 in both: mid-rank 4.5, so base ranks 1 2 4.5 7 9, U = 23.5 - 15 = 8.5;
+    # sigma^2 = 25/12 * (11 - 6/90) = 205/9, z = 3.5 / (sqrt(205) / 3) = 0.733.
+    p = compare.p_value(rounds([100, 110, 90, 105, 95]), rounds([104, 112, 96, 108, 100]))
+    assert p == pytest.approx(normal_p(10.5 / math.sqrt(205)), rel=1e-9)
+    assert figures.p_value(p) == "0.46"  # the reason test_rules quotes
+
+
 def test_p_value_is_the_rank_test_on_round_medians() -> None:
-    """Five rounds of three samples: ranked by their medians, not all 15 samples."""
-    base = metric("m", [10, 11, 12] * 5, rounds=tuple(r for r in FIVE for _ in range(3)))
+    """Five rounds of three samples: ranked by their medians, not all 15
+    samples, nor the rounds' means (two rounds have an outlier, 50, that moves
+    their mean past the other side's but not their median)."""
+    base = metric("m", [10, 11, 50] * 2 + [10, 11, 12] * 3,
+                  rounds=tuple(r for r in FIVE for _ in range(3)))
     other = metric("m", [20, 21, 22] * 5, rounds=tuple(r for r in FIVE for _ in range(3)))
-    # 5 medians against 5, all apart, with ties inside each side: scipy's
-    # tie-corrected normal approximation
-    assert compare.p_value(base, other) == pytest.approx(0.003977, abs=1e-6)
+    # Round medians 11 (five times) against 21 (five times): U = 0; two groups
+    # of five ties, sigma^2 = 25/12 * (11 - 240/90) = 625/36, sigma = 25/6,
+    # z = 12 / (25/6) = 2.88, p = 0.00398.
+    assert compare.p_value(base, other) == pytest.approx(normal_p(2.88), rel=1e-9)
     assert compare.p_value(metric("m", [1, 2]), metric("m", [3, 4])) is None
 
 
@@ -205,6 +272,9 @@ def test_page_and_index_show_inconclusive_with_its_reason() -> None:
 
 
 def test_adjusted_p_values_follow_benjamini_hochberg() -> None:
+    # By hand: sorted 0.01, 0.03, 0.04 of m = 3 tested; p * m / rank gives
+    # 0.03, 0.045, 0.04; each takes the least of its own and those ranked
+    # above it: 0.03, 0.04, 0.04.  None is not tested and stays None.
     raw = {"a": 0.01, "b": 0.04, "c": 0.03, "d": None}
     adjusted = compare.adjusted_p_values(raw)
     assert adjusted == pytest.approx({"a": 0.03, "b": 0.04, "c": 0.04, "d": None})
@@ -222,4 +292,5 @@ def test_one_lucky_metric_among_many_is_not_a_difference() -> None:
     guest = environment("guest", lucky[1], *(b for _, b in others))
     among = analyse(report(native, guest))
     found = next(c for c in among.comparisons if c.metric_id == "lucky")
+    # Raw 2/252, the smallest of ten (the others' are 1): 10 * 2/252 = 0.079.
     assert (found.verdict, found.label, found.reason) == ("inconclusive", "?", "p = 0.08")
