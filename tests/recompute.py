@@ -191,12 +191,12 @@ def rounds_to(text: str, value: float, digits: int = 3) -> bool:
     they differ by at most half a unit in the last printed digit."""
     printed = shown(text)
     if printed == 0:
-        return abs(value) < 10 ** -digits
-    step = 10 ** (math.floor(math.log10(abs(printed))) - digits + 1)
+        return abs(value) < 10.0 ** -digits
+    step = 10.0 ** (math.floor(math.log10(abs(printed))) - digits + 1)
     return abs(printed - value) <= step / 2 * (1 + 1e-9)
 
 
 def rounds_to_decimals(text: str, value: float) -> bool:
     """Whether ``text`` is ``value`` rounded to as many decimals as it prints."""
     decimals = len(text.split(".")[1]) if "." in text else 0
-    return abs(shown(text) - value) <= 10 ** -decimals / 2 * (1 + 1e-9)
+    return abs(shown(text) - value) <= 10.0 ** -decimals / 2 * (1 + 1e-9)

@@ -258,8 +258,9 @@ def test_p_values_are_the_rank_test_on_round_medians_adjusted_together(golden: G
             elif c["verdict"] != "not-comparable":
                 raw[c["metric"]] = mann_whitney_p(base.round_medians(), other.round_medians())
         for metric, q in benjamini_hochberg(raw).items():
-            c = golden.comparison(metric, env)
-            assert c is not None and c["p_value"] == pytest.approx(q, rel=1e-5), (metric, env, q)
+            adjusted = golden.comparison(metric, env)
+            assert adjusted is not None
+            assert adjusted["p_value"] == pytest.approx(q, rel=1e-5), (metric, env, q)
 
 
 def test_each_verdict_follows_from_rounds_interval_p_and_change(golden: Golden) -> None:
@@ -758,7 +759,7 @@ def check_section_chart(g: Golden, number: int, svg: ET.Element) -> None:
     metrics = [m for m, _ in inputs.section_metrics(section)]
     # The title (the chart's text alternative) names each metric's medians
     # and each compared environment's label, in order.
-    per_metric = []
+    per_metric: list[str] = []
     for metric in metrics:
         base = inputs.measured[inputs.baseline][metric]
         entries = [rf"{re.escape(env)} (?P<m{len(per_metric)}_{i}>{NUMBER}) "
