@@ -21,7 +21,8 @@ test: $(BIN)/reportgen
 	$(BIN)/mypy
 	$(BIN)/ruff check reportgen tests probes
 
-# Rewrite the golden files under tests/golden/ from the example report.
+# Rewrite the golden files under tests/golden/ from the example report and the
+# four-env fixture, and the expected messages under tests/fixtures/.
 golden: $(BIN)/reportgen
 	$(BIN)/python -m tests.golden
 

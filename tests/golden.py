@@ -4,6 +4,8 @@
 code; review the diff before committing it.
 
 * ``tests/golden/bhyve-smp/`` - the example report as text, Markdown, HTML and analysis.json;
+* ``tests/golden/four-env/`` - the four-environment fixture (``tests/fixtures/four-env``,
+  built from inside its directory) as text, Markdown, analysis.json and one chart;
 * ``tests/fixtures/errors/<case>/expected.txt`` - what ``reportgen build``
   prints for each bad-input case (the case's files laid over ``_base``);
 * ``tests/fixtures/import/expected/`` - what ``reportgen import`` writes from
@@ -27,10 +29,15 @@ from tests import import_golden
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "bhyve-smp"
+FOUR_ENV = ROOT / "tests" / "fixtures" / "four-env"
+GOLDEN_FOUR_ENV = ROOT / "tests" / "golden" / "four-env"
 ERRORS = ROOT / "tests" / "fixtures" / "errors"
 CHECKS = ROOT / "tests" / "fixtures" / "checks"
 GOLDEN_FILES = ("report.txt", "report.md", "index.html", "analysis.json", "charts/overview.svg",
                 "charts/s5.svg")
+# Section 6 of the four-env report: one inconclusive, one moderate and one
+# ~Nx result side by side.
+FOUR_ENV_FILES = ("report.txt", "report.md", "analysis.json", "charts/s6.svg")
 
 
 @contextmanager
@@ -49,6 +56,17 @@ def build_example(output: Path, formats: str = "html,txt,md") -> Path:
         result = CliRunner().invoke(main, ["build", "-o", str(output), "--formats", formats])
     assert result.exit_code == 0, result.output
     return output / "bhyve-smp"
+
+
+def build_four_env(output: Path) -> Path:
+    """Build the four-environment fixture's site into ``output`` from inside
+    its directory, as `reportgen build --formats html,txt,md -o <output>`
+    there would; returns the report's dir."""
+    with cwd(FOUR_ENV):
+        result = CliRunner().invoke(main, ["build", "--formats", "html,txt,md",
+                                           "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    return output / "four-env"
 
 
 def error_cases() -> list[Path]:
@@ -90,13 +108,19 @@ def regenerate(scratch: Path) -> None:
         target = GOLDEN / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(report / name, target)
+    four_env = build_four_env(scratch / "four-env")
+    for name in FOUR_ENV_FILES:
+        target = GOLDEN_FOUR_ENV / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(four_env / name, target)
     for case in error_cases():
         _status, stderr = run_build(lay_out(case, scratch / case.name))
         (case / "expected.txt").write_text(stderr)
     for case in sorted(p for p in CHECKS.iterdir() if p.is_dir()):
         _status, stderr = run_build(lay_out(case, scratch / "checks" / case.name))
         (case / "expected.txt").write_text(warning_lines(stderr))
-    print(f"rewrote {GOLDEN.relative_to(ROOT)} and {len(error_cases())} error expectations")
+    print(f"rewrote {GOLDEN.relative_to(ROOT)}, {GOLDEN_FOUR_ENV.relative_to(ROOT)} and "
+          f"{len(error_cases())} error expectations")
     import_golden.regenerate(scratch / "import")
 
 

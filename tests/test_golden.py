@@ -1,7 +1,9 @@
-"""Golden output (as Pelican does it): the example report against checked-in files.
+"""Golden output (as Pelican does it): the example report and the four-env
+fixture against checked-in files.
 
 After an intended change, `make golden` rewrites tests/golden/ and the diff
-shows exactly what moved.
+shows exactly what moved. tests/test_golden_invariants.py checks the golden
+files themselves against the results they were built from.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden import GOLDEN, GOLDEN_FILES, build_example
+from tests.golden import (
+    FOUR_ENV_FILES,
+    GOLDEN,
+    GOLDEN_FILES,
+    GOLDEN_FOUR_ENV,
+    build_example,
+    build_four_env,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +32,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_matches_golden(built: Path, name: str) -> None:
     assert (built / name).read_bytes() == (GOLDEN / name).read_bytes(), (
         f"{name} differs from tests/golden; run `make golden` if the change is intended")
+
+
+@pytest.fixture(scope="module")
+def built_four_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_four_env(tmp_path_factory.mktemp("golden-four-env") / "site")
+
+
+@pytest.mark.parametrize("name", FOUR_ENV_FILES)
+def test_four_env_matches_golden(built_four_env: Path, name: str) -> None:
+    assert (built_four_env / name).read_bytes() == (GOLDEN_FOUR_ENV / name).read_bytes(), (
+        f"four-env {name} differs from tests/golden; run `make golden` if the change is intended")
 
 
 def test_two_builds_are_byte_identical(built: Path, tmp_path: Path) -> None:
