@@ -296,7 +296,7 @@ def test_the_guessed_fits_change_no_byte_of_the_pdf(stage: Path) -> None:
         assert warm == cold
 
 
-# _laid_out with stand-ins: a "document" is the rules it was laid out with, and
+# pdf_layout.laid_out with stand-ins: a "document" is the rules it was laid out with, and
 # FITS says which rules each document asks for.  Only this process's layouts
 # are recorded; the forked copy's are not.
 FITS = {(): ["a"], ("a",): [], ("b",): ["c"], ("b", "c"): []}
@@ -314,7 +314,7 @@ def test_laid_out_keeps_a_layout_only_when_the_guess_was_right(
         monkeypatch: pytest.MonkeyPatch, fits: dict[tuple[str, ...], list[str]],
         guess: tuple[str, ...], layouts: list[tuple[str, ...]], document: tuple[str, ...],
         first: list[str]) -> None:
-    from reportgen.render import pdf as module
+    from reportgen.render import pdf_layout as module
 
     monkeypatch.setattr(module, "_fit_moved_charts", lambda doc: list(fits[doc]))
     made: list[tuple[str, ...]] = []
@@ -323,12 +323,12 @@ def test_laid_out_keeps_a_layout_only_when_the_guess_was_right(
         made.append(tuple(rules))
         return tuple(rules)
 
-    assert module._laid_out(lay_out, guess) == (document, first)
+    assert module.laid_out(lay_out, guess) == (document, first)
     assert made == layouts
 
 
 def test_laid_out_lays_out_here_when_the_copy_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reportgen.render import pdf as module
+    from reportgen.render import pdf_layout as module
 
     here = os.getpid()
 
@@ -344,5 +344,5 @@ def test_laid_out_lays_out_here_when_the_copy_fails(monkeypatch: pytest.MonkeyPa
         made.append(tuple(rules))
         return tuple(rules)
 
-    assert module._laid_out(lay_out, ("a",)) == (("a",), ["a"])
+    assert module.laid_out(lay_out, ("a",)) == (("a",), ["a"])
     assert made == [("a",), (), ("a",)]

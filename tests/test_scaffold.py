@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reportgen.cli import main
+from reportgen.scaffold import content, yaml_text
 from reportgen.scaffold import new as scaffold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def test_example_results_scaffold_builds(project: Path) -> None:
     sections = data["sections"]
     assert isinstance(sections, list)
     ids = [[m if isinstance(m, str) else m["id"] for m in s["metrics"]] for s in sections]
-    assert [scaffold.family_of(i[0]) for i in ids] == SEVEN
+    assert [content.family_of(i[0]) for i in ids] == SEVEN
     sysbench = sections[4]["metrics"]
     assert {m["short"] for m in sysbench} == {"write t1", "read t1", "write tN", "read tN"}
     assert all("TODO" in s["analysis"] and "{{" in s["analysis"] for s in sections)
@@ -262,21 +263,21 @@ def test_first_file_is_baseline_without_a_host(tmp_path: Path) -> None:
     ("cpu", "cpu", "cpu"),
 ])
 def test_families_and_short_names(metric_id: str, family: str, short: str) -> None:
-    assert scaffold.family_of(metric_id) == family
-    assert scaffold.short_name(metric_id, family) == short
+    assert content.family_of(metric_id) == family
+    assert content.short_name(metric_id, family) == short
 
 
 @pytest.mark.parametrize("value", ["plain", "a: b", "#x", "yes", "", "line\nbreak", "\x07",
                                    "x\u2028y\u0085z", '"\\', "{{ a }}", "\ufeffbom"])
 def test_scalar_reads_back(value: str) -> None:
-    out = scaffold.scalar(value)
+    out = yaml_text.scalar(value)
     assert "\n" not in out and yaml.safe_load(f"key: {out}") == {"key": value}
 
 
 def test_wrapping_never_splits_a_placeholder() -> None:
     text = "word " * 14 + "{{ memory.sysbench.write.t1.guest.label }} and more words here."
-    lines = scaffold.block(text, 6).splitlines()
-    assert all(len(line) <= scaffold.WIDTH or "{{" in line for line in lines)
+    lines = yaml_text.block(text, 6).splitlines()
+    assert all(len(line) <= yaml_text.WIDTH or "{{" in line for line in lines)
     assert any("{{ memory.sysbench.write.t1.guest.label }}" in line for line in lines)
 
 
