@@ -12,7 +12,7 @@ from reportgen.core.model import Metric, Thresholds
 PAIRS = 1000
 ROUNDS, PER_ROUND = 5, 5
 WITHIN_CV, BETWEEN_CV = 0.02, 0.06
-# Bootstrap draws per comparison.  Builds use compare.BOOTSTRAP_RESAMPLES (2000);
+# Bootstrap draws per comparison.  Builds use stats.BOOTSTRAP_RESAMPLES (2000);
 # a difference verdict rests on the rank test and the median, not the interval,
 # and 2000 draws gave the same two rates here (3.0% and 99.1%) in four times the time.
 RESAMPLES = 400

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from reportgen.analyse import compare
+from reportgen.analyse import compare, stats, wording
 from reportgen.analyse.analysis import analyse
 from reportgen.core.model import ConclusionItem, Metric, Section, SectionMetric, Thresholds
 from tests import independent
@@ -81,8 +81,8 @@ def test_custom_thresholds() -> None:
 
 
 def test_slowdown_direction() -> None:
-    assert compare.slowdown(46, 182, "lower") == pytest.approx(3.9565, rel=1e-4)
-    assert compare.slowdown(413, 22, "higher") == pytest.approx(18.7727, rel=1e-4)
+    assert stats.slowdown(46, 182, "lower") == pytest.approx(3.9565, rel=1e-4)
+    assert stats.slowdown(413, 22, "higher") == pytest.approx(18.7727, rel=1e-4)
 
 
 @pytest.mark.parametrize(("bad", "message"), [
@@ -93,26 +93,26 @@ def test_slowdown_direction() -> None:
 ])
 def test_invalid_values_are_refused_clearly(bad: float, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}$"):
-        compare.slowdown(10.0, bad, "lower")
+        stats.slowdown(10.0, bad, "lower")
     with pytest.raises(ValueError, match=f"^{message}$"):
-        compare.median([1.0, bad, 2.0])
+        stats.median([1.0, bad, 2.0])
 
 
 def test_median_needs_samples() -> None:
     with pytest.raises(ValueError, match="^no samples$"):
-        compare.median([])
+        stats.median([])
 
 
 def test_interval_needs_three_samples_each_side() -> None:
-    assert compare.bootstrap_interval(metric("m", [1, 2]), metric("m", [1, 2, 3]), 1) is None
-    low, high = compare.bootstrap_interval(metric("m", [10, 10.1, 9.9]),
+    assert stats.bootstrap_interval(metric("m", [1, 2]), metric("m", [1, 2, 3]), 1) is None
+    low, high = stats.bootstrap_interval(metric("m", [10, 10.1, 9.9]),
                                            metric("m", [20, 20.2, 19.8]), 1) or (0, 0)
     assert 1.9 < low <= 2.0 <= high < 2.1
 
 
 def test_interval_is_deterministic() -> None:
-    a = compare.bootstrap_interval(metric("m", [1, 2, 3, 4]), metric("m", [2, 3, 4, 5]), 42)
-    assert a == compare.bootstrap_interval(metric("m", [1, 2, 3, 4]), metric("m", [2, 3, 4, 5]),
+    a = stats.bootstrap_interval(metric("m", [1, 2, 3, 4]), metric("m", [2, 3, 4, 5]), 42)
+    assert a == stats.bootstrap_interval(metric("m", [1, 2, 3, 4]), metric("m", [2, 3, 4, 5]),
                                            42)
 
 
@@ -125,8 +125,8 @@ def test_interval_of_single_sample_rounds_worked_by_hand() -> None:
     no more than 50 draws are (binomial, 6 standard deviations below 116): the
     interval is the range of the rounds, exactly."""
     base = metric("m", [100] * 5, rounds=FIVE)
-    assert compare.bootstrap_interval(base, metric("m", [95, 110, 90, 105, 100], rounds=FIVE),
-                                      compare.seed("m", "vm")) == pytest.approx((0.90, 1.10))
+    assert stats.bootstrap_interval(base, metric("m", [95, 110, 90, 105, 100], rounds=FIVE),
+                                      stats.seed("m", "vm")) == pytest.approx((0.90, 1.10))
 
 
 def test_draws_with_even_resamples_worked_by_hand() -> None:
@@ -136,7 +136,7 @@ def test_draws_with_even_resamples_worked_by_hand() -> None:
     (5 of 16 ways), 110 as often, and 100 otherwise (6 of 16).  Each share of
     2000 draws is within 4 binomial standard deviations (about 0.04) of it."""
     base = metric("m", [100] * 5, rounds=FIVE)
-    draws = compare.slowdown_draws(base, metric("m", [90, 110, 110, 90], rounds=(1, 1, 2, 2)), 5)
+    draws = stats.slowdown_draws(base, metric("m", [90, 110, 110, 90], rounds=(1, 1, 2, 2)), 5)
     assert sorted(set(draws.round(9))) == [0.9, 1.0, 1.1]
     for value, share in ((0.9, 5 / 16), (1.0, 6 / 16), (1.1, 5 / 16)):
         sigma = math.sqrt(share * (1 - share) / len(draws))
@@ -152,10 +152,10 @@ UNEVEN_OTHER = [[12.0, 12.1, 11.9], [15.0], [11.0, 11.1], [13.0, 13.2, 12.9, 13.
 
 
 def test_interval_agrees_with_an_independent_two_level_bootstrap() -> None:
-    """compare.bootstrap_interval against the plain-Python bootstrap of
+    """stats.bootstrap_interval against the plain-Python bootstrap of
     tests/independent.py: its own generator and 20000 draws; each end within
     the Monte-Carlo tolerance of the reference's 2.5% and 97.5% points, and
-    the quartiles of compare.slowdown_draws within theirs (which a wrong
+    the quartiles of stats.slowdown_draws within theirs (which a wrong
     size of a drawn round, at the ends, would not show).  The samples are
     listed round by round in turn, as alternating rounds would give them."""
     def shuffled(rounds: list[list[float]]) -> Metric:
@@ -163,16 +163,16 @@ def test_interval_agrees_with_an_independent_two_level_bootstrap() -> None:
                  for n, r in enumerate(rounds, start=1) if i < len(r)]
         return metric("m", [x for x, _ in pairs], rounds=tuple(n for _, n in pairs))
 
-    found = compare.bootstrap_interval(shuffled(UNEVEN_BASE), shuffled(UNEVEN_OTHER), 11)
+    found = stats.bootstrap_interval(shuffled(UNEVEN_BASE), shuffled(UNEVEN_OTHER), 11)
     assert found is not None
     draws = independent.slowdown_draws(UNEVEN_BASE, UNEVEN_OTHER, "lower",
                                        independent.REFERENCE_RESAMPLES, random.Random(11))
     for end, level in zip(found, (0.025, 0.975)):
-        lowest, highest = independent.accepted(draws, level, compare.BOOTSTRAP_RESAMPLES)
+        lowest, highest = independent.accepted(draws, level, stats.BOOTSTRAP_RESAMPLES)
         assert lowest <= end <= highest, (level, end, lowest, highest)
-    mine = compare.slowdown_draws(shuffled(UNEVEN_BASE), shuffled(UNEVEN_OTHER), 11)
+    mine = stats.slowdown_draws(shuffled(UNEVEN_BASE), shuffled(UNEVEN_OTHER), 11)
     for level in (0.25, 0.5, 0.75):
-        lowest, highest = independent.accepted(draws, level, compare.BOOTSTRAP_RESAMPLES)
+        lowest, highest = independent.accepted(draws, level, stats.BOOTSTRAP_RESAMPLES)
         assert lowest <= independent.percentile(list(mine), level) <= highest, level
 
 
@@ -182,8 +182,8 @@ def test_two_level_bootstrap_sees_the_spread_between_rounds() -> None:
     base = metric("m", [10 + 0.01 * k for k in range(100)])
     spread = [m + 0.01 * k for m in (9, 9.5, 10, 10.5, 11) for k in range(20)]
     rounds = tuple(r for r in range(1, 6) for _ in range(20))
-    one_run = compare.bootstrap_interval(base, metric("m", spread), 7)
-    by_round = compare.bootstrap_interval(base, metric("m", spread, rounds=rounds), 7)
+    one_run = stats.bootstrap_interval(base, metric("m", spread), 7)
+    by_round = stats.bootstrap_interval(base, metric("m", spread, rounds=rounds), 7)
     assert one_run is not None and by_round is not None
     assert by_round[0] < 0.9 and by_round[1] > 1.03  # every round median is possible
     assert by_round[1] - by_round[0] > 3 * (one_run[1] - one_run[0])
@@ -200,12 +200,12 @@ def test_interval_containing_one_is_inconclusive_not_same() -> None:
 
 
 def test_compose_and_figure() -> None:
-    assert compare.compose([("", "~4x")]) == "~4x"
-    assert compare.compose([("write", "-36%"), ("read", "-48%")]) == "-36% write, -48% read"
+    assert wording.compose([("", "~4x")]) == "~4x"
+    assert wording.compose([("write", "-36%"), ("read", "-48%")]) == "-36% write, -48% read"
     cs = [compare.compare(steady("a", 100, "higher"), steady("a", 52, "higher"), "g", T),
           compare.compare(steady("b", 100, "higher"), steady("b", 64, "higher"), "g", T)]
-    assert compare.figure(cs) == "-36% to -48%"
-    assert compare.figure(cs[:1]) == "-48%"
+    assert wording.figure(cs) == "-36% to -48%"
+    assert wording.figure(cs[:1]) == "-48%"
 
 
 def test_three_environments() -> None:
@@ -246,7 +246,7 @@ def test_ten_thousand_samples_a_side_stay_fast() -> None:
     ten = tuple(np.repeat(np.arange(1, 11), 1000).tolist())
     base = metric("m", rng.normal(100, 3, 10_000).tolist(), rounds=ten)
     other = metric("m", rng.normal(103, 3, 10_000).tolist(), rounds=ten)
-    compare.p_value(base, other)  # scipy's import is paid once per build, not per metric
+    stats.p_value(base, other)  # scipy's import is paid once per build, not per metric
     began = time.process_time()
     c = compare.compare(base, other, "vm", T)
     assert time.process_time() - began < 2.0

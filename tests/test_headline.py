@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.analyse import compare, headline
+from reportgen.analyse import compare, headline, stats
 from reportgen.analyse.analysis import Analysis, analyse
 from reportgen.analyse.compare import Verdict
 from reportgen.analyse.headline import EnvHeadline
@@ -106,9 +106,9 @@ def test_interval_agrees_with_an_independent_two_level_bootstrap() -> None:
         independent.slowdown_draws(B_NATIVE, B_GUEST, "higher", n, rng))]
     assert h.interval is not None
     low, high = h.interval
-    lowest, highest = independent.accepted(means, 0.025, compare.BOOTSTRAP_RESAMPLES)
+    lowest, highest = independent.accepted(means, 0.025, stats.BOOTSTRAP_RESAMPLES)
     assert lowest <= low <= highest, (low, lowest, highest)
-    lowest, highest = independent.accepted(means, 0.975, compare.BOOTSTRAP_RESAMPLES)
+    lowest, highest = independent.accepted(means, 0.975, stats.BOOTSTRAP_RESAMPLES)
     assert lowest <= high <= highest, (high, lowest, highest)
     # Both intervals hold the mean worked out by hand.
     assert low < 4.0 < high

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.analyse import stats
 from reportgen.site import build
 from tests.golden import cwd
 
@@ -87,13 +88,11 @@ def test_incremental_build_equals_a_cold_build(tmp_path: Path, case: str) -> Non
 def test_rank_tests_run_again_only_when_the_data_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None],
         tested: bool) -> None:
-    from reportgen.analyse import compare
-
     root = example_project(tmp_path / "p", "html, txt")
     run(root, "output")
     calls: list[str] = []
-    real = compare.p_value
-    monkeypatch.setattr(compare, "p_value",
+    real = stats.p_value
+    monkeypatch.setattr(stats, "p_value",
                         lambda base, other: calls.append(base.id) or real(base, other))
     change(root)
     assert len(run(root, "output").rendered) == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.analyse import compare
+from reportgen.analyse import compare, stats
 from reportgen.analyse.analysis import analyse, card
 from reportgen.cli import main
 from reportgen.core import figures
@@ -103,7 +103,7 @@ def exact_p(a: list[float], b: list[float]) -> Fraction:
 def test_rank_test_exact_p_values(base: list[float], other: list[float],
                                   expected: Fraction) -> None:
     assert exact_p(base, other) == expected  # the count by hand, checked by enumeration
-    assert compare.p_value(rounds(base), rounds(other)) == pytest.approx(float(expected),
+    assert stats.p_value(rounds(base), rounds(other)) == pytest.approx(float(expected),
                                                                          rel=1e-9)
 
 
@@ -120,7 +120,7 @@ def normal_p(z: float) -> float:
 def test_rank_test_with_ties_uses_the_normal_approximation() -> None:
     # 100 in both: mid-rank 4.5, so base ranks 1 2 4.5 7 9, U = 23.5 - 15 = 8.5;
     # sigma^2 = 25/12 * (11 - 6/90) = 205/9, z = 3.5 / (sqrt(205) / 3) = 0.733.
-    p = compare.p_value(rounds([100, 110, 90, 105, 95]), rounds([104, 112, 96, 108, 100]))
+    p = stats.p_value(rounds([100, 110, 90, 105, 95]), rounds([104, 112, 96, 108, 100]))
     assert p == pytest.approx(normal_p(10.5 / math.sqrt(205)), rel=1e-9)
     assert figures.p_value(p) == "0.46"  # the reason test_rules quotes
 
@@ -135,8 +135,8 @@ def test_p_value_is_the_rank_test_on_round_medians() -> None:
     # Round medians 11 (five times) against 21 (five times): U = 0; two groups
     # of five ties, sigma^2 = 25/12 * (11 - 240/90) = 625/36, sigma = 25/6,
     # z = 12 / (25/6) = 2.88, p = 0.00398.
-    assert compare.p_value(base, other) == pytest.approx(normal_p(2.88), rel=1e-9)
-    assert compare.p_value(metric("m", [1, 2]), metric("m", [3, 4])) is None
+    assert stats.p_value(base, other) == pytest.approx(normal_p(2.88), rel=1e-9)
+    assert stats.p_value(metric("m", [1, 2]), metric("m", [3, 4])) is None
 
 
 def test_a_wider_noise_band_turns_a_difference_into_same() -> None:
@@ -276,7 +276,7 @@ def test_adjusted_p_values_follow_benjamini_hochberg() -> None:
     # 0.03, 0.045, 0.04; each takes the least of its own and those ranked
     # above it: 0.03, 0.04, 0.04.  None is not tested and stays None.
     raw = {"a": 0.01, "b": 0.04, "c": 0.03, "d": None}
-    adjusted = compare.adjusted_p_values(raw)
+    adjusted = stats.adjusted_p_values(raw)
     assert adjusted == pytest.approx({"a": 0.03, "b": 0.04, "c": 0.04, "d": None})
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from reportgen.analyse import compare
+from reportgen.analyse import compare, stats, wording
 from reportgen.analyse.comparability import incomparable, oversubscribed
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import Headline, headline
@@ -210,7 +210,7 @@ def noise_text(row: NoiseRow) -> str:
 def _comparisons(report: Report, bands: dict[str, float],
                  p_values: dict[str, float | None]) -> Table:
     """Compare every metric the baseline and an environment both have usable;
-    each environment's p-values are adjusted together (compare.adjusted_p_values).
+    each environment's p-values are adjusted together (stats.adjusted_p_values).
     ``p_values`` holds the known ones; those computed here are added to it."""
     base = report.environment(report.baseline)
     table: Table = {}
@@ -223,7 +223,7 @@ def _comparisons(report: Report, bands: dict[str, float],
         tested = {metric_id: f"{metric_id}/{env.label}" for metric_id in pairs
                   if not reasons[metric_id]}
         if not all(name in p_values for name in tested.values()):
-            adjusted = compare.adjusted_p_values({metric_id: compare.p_value(*pairs[metric_id])
+            adjusted = stats.adjusted_p_values({metric_id: stats.p_value(*pairs[metric_id])
                                                   for metric_id in tested})
             p_values.update({tested[m]: q for m, q in adjusted.items()})
         p = {metric_id: p_values[name] for metric_id, name in tested.items()}
@@ -270,7 +270,7 @@ def _section(report: Report, number: int, section: Section, table: Table,
         badge = resolve(section.label, markdown=False)
         found = [c for m in metrics for c in m.comparisons]
         parts: tuple[BadgePart, ...] = (
-            BadgePart("", badge, compare.worst_tier(found) if found else "none"),)
+            BadgePart("", badge, wording.worst_tier(found) if found else "none"),)
     else:
         badge = _compose_badge(report, metrics)
         parts = _badge_parts(report, metrics)
@@ -282,7 +282,7 @@ def _metric_view(report: Report, metric_id: str, short: str, table: Table) -> Me
     rows = []
     for env in report.environments:
         metric = env.metrics[metric_id]
-        median = compare.median(metric.samples) if metric.usable else None
+        median = stats.median(metric.samples) if metric.usable else None
         steady = stability(metric.samples)
         rows.append(Measurement(env.label, metric, median, table.get((metric_id, env.label)),
                                 steady.describe() if steady.unstable else ""))
@@ -294,7 +294,7 @@ def _compose_badge(report: Report, metrics: Sequence[MetricView]) -> str:
     per_env = []
     for env in report.others:
         parts = [(m.short, _label(m, env.label)) for m in metrics]
-        per_env.append((env.label, compare.compose(parts)))
+        per_env.append((env.label, wording.compose(parts)))
     if len(per_env) == 1:
         return per_env[0][1]
     return "; ".join(f"{env}: {text}" for env, text in per_env)
@@ -307,7 +307,7 @@ def _badge_parts(report: Report, metrics: Sequence[MetricView]) -> tuple[BadgePa
     for env in report.others:
         for m in metrics:
             found = [c for c in m.comparisons if c.env == env.label]
-            text = compare.badge_part(m.short if len(metrics) > 1 else "", _label(m, env.label))
+            text = wording.badge_part(m.short if len(metrics) > 1 else "", _label(m, env.label))
             parts.append(BadgePart(env.label if several else "", text,
                                    found[0].tier if found else "none"))
     return tuple(parts)
@@ -325,9 +325,9 @@ def _conclusions(report: Report, env: str, table: Table, resolve: _Resolver) -> 
         if not found:
             continue
         # one comparison outside the tiers takes the whole item out of them
-        tier = compare.worst_tier(found)
+        tier = wording.worst_tier(found)
         note = resolve(Text(item.note, report.intro.source), markdown=False)
-        by_tier[tier].append(ConclusionView(item.name, compare.figure(found), tier, note, found))
+        by_tier[tier].append(ConclusionView(item.name, wording.figure(found), tier, note, found))
     headings = {**DEFAULT_HEADINGS, **report.tier_headings}
     return EnvConclusions(env, tuple(TierBlock(t, headings[t], tuple(items))
                                      for t, items in by_tier.items() if items))
@@ -411,7 +411,7 @@ class _Resolver:
             return system_fact(env, ref.field)
         metric = env.metrics[ref.metric]
         if ref.field == "value":
-            return figures.quantity(compare.median(metric.samples), metric.unit)
+            return figures.quantity(stats.median(metric.samples), metric.unit)
         c = self.table[ref.metric, ref.env]
         if c.verdict == "not-comparable" and ref.field not in ("label", "tier"):
             return "n/a"  # measured differently: there is no figure to give

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reportgen.analyse import compare
+from reportgen.analyse import stats
 from reportgen.analyse.compare import UNTIERED, Comparison
 from reportgen.core import figures
 from reportgen.core.model import TIERS, Report
@@ -77,7 +77,7 @@ def _env(env: str, comparisons: Sequence[Comparison],
     mean = geometric_mean(np.array([c.slowdown for c in included]))
     # An included comparison has at least MIN_ROUNDS rounds a side, so draws to combine.
     draws = np.vstack([c.draws for c in included])
-    interval = compare.percentile_interval(geometric_mean(draws))
+    interval = stats.percentile_interval(geometric_mean(draws))
     return EnvHeadline(env, float(mean), interval, len(included), counts, worst)
 
 

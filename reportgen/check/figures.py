@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reportgen.analyse import stats
 from reportgen.check.references import text_at, text_paths
 from reportgen.core import figures, units
 from reportgen.core.errors import Problem
@@ -63,10 +64,9 @@ def prose(loaded: Loaded, analysis: Analysis) -> list[Problem]:
 def measured(analysis: Analysis) -> list[Figure]:
     """Every figure prose may quote: medians, and per comparison the medians,
     ratio (both ways), interval, change, delta; and the report's thresholds."""
-    from reportgen.analyse import compare  # numpy: only once a report is analysed
 
     report = analysis.report
-    found = [Figure(compare.median(m.samples), m.unit, f"{metric_id} in {env.label}")
+    found = [Figure(stats.median(m.samples), m.unit, f"{metric_id} in {env.label}")
              for env in report.environments for metric_id, m in env.metrics.items() if m.usable]
     for c in analysis.comparisons:
         if c.verdict == "not-comparable":  # no ratio, change or interval to quote

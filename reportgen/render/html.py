@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from reportgen.analyse import compare, headline
+from reportgen.analyse import compare, headline, wording
 from reportgen.analyse.analysis import (
     Analysis,
     BadgePart,
@@ -85,7 +85,7 @@ def environment() -> jinja2.Environment:
         interval=figures.interval, number=figures.number, tiers=TIERS,
         section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
         counts_text=headline.counts_text,
-        p_value=figures.p_value, verdict_text=compare.verdict_text, untiered=compare.UNTIERED,
+        p_value=figures.p_value, verdict_text=wording.verdict_text, untiered=compare.UNTIERED,
         noise_intro=noise_intro, noise_text=noise_text,
         unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
     )
@@ -195,7 +195,7 @@ def _report_href(card: Card) -> str:
 def section_tier(section: SectionView) -> str:
     """The worst tier in a section, or ``none`` when nothing could be compared."""
     found = [c for m in section.metrics for c in m.comparisons]
-    return compare.worst_tier(found) if found else "none"
+    return wording.worst_tier(found) if found else "none"
 
 
 def badge_groups(section: SectionView) -> list[tuple[str, list[BadgePart]]]:

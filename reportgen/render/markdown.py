@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reportgen.analyse import compare, headline
+from reportgen.analyse import headline, wording
 from reportgen.analyse.analysis import Analysis, MetricView, evidence, noise_intro, noise_text
 from reportgen.core import figures
 from reportgen.core.markdown import escape, escape_html
@@ -75,7 +75,7 @@ def _results(analysis: Analysis, metrics: tuple[MetricView, ...]) -> list[str]:
         values = [(figures.quantity(m.median, m.metric.unit)
                    + (f" (unstable: {m.unstable})" if m.unstable else ""))
                   if m.median is not None else m.metric.status for m in metric.measurements]
-        labels = [f"{compare.verdict_text(m.comparison)}: {evidence(m.comparison)}"
+        labels = [f"{wording.verdict_text(m.comparison)}: {evidence(m.comparison)}"
                   if m.comparison else "n/a" for m in metric.measurements[1:]]
         rows.append([metric.name] + values + labels)
     return _table(header, rows, numeric=range(1, len(header)))

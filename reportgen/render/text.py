@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from reportgen.analyse import compare, headline
+from reportgen.analyse import headline, wording
 from reportgen.analyse.analysis import (
     Analysis,
     EnvConclusions,
@@ -104,7 +104,7 @@ def _figures(analysis: Analysis, section: SectionView) -> list[str]:
             lines.append(_fill(
                 f"- {metric.name}: {m.env} {figures.quantity(m.median, m.metric.unit)}, "
                 f"{base.env} {figures.quantity(base.median, base.metric.unit)}; {evidence(c)}: "
-                f"{compare.verdict_text(c)}" + (f"; {unstable}" if unstable else "")))
+                f"{wording.verdict_text(c)}" + (f"; {unstable}" if unstable else "")))
     return lines
 
 
