@@ -186,7 +186,7 @@ def evidence(c: Comparison) -> str:
     sure it is, as every format prints it."""
     bounds = figures.interval(c.interval) or "n/a"
     return (f"{figures.ratio(c.slowdown)} (95% interval {bounds}, "
-            f"p = {figures.p_value(c.p_value)})")
+            f"{figures.p_is(c.p_value)})")
 
 
 def noise_intro(report: Report) -> str:
@@ -222,18 +222,51 @@ def _comparisons(report: Report, bands: dict[str, float],
         reasons = {metric_id: incomparable(base, env, metric_id) for metric_id in pairs}
         tested = {metric_id: f"{metric_id}/{env.label}" for metric_id in pairs
                   if not reasons[metric_id]}
+        drift = _drift(base, env, {m: pairs[m] for m in tested})
         if not all(name in p_values for name in tested.values()):
-            adjusted = stats.adjusted_p_values({metric_id: stats.p_value(*pairs[metric_id])
-                                                  for metric_id in tested})
-            p_values.update({tested[m]: q for m, q in adjusted.items()})
+            p_values.update(_tested(pairs, tested, drift))
         p = {metric_id: p_values[name] for metric_id, name in tested.items()}
         for metric_id, (ref, metric) in pairs.items():
             table[metric_id, env.label] = (
                 compare.not_comparable(ref, metric, env.label, reasons[metric_id])
                 if reasons[metric_id]
                 else compare.compare(ref, metric, env.label, report.thresholds,
-                                     noise=bands.get(metric_id), p=p[metric_id]))
+                                     noise=bands.get(metric_id), p=p[metric_id],
+                                     drift=drift[0] if drift else None))
     return table
+
+
+Drifted = tuple[stats.Drift, dict[str, tuple[stats.Series, stats.Series]]]
+
+
+def _drift(base: Environment, env: Environment,
+           pairs: dict[str, tuple[Metric, Metric]]) -> Drifted | None:
+    """For two environments measured one after the other, the drift of the
+    machine over their rounds (every metric's, one slope) and each metric's
+    rounds as series in time; None when they alternated."""
+    origin = compare.first_start(base.rounds + env.rounds)
+    if origin is None or not pairs or not compare.sequential(base.rounds, env.rounds):
+        return None
+    starts = (compare.start_seconds(base.rounds, origin),
+              compare.start_seconds(env.rounds, origin))
+    if any(not set(metric.round_numbers) <= set(start)
+           for pair in pairs.values() for metric, start in zip(pair, starts)):
+        return None  # a round without a start time: nothing to place in time
+    series = {m: (stats.series(a, starts[0]), stats.series(b, starts[1]))
+              for m, (a, b) in pairs.items()}
+    return stats.drift(list(series.values())), series
+
+
+def _tested(pairs: dict[str, tuple[Metric, Metric]], tested: dict[str, str],
+            drift: Drifted | None) -> dict[str, float | None]:
+    """The adjusted p-value of every tested metric, by name; with the drift
+    taken out when the sides were measured one after the other."""
+    if drift is None:
+        raw = {m: stats.p_value(*pairs[m]) for m in tested}
+    else:
+        fit, series = drift
+        raw = {m: stats.drift_p_value(*series[m], fit) for m in tested}
+    return {tested[m]: q for m, q in stats.adjusted_p_values(raw).items()}
 
 
 def _cautions(report: Report) -> tuple[str, ...]:
