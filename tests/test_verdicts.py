@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from fractions import Fraction
-from itertools import combinations
 from pathlib import Path
 
 import pytest
@@ -17,11 +15,18 @@ from reportgen.analyse import compare, stats
 from reportgen.analyse.analysis import analyse, card
 from reportgen.cli import main
 from reportgen.core import figures
-from reportgen.core.model import Better, ConclusionItem, Metric, Round, Thresholds
+from reportgen.core.model import (
+    Better,
+    ConclusionItem,
+    Metric,
+    Round,
+    Thresholds,
+)
 from reportgen.core.stability import stability
 from reportgen.read.report_yml import load_report
 from reportgen.render import markdown as render_markdown
 from reportgen.render import text as render_text
+from tests import independent
 from tests.factories import environment, in_rounds, metric, report
 from tests.golden import ERRORS, cwd, lay_out
 
@@ -40,6 +45,15 @@ def verdict(base: list[float], other: list[float], noise: float | None = None
     return c.verdict, c.label, c.reason
 
 
+def powers(exponents: Sequence[int], step: float = 1.01) -> list[float]:
+    """Rounds of 100 * step^k, one per exponent k."""
+    return [100 * step ** k for k in exponents]
+
+
+def logs(values: Sequence[float]) -> list[float]:
+    return [math.log(v) for v in values]
+
+
 @pytest.mark.parametrize(("base", "other", "expected"), [
     # too few rounds: nothing but inconclusive, whatever the figures say
     ([46, 46, 46], [182, 182, 182], ("inconclusive", "?", "3 rounds, need >= 5")),
@@ -48,8 +62,9 @@ def verdict(base: list[float], other: list[float], noise: float | None = None
     # significant and outside the band: a difference
     ([100, 101, 99, 100.5, 99.5], [110, 111, 109, 110.5, 109.5], ("worse", "+10%", "")),
     ([100, 101, 99, 100.5, 99.5], [90, 91, 89, 90.5, 89.5], ("better", "vm faster", "")),
-    # rounds that overlap: not significant
-    ([100, 110, 90, 105, 95], [104, 112, 96, 108, 100], ("inconclusive", "?", "p = 0.46")),
+    # rounds that overlap, 100 * 1.01^k for k = 0 2 4 6 8 against 2 4 6 8 10:
+    # t = 1 on 8 df, p = 0.35 (test_welch_p_values_worked_by_hand), not significant
+    (powers([0, 2, 4, 6, 8]), powers([2, 4, 6, 8, 10]), ("inconclusive", "?", "p = 0.35")),
     # significant, but the median is inside the band and the interval reaches past it
     ([100, 101, 99, 100.5, 99.5], [102, 103.5, 101, 102.5, 104],
      ("inconclusive", "?", "interval reaches past \u00b13.00%")),
@@ -66,77 +81,111 @@ def test_one_round_each_side() -> None:
         "inconclusive", "1 round, need >= 5", None, (1, 1))
 
 
-# The rank test's p-values, worked out without scipy.  This block is the one
-# place that knows them: a change of the significance test (docs/formats.md,
-# "Comparison rules") changes it, and the "p = ..." reasons the rules quote.
+# Welch's t-test on the logarithms of the round medians (docs/formats.md,
+# "Comparison rules"), worked by hand.  This block is the one place that
+# knows its p-values: a change of the significance test changes it, and the
+# "p = ..." reasons the rules quote.  Rounds of 100 * 1.01^k have logs
+# log 100 + k u, u = log 1.01; t is a ratio of differences, the same worked
+# on the exponents k, so t and the Welch-Satterthwaite df come out by hand:
+# t = (mean b - mean a) / sqrt(va + vb), va = var(a) / n_a (n - 1 in the
+# variance), df = (va + vb)^2 / (va^2 / (n_a - 1) + vb^2 / (n_b - 1)).
+# P(|T| >= t) is tests/independent.py's (the incomplete beta by its continued
+# fraction), itself held against closed forms and Simpson's rule below: not scipy.
 
-def exact_p(a: list[float], b: list[float]) -> Fraction:
-    """The two-sided exact p-value of the Mann-Whitney U test, counted: of
-    the C(n, len(a)) ways to give len(a) of the ranks 1..n to ``a``, the share
-    whose U lies at least as far from its mean len(a) * len(b) / 2 as the U
-    observed.  Distances are doubled to stay in integers; no ties."""
-    n1, n2 = len(a), len(b)
-    rank = {x: r for r, x in enumerate(sorted(a + b), start=1)}
-
-    def distance(ranks: Sequence[int]) -> int:
-        return abs(2 * (sum(ranks) - n1 * (n1 + 1) // 2) - n1 * n2)
-
-    observed = distance([rank[x] for x in a])
-    ways = list(combinations(range(1, n1 + n2 + 1), n1))
-    return Fraction(sum(distance(w) >= observed for w in ways), len(ways))
-
-
-@pytest.mark.parametrize(("base", "other", "expected"), [
-    # Every round apart: U = 0, one way at each end of C(10, 5) = 252.
-    ([10, 11, 12, 13, 14], [20, 21, 22, 23, 24], Fraction(2, 252)),
-    # Two pairs of rounds overlap: U = 2.  U <= 2 in four ways: U = 0, U = 1,
-    # and for U = 2 one base round past two others or two past one each; as
-    # many at the other end.
-    ([10, 11, 12, 14, 15], [13, 16, 17, 18, 19], Fraction(8, 252)),
-    ([10, 11, 12, 13], [20, 21, 22, 23], Fraction(2, 70)),  # 4 against 4: 0.029
-    ([10, 11, 12], [20, 21, 22], Fraction(2, 20)),  # 3 against 3: never below 0.1
-    # Interleaved (test_compare.test_interval_containing_one_...): U = 10 of 25; the
-    # partitions of 0..10 into at most five parts of at most five number
-    # 1+1+2+3+5+7+9+11+14+16+18 = 87, and U >= 15 as many: 174/252.
-    ([100, 60, 140, 90, 120], [110, 70, 150, 95, 130], Fraction(174, 252)),
+@pytest.mark.parametrize(("base", "other", "t", "df"), [
+    # Complete separation, the rounds side by side: 0..4 against 5..9.  Means
+    # 2 and 7; each side's variance (4 + 1 + 0 + 1 + 4) / 4 = 2.5, over 5
+    # rounds 0.5: t = 5 / sqrt(0.5 + 0.5) = 5, df = 1 / (2 * 0.5^2 / 4) = 8;
+    # p = 0.00105.  Below the 0.05 / 10 = 0.005 a lone difference among ten
+    # metrics needs after Benjamini-Hochberg, where the rank test stopped at
+    # 2/252 = 0.0079 whatever the data.
+    (powers(range(5)), powers(range(5, 10)), 5.0, 8.0),
+    # Farther apart, 0..4 against 10..14: t = 10 / 1 = 10, df = 8, p = 8.5e-6.
+    (powers(range(5)), powers(range(10, 15)), 10.0, 8.0),
+    # Overlapping, 0 2 4 6 8 against 2 4 6 8 10: variances 10 / 5 = 2 each,
+    # t = 2 / sqrt(4) = 1, df = 16 / (4/4 + 4/4) = 8; p = 0.35.
+    (powers([0, 2, 4, 6, 8]), powers([2, 4, 6, 8, 10]), 1.0, 8.0),
+    # Unequal spread and rounds: 0 2 4 6 8 (va = 10 / 5 = 2) against 9 10 11
+    # (vb = 1 / 3): t = 6 / sqrt(7/3) = 3.93, df = (7/3)^2 / (2^2 / 4 +
+    # (1/3)^2 / 2) = 98/19 = 5.16, not a whole number; p = 0.0104.
+    (powers([0, 2, 4, 6, 8]), powers([9, 10, 11]), 6 / math.sqrt(7 / 3), 98 / 19),
+    # The other side better: the same t negative, the same two-sided p.
+    (powers(range(5, 10)), powers(range(5)), -5.0, 8.0),
 ])
-def test_rank_test_exact_p_values(base: list[float], other: list[float],
-                                  expected: Fraction) -> None:
-    assert exact_p(base, other) == expected  # the count by hand, checked by enumeration
-    assert stats.p_value(rounds(base), rounds(other)) == pytest.approx(float(expected),
-                                                                         rel=1e-9)
+def test_welch_p_values_worked_by_hand(base: list[float], other: list[float], t: float,
+                                       df: float) -> None:
+    found = independent.welch(logs(base), logs(other))
+    assert (found.t, found.df) == pytest.approx((t, df), rel=1e-9)  # the hand-work, checked
+    assert stats.p_value(rounds(base), rounds(other)) == pytest.approx(
+        independent.t_two_sided(t, df), rel=1e-9)
 
 
-def normal_p(z: float) -> float:
-    """Two-sided p of a standard normal z (math.erfc, not scipy)."""
-    return math.erfc(z / math.sqrt(2))
+def test_welch_p_value_in_closed_form() -> None:
+    # Two rounds a side, 0 2 against 4 6: va = vb = 2 / 2 = 1, t = 4 / sqrt(2),
+    # df = 4 / (1 + 1) = 2, where P(|T| >= t) = 1 - t / sqrt(2 + t^2)
+    # = 1 - sqrt(8 / 10): no tail function at all.
+    p = stats.p_value(rounds(powers([0, 2])), rounds(powers([4, 6])))
+    assert p == pytest.approx(1 - math.sqrt(0.8), rel=1e-9)
 
 
-# Tied round medians: the normal approximation with tie and continuity
-# corrections, z = (|U - n1 n2 / 2| - 1/2) / sigma, with n = n1 + n2 and
-# sigma^2 = n1 n2 / 12 * (n + 1 - sum(t^3 - t) / (n (n - 1))) over each group
-# of t equal values.  For 5 against 5, n1 n2 / 2 = 12.5 and n + 1 = 11.
-
-def test_rank_test_with_ties_uses_the_normal_approximation() -> None:
-    # 100 in both: mid-rank 4.5, so base ranks 1 2 4.5 7 9, U = 23.5 - 15 = 8.5;
-    # sigma^2 = 25/12 * (11 - 6/90) = 205/9, z = 3.5 / (sqrt(205) / 3) = 0.733.
-    p = stats.p_value(rounds([100, 110, 90, 105, 95]), rounds([104, 112, 96, 108, 100]))
-    assert p == pytest.approx(normal_p(10.5 / math.sqrt(205)), rel=1e-9)
-    assert figures.p_value(p) == "0.46"  # the reason test_rules quotes
+def test_complete_separation_at_five_rounds_reaches_the_adjusted_level() -> None:
+    """The point of the test: five rounds a side all apart can show a lone
+    difference among ten metrics (p <= 0.05 / 10 before adjustment)."""
+    p = stats.p_value(rounds(powers(range(5))), rounds(powers(range(5, 10))))
+    assert p is not None and p < 0.005
+    assert p == pytest.approx(0.00105, abs=5e-6)  # t = 5 on 8 df, by the table above
 
 
-def test_p_value_is_the_rank_test_on_round_medians() -> None:
-    """Five rounds of three samples: ranked by their medians, not all 15
-    samples, nor the rounds' means (two rounds have an outlier, 50, that moves
-    their mean past the other side's but not their median)."""
-    base = metric("m", [10, 11, 50] * 2 + [10, 11, 12] * 3,
-                  rounds=tuple(r for r in FIVE for _ in range(3)))
-    other = metric("m", [20, 21, 22] * 5, rounds=tuple(r for r in FIVE for _ in range(3)))
-    # Round medians 11 (five times) against 21 (five times): U = 0; two groups
-    # of five ties, sigma^2 = 25/12 * (11 - 240/90) = 625/36, sigma = 25/6,
-    # z = 12 / (25/6) = 2.88, p = 0.00398.
-    assert stats.p_value(base, other) == pytest.approx(normal_p(2.88), rel=1e-9)
+def test_p_value_without_spread_or_without_rounds() -> None:
+    # Equal rounds, in another order: the difference of means is nil, t = 0, p = 1.
+    assert stats.p_value(rounds([100, 101, 102, 103, 104]),
+                         rounds([104, 100, 103, 101, 102])) == pytest.approx(1.0)
+    # Every round alike within each side: no spread to weigh the difference
+    # against, so a difference is certain (p = 0) and none is none (p = 1).
+    # (Zero to rounding: the mean of five equal logarithms need not be that
+    # logarithm to the last bit, leaving a variance of 1e-32 or so.)
+    assert stats.p_value(rounds([46] * 5), rounds([182] * 5)) == pytest.approx(0.0, abs=1e-15)
+    assert stats.p_value(rounds([46] * 5), rounds([46] * 5)) == 1.0
+    # A side with a single round has no variance: no test.
+    assert stats.p_value(rounds([46]), rounds([44, 45, 46, 47, 48])) is None
     assert stats.p_value(metric("m", [1, 2]), metric("m", [3, 4])) is None
+
+
+def test_p_value_is_welch_on_log_round_medians() -> None:
+    """Five rounds of three samples: tested by their medians, not all 15
+    samples, nor the rounds' means (two rounds have an outlier, 150, that
+    moves their mean past the other side's but not their median).  The
+    medians are 100 * 1.01^k, k = 0..4 against 5..9: t = 5 on 8 df as above."""
+    def three(median: float, top: float) -> list[float]:
+        return [median * 0.999, median, top]
+
+    base_medians, other_medians = powers(range(5)), powers(range(5, 10))
+    base = metric("m", [x for i, m in enumerate(base_medians)
+                        for x in three(m, 150 if i < 2 else m * 1.001)],
+                  rounds=tuple(r for r in FIVE for _ in range(3)))
+    other = metric("m", [x for m in other_medians for x in three(m, m * 1.001)],
+                   rounds=tuple(r for r in FIVE for _ in range(3)))
+    assert stats.p_value(base, other) == pytest.approx(independent.t_two_sided(5, 8), rel=1e-9)
+    # Higher is better: the log slowness is -log value, so the reciprocals
+    # of the same rounds give the same test.
+    flipped = [metric("m", [1 / x for x in m.samples], "higher", rounds=m.rounds)
+               for m in (base, other)]
+    assert stats.p_value(*flipped) == pytest.approx(independent.t_two_sided(5, 8), rel=1e-9)
+
+
+@pytest.mark.parametrize(("t", "df"), [(0.5, 1), (3.0, 1), (1.0, 2), (4.0, 2), (1.0, 8),
+                                       (3.93, 5.16), (2.2, 2.26), (10.0, 8)])
+def test_independent_t_tail_against_closed_forms_and_simpson(t: float, df: float) -> None:
+    """tests/independent.py's Student t tail, the reference above: for df = 1
+    (Cauchy) P(|T| >= t) = 1 - 2 atan(t) / pi, for df = 2 it is
+    1 - t / sqrt(2 + t^2); for any df, Simpson's rule on the density agrees."""
+    p = independent.t_two_sided(t, df)
+    if df == 1:
+        assert p == pytest.approx(1 - 2 * math.atan(t) / math.pi, rel=1e-12)
+    if df == 2:
+        assert p == pytest.approx(1 - t / math.sqrt(2 + t * t), rel=1e-12)
+    assert p == pytest.approx(independent.t_two_sided_by_simpson(t, df), rel=1e-7, abs=1e-12)
+    assert independent.t_two_sided(-t, df) == p
 
 
 def test_a_wider_noise_band_turns_a_difference_into_same() -> None:
@@ -264,8 +313,11 @@ def test_page_and_index_show_inconclusive_with_its_reason() -> None:
     assert ('<td class="num">n/a</td>\n<td><span class="badge tier-inconclusive" '
             'title="inconclusive">?</span> <span class="reason">inconclusive (1 round, need '
             '&gt;= 5)</span></td>') in page
-    assert ('<td class="num">0.004</td>\n<td><span class="badge tier-moderate">+100%</span>'
-            '</td>') in page
+    # a: every round 46 against every round 92, no spread on either side: the
+    # difference is all there is, p = 0 (b, one round a side, has no test to
+    # adjust it with), printed "< 0.001".
+    assert ('<td class="num">&lt; 0.001</td>\n<td><span class="badge tier-moderate">+100%'
+            '</span></td>') in page
     index = render_index("Site", [card(result)], {})
     assert ('<td><span class="badge tier-inconclusive" title="inconclusive">?</span> '
             '<span class="reason">inconclusive</span></td>') in index
@@ -282,15 +334,34 @@ def test_adjusted_p_values_follow_benjamini_hochberg() -> None:
 
 def test_one_lucky_metric_among_many_is_not_a_difference() -> None:
     """Ten metrics of one machine against itself: a 5% test per metric would
-    let one lucky separation through; adjusted together, it stays inconclusive."""
-    lucky = (rounds([100, 101, 102, 103, 104], "lucky"), rounds([105, 106, 107, 108, 109], "lucky"))
+    let one borderline difference through; adjusted together, it stays
+    inconclusive.  A clear separation still gets through the adjustment."""
+    # Rounds of 100 * 1.02^k.  The lucky metric, 0..4 against 3..7: each side's
+    # variance 2.5 / 5 = 0.5, t = 3 / sqrt(0.5 + 0.5) = 3 on 8 df, p = 0.0171,
+    # and the medians 1.02^2 against 1.02^5 are 6.1% apart: alone, worse.
+    lucky = (rounds(powers(range(5), 1.02), "lucky"), rounds(powers(range(3, 8), 1.02), "lucky"))
     alone = analyse(report(environment("native", lucky[0]), environment("guest", lucky[1])))
-    assert [(c.verdict, c.label) for c in alone.comparisons] == [("worse", "+5%")]
-    others = [(rounds([100, 104, 98, 102, 96], f"m{i}"), rounds([101, 97, 103, 99, 100], f"m{i}"))
-              for i in range(9)]
-    native = environment("native", lucky[0], *(a for a, _ in others))
-    guest = environment("guest", lucky[1], *(b for _, b in others))
-    among = analyse(report(native, guest))
-    found = next(c for c in among.comparisons if c.metric_id == "lucky")
-    # Raw 2/252, the smallest of ten (the others' are 1): 10 * 2/252 = 0.079.
-    assert (found.verdict, found.label, found.reason) == ("inconclusive", "?", "p = 0.08")
+    assert [(c.verdict, c.label) for c in alone.comparisons] == [("worse", "+6%")]
+    assert alone.comparisons[0].p_value == pytest.approx(independent.t_two_sided(3, 8), rel=1e-9)
+    # Nine others, 0 2 4 6 8 against 2 4 6 8 10: t = 1 on 8 df, p = 0.347 each.
+    others = [(rounds(powers([0, 2, 4, 6, 8], 1.02), f"m{i}"),
+               rounds(powers([2, 4, 6, 8, 10], 1.02), f"m{i}")) for i in range(9)]
+
+    def among(pair: tuple[Metric, Metric]) -> compare.Comparison:
+        native = environment("native", pair[0], *(a for a, _ in others))
+        guest = environment("guest", pair[1], *(b for _, b in others))
+        return next(c for c in analyse(report(native, guest)).comparisons
+                    if c.metric_id == pair[0].id)
+
+    # Benjamini-Hochberg, the lucky p the smallest of ten: the least of
+    # 10/1 * 0.0171 = 0.171 and 10/j * 0.347 for j = 2..10 (at least 0.347).
+    found = among(lucky)
+    assert found.p_value == pytest.approx(10 * independent.t_two_sided(3, 8), rel=1e-9)
+    assert (found.verdict, found.label, found.reason) == ("inconclusive", "?", "p = 0.17")
+    # Rounds all apart, 0..4 against 5..9: t = 5 on 8 df, p = 0.00105, and
+    # 10 * 0.00105 = 0.0105 < 0.05; the medians 1.02^2 and 1.02^7 are 10.4% apart.
+    clear = among((rounds(powers(range(5), 1.02), "clear"),
+                   rounds(powers(range(5, 10), 1.02), "clear")))
+    assert clear.p_value == pytest.approx(10 * independent.t_two_sided(5, 8), rel=1e-9)
+    assert (clear.verdict, clear.label) == ("worse", "+10%")
+
