@@ -560,16 +560,15 @@ def test_drift_in_a_report_is_tested_as_worked_by_hand() -> None:
     assert [c.reason for c in result.comparisons] == ["3 rounds, need >= 5"] * 2
 
 
-# Two cases the drift-corrected test gets wrong (reportgen/analyse/stats.py,
-# welch): both sides' variances are compared with exactly 0.  Remove the
-# marks when it is fixed.
+# Two cases where the variances of both sides are (nearly) nothing: the
+# drift-corrected test must still weigh the slope's own uncertainty, and
+# treat rounding error as no spread.
 
-@pytest.mark.xfail(strict=True, reason="stats.welch: rounding-level variances make t arbitrary")
 def test_drift_that_explains_every_round_exactly_is_not_a_difference() -> None:
     """Rounds 12 * 1.01^k, k = 0..4 then 5..9, nothing else: the drift
     explains every round, y - slope * t is the same on both sides, p = 1
     ("none is none").  The residuals are rounding errors (1e-17) that
-    Welch divides by each other, giving p = 0.016 and a verdict of worse."""
+    Welch would divide by each other (p = 0.016, a verdict of worse)."""
     values = [12 * 1.01 ** k for k in range(10)]
     result = analyse(report(
         replace(environment("native", rounds(values[:5])), rounds=starting(*NATIVE_STARTS)),
@@ -578,13 +577,12 @@ def test_drift_that_explains_every_round_exactly_is_not_a_difference() -> None:
     assert (c.verdict, c.reason) == ("inconclusive", DRIFTED)
 
 
-@pytest.mark.xfail(strict=True, reason="stats.welch: no spread returns 0 or 1 before adding extra")
 def test_the_slopes_uncertainty_counts_when_a_metric_has_no_spread() -> None:
     """a is steady at 100 then 104; b scatters without a trend (slope 0) but
     so widely that the slope's standard error over the 3000 s gap is 0.147
     in log units: a's 4% step could be drift, t = log 1.04 / 0.147 = 0.27.
-    stats.welch returns p = 0 as soon as both sides are without spread,
-    before the slope's uncertainty is added: a is called worse."""
+    Returning p = 0 because both sides are without spread, before that
+    uncertainty is added, would call a worse."""
     scatter = [100.0, 130.0, 70.0, 130.0, 100.0]
     native = environment("native", rounds([100] * 5, "a"), rounds(scatter, "b"))
     guest = environment("guest", rounds([104] * 5, "a"), rounds(scatter, "b"))

@@ -129,7 +129,7 @@ class Analysis:
     conclusions: tuple[EnvConclusions, ...]
     notes: tuple[str, ...] = ()  # what the reader must know about how it was measured
     noise_floor: tuple[NoiseRow, ...] = ()  # per metric, when report.yml names an A/A run
-    # The adjusted p-value of every rank test, as "metric/env": what a later
+    # The adjusted p-value of every test on round medians, as "metric/env": what a later
     # analysis of the same data may be given instead of testing again.
     p_values: Mapping[str, float | None] = field(default_factory=dict, compare=False)
 

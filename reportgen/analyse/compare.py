@@ -59,7 +59,7 @@ class Comparison:
 
 # The rules of docs/formats.md, "Comparison rules"; each constant is cited there.
 MIN_ROUNDS = 5  # rounds per side before anything but "inconclusive" is said
-ALPHA = 0.05  # significance level of the rank test on round medians
+ALPHA = 0.05  # significance level of the test on round medians
 INCONCLUSIVE_BADGE = "?"  # "~" is taken: "~4x" means "about 4x"
 
 
@@ -87,7 +87,8 @@ def judge(change: float, interval: tuple[float, float] | None, p: float | None,
         return ("worse" if (change > 0) == (better == "lower") else "better"), ""
     if cv >= CV_LIMIT:
         return "inconclusive", f"CV {round(cv * 100)}%"
-    if drift is not None and (p is None or p >= ALPHA) and abs(change) >= band:
+    if drift is not None and (p is None or p >= ALPHA) and abs(change) >= band \
+            and drift.explains(change):
         return "inconclusive", drift_reason(drift, p)
     if p is None or p >= ALPHA:
         return "inconclusive", figures.p_is(p)

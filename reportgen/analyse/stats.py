@@ -164,6 +164,11 @@ def p_value(base: Metric, other: Metric) -> float | None:
     return welch(a, b)
 
 
+# A variance of log values below this is rounding error (a spread of one part
+# in 10^12): five equal logarithms have a variance near 1e-32, not 0.
+TINY = 1e-24
+
+
 def welch(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], extra: float = 0.0) -> float:
     """Two-sided p of Welch's t-test of mean(b) - mean(a); ``extra`` adds a
     variance to that difference's (a drift correction's own uncertainty),
@@ -172,9 +177,12 @@ def welch(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], extra: float =
 
     va, vb = float(np.var(a, ddof=1)) / len(a), float(np.var(b, ddof=1)) / len(b)
     diff = float(np.mean(b) - np.mean(a))
-    if va + vb == 0:  # every round alike on both sides: the difference is all there is
-        return 1.0 if diff == 0 else 0.0
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    if va + vb + extra <= TINY:  # nothing varies: the difference is all there is
+        return 1.0 if abs(diff) <= math.sqrt(TINY) else 0.0
+    if va + vb <= TINY:  # the rounds agree; only the drift's uncertainty is left
+        df = float(len(a) + len(b) - 2)
+    else:
+        df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     return float(2 * student.sf(abs(diff) / math.sqrt(va + vb + extra), df))
 
 
@@ -193,6 +201,12 @@ class Drift:
     def over_gap(self) -> float:
         """The change the drift alone makes between the two sides."""
         return math.expm1(self.slope * self.gap)
+
+    def explains(self, change: float) -> bool:
+        """Whether a change (either direction) lies within what the drift,
+        with twice its standard error, makes over the gap."""
+        reach = abs(self.gap) * (abs(self.slope) + 2 * self.se)
+        return abs(math.log1p(change)) <= reach
 
 
 Series = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]  # start seconds, log slowness
