@@ -4,27 +4,24 @@ The golden-file invariants (tests/test_golden_invariants.py) and the
 analysis.json tests hold reportgen's output against these. Each follows the
 definition in docs/formats.md with nothing but the standard library and
 PyYAML: medians by ``statistics.median``, the slowdown and the change from
-those medians, round counts from ``sample_rounds``, Welch's t-test on the
-logarithms of the round medians (with the machine's drift taken out when the
-two sides were measured one after the other; the t tail and the fit are
-tests/independent.py's, plain Python too), and the Benjamini-Hochberg
-adjustment written out by hand.
+those medians, round counts from ``sample_rounds``, the exact two-sided
+Mann-Whitney p-value by counting every split of the round medians, and the
+Benjamini-Hochberg adjustment written out by hand.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-from tests import independent
 
 # docs/formats.md, "report.yml": the defaults of `thresholds`.
 DEFAULT_THRESHOLDS = {"moderate": 1.15, "severe": 10.0, "noise": 0.03, "multiplier": 3.0}
@@ -53,19 +50,10 @@ class Measured:
         return len(set(self.rounds))
 
     def round_medians(self) -> list[float]:
-        return list(self.medians_by_round().values())
-
-    def medians_by_round(self) -> dict[tuple[int, int], float]:
-        """Each round's median, by (file index, round), in the order of the samples."""
         by_round: dict[tuple[int, int], list[float]] = {}
         for value, key in zip(self.samples, self.rounds):
             by_round.setdefault(key, []).append(value)
-        return {key: float(statistics.median(values)) for key, values in by_round.items()}
-
-    def log_slowness(self) -> dict[tuple[int, int], float]:
-        """log of each round median, signed so that larger is worse."""
-        sign = 1.0 if self.better == "lower" else -1.0
-        return {key: sign * math.log(m) for key, m in self.medians_by_round().items()}
+        return [float(statistics.median(values)) for values in by_round.values()]
 
 
 @dataclass(frozen=True)
@@ -75,8 +63,6 @@ class Inputs:
     spec: dict[str, Any]
     environments: list[str]  # labels in the order of the results files
     measured: dict[str, dict[str, Measured]]  # label -> metric id -> metric (ok only)
-    # label -> (file index, round) -> when the round started; None if unreadable
-    starts: dict[str, dict[tuple[int, int], dt.datetime | None]] | None = None
 
     @property
     def baseline(self) -> str:
@@ -121,86 +107,18 @@ class Inputs:
         base, other = self.pair(metric_id, env)
         return other.median / base.median - 1
 
-    def sequential(self, env: str) -> bool:
-        """Whether every round of one side started before any of the other's
-        (docs/formats.md: "measured one after the other"); False when a side
-        has no rounds or a start time is missing or unreadable."""
-        starts = self.starts or {}
-        a = list(starts.get(self.baseline, {}).values())
-        b = list(starts.get(env, {}).values())
-        if not a or not b or None in a or None in b:
-            return False
-        times_a = [t for t in a if t is not None]
-        times_b = [t for t in b if t is not None]
-        return max(times_a) < min(times_b) or max(times_b) < min(times_a)
-
-    def series(self, metric_id: str, env: str) -> tuple[independent.Series, independent.Series]:
-        """Each side's rounds of a metric as (start, log slowness), the start
-        in seconds after the earliest round of either side."""
-        starts = self.starts or {}
-        sides = (self.baseline, env)
-        times = [t for label in sides for t in starts[label].values() if t is not None]
-        origin = min(times)
-        out = []
-        for label, metric in zip(sides, self.pair(metric_id, env)):
-            logs = metric.log_slowness()
-            seconds = []
-            for key in logs:
-                when = starts[label][key]
-                assert when is not None
-                seconds.append((when - origin).total_seconds())
-            out.append((seconds, list(logs.values())))
-        return out[0], out[1]
-
-    def drift(self, env: str, tested: Iterable[str]) -> independent.DriftFit | None:
-        """The drift every tested metric shares, when ``env`` was measured one
-        after the baseline (or before it); None when they alternated."""
-        tested = list(tested)
-        starts = self.starts or {}
-        if not self.sequential(env) or any(
-                key not in starts[label] for m in tested
-                for label, metric in zip((self.baseline, env), self.pair(m, env))
-                for key in metric.rounds):
-            return None  # a round without a start time: nothing to place in time
-        return independent.drift_fit([self.series(m, env) for m in tested])
-
-    def raw_p_values(self, env: str, tested: Iterable[str]) -> dict[str, float]:
-        """Each tested metric's p before adjustment (a side with a single round
-        has none): Welch's test on the log round medians, with the drift taken
-        out when the sides were measured one after the other."""
-        tested = list(tested)
-        fit = self.drift(env, tested)
-        raw = {}
-        for m in tested:
-            base, other = self.pair(m, env)
-            if min(base.round_count, other.round_count) < 2:
-                continue
-            if fit is None:
-                raw[m] = independent.welch(list(base.log_slowness().values()),
-                                           list(other.log_slowness().values())).p
-            else:
-                raw[m] = independent.drift_welch(*self.series(m, env), fit).p
-        return raw
-
-    def p_values(self, env: str, tested: Iterable[str]) -> dict[str, float]:
-        """The raw p-values adjusted together (Benjamini-Hochberg)."""
-        return benjamini_hochberg(self.raw_p_values(env, tested))
-
 
 def read_inputs(report_dir: Path) -> Inputs:
     spec = yaml.safe_load((report_dir / "report.yml").read_text(encoding="utf-8"))
     names = spec.get("results") or sorted(
         str(p.relative_to(report_dir)) for p in (report_dir / "results").glob("*.json"))
     environments: list[str] = []
-    starts: dict[str, dict[tuple[int, int], dt.datetime | None]] = {}
     parts: dict[str, dict[str, list[tuple[Any, int, list[float], list[int]]]]] = {}
     for index, name in enumerate(names):
         doc = json.loads((report_dir / name).read_text(encoding="utf-8"))
         label = doc["environment"]["label"]
         if label not in environments:
             environments.append(label)
-        for r in doc.get("rounds", []):
-            starts.setdefault(label, {})[index, r["round"]] = _when(r.get("started_at", ""))
         for metric in doc["metrics"]:
             if metric["status"] != "ok" or not metric["samples"]:
                 continue
@@ -215,15 +133,33 @@ def read_inputs(report_dir: Path) -> Inputs:
                 first["name"], first["unit"], first["better"],
                 tuple(float(v) for _, _, samples, _ in pieces for v in samples),
                 tuple((index, r) for _, index, _, rounds in pieces for r in rounds))
-    return Inputs(spec, environments, measured, starts)
+    return Inputs(spec, environments, measured)
 
 
-def _when(text: str) -> dt.datetime | None:
-    """An ISO 8601 start time ("2026-06-09T10:00:00Z"), None if unreadable."""
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def mann_whitney_p(a: list[float], b: list[float]) -> float:
+    """Two-sided Mann-Whitney U test, as docs/formats.md gives it: the exact
+    distribution when a side has at most 8 values and no two values are
+    equal, otherwise the normal approximation with tie and continuity
+    corrections."""
+    u = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in a for y in b)
+    mean = len(a) * len(b) / 2
+    pooled = a + b
+    if min(len(a), len(b)) <= 8 and len(set(pooled)) == len(pooled):
+        # The share of all ways to split the values into groups of len(a) and
+        # len(b) whose U lies at least as far from its mean as the one seen.
+        splits = list(combinations(range(len(pooled)), len(a)))
+        extreme = 0
+        for chosen in splits:
+            first = [pooled[i] for i in chosen]
+            second = [pooled[i] for i in range(len(pooled)) if i not in chosen]
+            split_u = sum(x > y for x in first for y in second)
+            extreme += abs(split_u - mean) >= abs(u - mean) - 1e-9
+        return extreme / len(splits)
+    n = len(pooled)
+    ties = sum(t ** 3 - t for t in Counter(pooled).values())
+    sigma = math.sqrt(len(a) * len(b) / 12 * ((n + 1) - ties / (n * (n - 1))))
+    z = max(abs(u - mean) - 0.5, 0.0) / sigma
+    return min(1.0, math.erfc(z / math.sqrt(2)))
 
 
 def benjamini_hochberg(p: Mapping[str, float]) -> dict[str, float]:

@@ -223,24 +223,26 @@ def _comparisons(report: Report, bands: dict[str, float],
         tested = {metric_id: f"{metric_id}/{env.label}" for metric_id in pairs
                   if not reasons[metric_id]}
         drift = _drift(base, env, {m: pairs[m] for m in tested})
-        if not all(name in p_values for name in tested.values()):
+        names = [*tested.values(), *(n + DRIFT_KEY for n in tested.values() if drift)]
+        if not all(name in p_values for name in names):
             p_values.update(_tested(pairs, tested, drift))
-        p = {metric_id: p_values[name] for metric_id, name in tested.items()}
         for metric_id, (ref, metric) in pairs.items():
+            name = tested.get(metric_id, "")
             table[metric_id, env.label] = (
                 compare.not_comparable(ref, metric, env.label, reasons[metric_id])
                 if reasons[metric_id]
                 else compare.compare(ref, metric, env.label, report.thresholds,
-                                     noise=bands.get(metric_id), p=p[metric_id],
-                                     drift=drift[0] if drift else None))
+                                     noise=bands.get(metric_id), p=p_values[name],
+                                     drift=(drift[0], p_values[name + DRIFT_KEY])
+                                     if drift else None))
     return table
 
 
-Drifted = tuple[stats.Drift, dict[str, tuple[stats.Series, stats.Series]]]
+Fitted = tuple[stats.Drift, dict[str, tuple[stats.Series, stats.Series]]]
 
 
 def _drift(base: Environment, env: Environment,
-           pairs: dict[str, tuple[Metric, Metric]]) -> Drifted | None:
+           pairs: dict[str, tuple[Metric, Metric]]) -> Fitted | None:
     """For two environments measured one after the other, the drift of the
     machine over their rounds (every metric's, one slope) and each metric's
     rounds as series in time; None when they alternated."""
@@ -258,15 +260,21 @@ def _drift(base: Environment, env: Environment,
 
 
 def _tested(pairs: dict[str, tuple[Metric, Metric]], tested: dict[str, str],
-            drift: Drifted | None) -> dict[str, float | None]:
-    """The adjusted p-value of every tested metric, by name; with the drift
-    taken out when the sides were measured one after the other."""
-    if drift is None:
-        raw = {m: stats.p_value(*pairs[m]) for m in tested}
-    else:
+            drift: Fitted | None) -> dict[str, float | None]:
+    """The adjusted p-value of every tested metric, by name; when the sides
+    were measured one after the other, also that of the test with the drift
+    taken out, by name + DRIFT_KEY."""
+    plain = stats.adjusted_p_values({m: stats.p_value(*pairs[m]) for m in tested})
+    found = {tested[m]: q for m, q in plain.items()}
+    if drift is not None:
         fit, series = drift
-        raw = {m: stats.drift_p_value(*series[m], fit) for m in tested}
-    return {tested[m]: q for m, q in stats.adjusted_p_values(raw).items()}
+        corrected = stats.adjusted_p_values({m: stats.drift_p_value(*series[m], fit)
+                                             for m in tested})
+        found.update({tested[m] + DRIFT_KEY: q for m, q in corrected.items()})
+    return found
+
+
+DRIFT_KEY = "/drift"  # the drift-corrected p-value's name beside the plain one
 
 
 def _cautions(report: Report) -> tuple[str, ...]:

@@ -72,10 +72,11 @@ def change_interval(interval: tuple[float, float], better: Better) -> tuple[floa
 
 def judge(change: float, interval: tuple[float, float] | None, p: float | None,
           rounds: tuple[int, int], cv: float, better: Better, band: float,
-          drift: stats.Drift | None = None) -> tuple[Verdict, str]:
+          drift: Drifted | None = None) -> tuple[Verdict, str]:
     """The verdict and, for inconclusive, why; first matching rule wins.
-    ``drift`` is given when the two sides were measured one after the other;
-    ``p`` then comes from the test with that drift taken out."""
+    ``drift`` is given when the two sides were measured one after the other:
+    the machine's drift and the adjusted p-value of the test with the drift
+    taken out, which a difference must pass too."""
     fewest = min(rounds)
     if fewest < MIN_ROUNDS:
         return "inconclusive", f"{fewest} round{'' if fewest == 1 else 's'}, need >= {MIN_ROUNDS}"
@@ -84,15 +85,27 @@ def judge(change: float, interval: tuple[float, float] | None, p: float | None,
         if -band < low and high < band:
             return "same", ""
     if p is not None and p < ALPHA and abs(change) >= band:
+        if drift is not None and not _beyond_drift(change, better, *drift):
+            return "inconclusive", drift_reason(drift[0], drift[1])
         return ("worse" if (change > 0) == (better == "lower") else "better"), ""
     if cv >= CV_LIMIT:
         return "inconclusive", f"CV {round(cv * 100)}%"
-    if drift is not None and (p is None or p >= ALPHA) and abs(change) >= band \
-            and drift.explains(change):
-        return "inconclusive", drift_reason(drift, p)
     if p is None or p >= ALPHA:
         return "inconclusive", figures.p_is(p)
     return "inconclusive", f"interval reaches past {figures.band(band)}"
+
+
+# When two sides were measured one after the other: the machine's drift, and
+# the adjusted p-value of the test on the rounds with that drift taken out.
+Drifted = tuple[stats.Drift, float | None]
+
+
+def _beyond_drift(change: float, better: Better, drift: stats.Drift, p: float | None) -> bool:
+    """Whether a difference stands once the drift is taken out: significant,
+    and still pointing the same way (slowness is log s, drift slope x gap)."""
+    slowness = math.log1p(change) if better == "lower" else -math.log1p(change)
+    return p is not None and p < ALPHA and \
+        (slowness > 0) == (slowness - drift.slope * drift.gap > 0)
 
 
 def drift_reason(drift: stats.Drift, p: float | None) -> str:
@@ -124,13 +137,13 @@ def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
 
 def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
             noise: float | None = None, p: float | None | Literal["raw"] = "raw",
-            drift: stats.Drift | None = None) -> Comparison:
+            drift: Drifted | None = None) -> Comparison:
     """Compare one metric of ``env`` with the baseline's.  ``noise`` is the
     metric's noise band when an A/A run widened it (default: thresholds.noise);
     ``p`` is the p-value adjusted for the report's other comparisons
     (:func:`stats.adjusted_p_values`), by default this comparison's own;
-    ``drift``, for sides measured one after the other, the drift ``p``
-    allowed for (see analysis.py)."""
+    ``drift``, for sides measured one after the other, the drift and the
+    adjusted p-value of the test that takes it out (see :func:`judge`)."""
     base_median, value = stats.median(base.samples), stats.median(other.samples)
     s = stats.slowdown(base_median, value, base.better)
     change = value / base_median - 1
