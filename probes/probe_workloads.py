@@ -39,13 +39,16 @@ class Profile(NamedTuple):
     timeout_s: float
 
 
-# Rounds, then counts per round: quick fits 3 rounds into a minute on 2 cores
-# (sysbench's whole seconds dominate), standard takes 5 rounds, thorough 10.
+# Rounds, then counts per round.  A verdict needs 5 rounds a side, so even
+# quick takes 5 (a little over a minute on 2 cores; sysbench's whole seconds
+# dominate).  Standard takes 10: with 5, a lone 1.5x slowdown of a metric
+# whose rounds swing between two levels is found in only about a third of
+# reports (docs/formats.md, "Comparison rules"; benchmarks/calibration).
 # The time limit is per probe and round.
 PROFILES = {
-    "quick": Profile("quick", 3, 3, 1, 2, 1, 20000000, 500000, 300, 64, 30),
-    "standard": Profile("standard", 5, 5, 2, 2, 3, 100000000, 5000000, 2000, 256, 300),
-    "thorough": Profile("thorough", 10, 10, 2, 3, 5, 100000000, 10000000, 5000, 1024, 1800),
+    "quick": Profile("quick", 5, 3, 1, 2, 1, 20000000, 500000, 300, 64, 30),
+    "standard": Profile("standard", 10, 5, 2, 2, 3, 100000000, 5000000, 2000, 256, 300),
+    "thorough": Profile("thorough", 20, 10, 2, 3, 5, 100000000, 10000000, 5000, 1024, 1800),
 }
 
 

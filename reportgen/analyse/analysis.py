@@ -129,7 +129,7 @@ class Analysis:
     conclusions: tuple[EnvConclusions, ...]
     notes: tuple[str, ...] = ()  # what the reader must know about how it was measured
     noise_floor: tuple[NoiseRow, ...] = ()  # per metric, when report.yml names an A/A run
-    # The adjusted p-value of every rank test, as "metric/env": what a later
+    # The adjusted p-value of every test on round medians, as "metric/env": what a later
     # analysis of the same data may be given instead of testing again.
     p_values: Mapping[str, float | None] = field(default_factory=dict, compare=False)
 
@@ -186,7 +186,7 @@ def evidence(c: Comparison) -> str:
     sure it is, as every format prints it."""
     bounds = figures.interval(c.interval) or "n/a"
     return (f"{figures.ratio(c.slowdown)} (95% interval {bounds}, "
-            f"p = {figures.p_value(c.p_value)})")
+            f"{figures.p_is(c.p_value)})")
 
 
 def noise_intro(report: Report) -> str:
@@ -222,18 +222,59 @@ def _comparisons(report: Report, bands: dict[str, float],
         reasons = {metric_id: incomparable(base, env, metric_id) for metric_id in pairs}
         tested = {metric_id: f"{metric_id}/{env.label}" for metric_id in pairs
                   if not reasons[metric_id]}
-        if not all(name in p_values for name in tested.values()):
-            adjusted = stats.adjusted_p_values({metric_id: stats.p_value(*pairs[metric_id])
-                                                  for metric_id in tested})
-            p_values.update({tested[m]: q for m, q in adjusted.items()})
-        p = {metric_id: p_values[name] for metric_id, name in tested.items()}
+        drift = _drift(base, env, {m: pairs[m] for m in tested})
+        names = [*tested.values(), *(n + DRIFT_KEY for n in tested.values() if drift)]
+        if not all(name in p_values for name in names):
+            p_values.update(_tested(pairs, tested, drift))
         for metric_id, (ref, metric) in pairs.items():
+            name = tested.get(metric_id, "")
             table[metric_id, env.label] = (
                 compare.not_comparable(ref, metric, env.label, reasons[metric_id])
                 if reasons[metric_id]
                 else compare.compare(ref, metric, env.label, report.thresholds,
-                                     noise=bands.get(metric_id), p=p[metric_id]))
+                                     noise=bands.get(metric_id), p=p_values[name],
+                                     drift=(drift[0], p_values[name + DRIFT_KEY])
+                                     if drift else None))
     return table
+
+
+Fitted = tuple[stats.Drift, dict[str, tuple[stats.Series, stats.Series]]]
+
+
+def _drift(base: Environment, env: Environment,
+           pairs: dict[str, tuple[Metric, Metric]]) -> Fitted | None:
+    """For two environments measured one after the other, the drift of the
+    machine over their rounds (every metric's, one slope) and each metric's
+    rounds as series in time; None when they alternated."""
+    origin = compare.first_start(base.rounds + env.rounds)
+    if origin is None or not pairs or not compare.sequential(base.rounds, env.rounds):
+        return None
+    starts = (compare.start_seconds(base.rounds, origin),
+              compare.start_seconds(env.rounds, origin))
+    if any(not set(metric.round_numbers) <= set(start)
+           for pair in pairs.values() for metric, start in zip(pair, starts)):
+        return None  # a round without a start time: nothing to place in time
+    series = {m: (stats.series(a, starts[0]), stats.series(b, starts[1]))
+              for m, (a, b) in pairs.items()}
+    return stats.drift(list(series.values())), series
+
+
+def _tested(pairs: dict[str, tuple[Metric, Metric]], tested: dict[str, str],
+            drift: Fitted | None) -> dict[str, float | None]:
+    """The adjusted p-value of every tested metric, by name; when the sides
+    were measured one after the other, also that of the test with the drift
+    taken out, by name + DRIFT_KEY."""
+    plain = stats.adjusted_p_values({m: stats.p_value(*pairs[m]) for m in tested})
+    found = {tested[m]: q for m, q in plain.items()}
+    if drift is not None:
+        fit, series = drift
+        corrected = stats.adjusted_p_values({m: stats.drift_p_value(*series[m], fit)
+                                             for m in tested})
+        found.update({tested[m] + DRIFT_KEY: q for m, q in corrected.items()})
+    return found
+
+
+DRIFT_KEY = "/drift"  # the drift-corrected p-value's name beside the plain one
 
 
 def _cautions(report: Report) -> tuple[str, ...]:

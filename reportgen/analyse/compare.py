@@ -59,7 +59,7 @@ class Comparison:
 
 # The rules of docs/formats.md, "Comparison rules"; each constant is cited there.
 MIN_ROUNDS = 5  # rounds per side before anything but "inconclusive" is said
-ALPHA = 0.05  # significance level of the rank test on round medians
+ALPHA = 0.05  # significance level of the test on round medians
 INCONCLUSIVE_BADGE = "?"  # "~" is taken: "~4x" means "about 4x"
 
 
@@ -71,9 +71,12 @@ def change_interval(interval: tuple[float, float], better: Better) -> tuple[floa
 
 
 def judge(change: float, interval: tuple[float, float] | None, p: float | None,
-          rounds: tuple[int, int], cv: float, better: Better, band: float
-          ) -> tuple[Verdict, str]:
-    """The verdict and, for inconclusive, why; first matching rule wins."""
+          rounds: tuple[int, int], cv: float, better: Better, band: float,
+          drift: Drifted | None = None) -> tuple[Verdict, str]:
+    """The verdict and, for inconclusive, why; first matching rule wins.
+    ``drift`` is given when the two sides were measured one after the other:
+    the machine's drift and the adjusted p-value of the test with the drift
+    taken out, which a difference must pass too."""
     fewest = min(rounds)
     if fewest < MIN_ROUNDS:
         return "inconclusive", f"{fewest} round{'' if fewest == 1 else 's'}, need >= {MIN_ROUNDS}"
@@ -82,12 +85,34 @@ def judge(change: float, interval: tuple[float, float] | None, p: float | None,
         if -band < low and high < band:
             return "same", ""
     if p is not None and p < ALPHA and abs(change) >= band:
+        if drift is not None and not _beyond_drift(change, better, *drift):
+            return "inconclusive", drift_reason(drift[0], drift[1])
         return ("worse" if (change > 0) == (better == "lower") else "better"), ""
     if cv >= CV_LIMIT:
         return "inconclusive", f"CV {round(cv * 100)}%"
     if p is None or p >= ALPHA:
-        return "inconclusive", f"p = {figures.p_value(p)}"
+        return "inconclusive", figures.p_is(p)
     return "inconclusive", f"interval reaches past {figures.band(band)}"
+
+
+# When two sides were measured one after the other: the machine's drift, and
+# the adjusted p-value of the test on the rounds with that drift taken out.
+Drifted = tuple[stats.Drift, float | None]
+
+
+def _beyond_drift(change: float, better: Better, drift: stats.Drift, p: float | None) -> bool:
+    """Whether a difference stands once the drift is taken out: significant,
+    and still pointing the same way (slowness is log s, drift slope x gap)."""
+    slowness = math.log1p(change) if better == "lower" else -math.log1p(change)
+    return p is not None and p < ALPHA and \
+        (slowness > 0) == (slowness - drift.slope * drift.gap > 0)
+
+
+def drift_reason(drift: stats.Drift, p: float | None) -> str:
+    """Why a difference measured one after the other is not called one."""
+    return (f"measured one after the other, and the machine drifted "
+            f"{figures.percent(drift.over_gap)} from one side to the other: allowing "
+            f"for that, {figures.p_is(p)}")
 
 
 def label(verdict: Verdict, s: float, change: float, env: str, thresholds: Thresholds) -> str:
@@ -111,24 +136,25 @@ def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
 
 
 def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
-            noise: float | None = None, resamples: int = stats.BOOTSTRAP_RESAMPLES,
-            p: float | None | Literal["raw"] = "raw") -> Comparison:
+            noise: float | None = None, p: float | None | Literal["raw"] = "raw",
+            drift: Drifted | None = None) -> Comparison:
     """Compare one metric of ``env`` with the baseline's.  ``noise`` is the
     metric's noise band when an A/A run widened it (default: thresholds.noise);
     ``p`` is the p-value adjusted for the report's other comparisons
-    (:func:`adjusted_p_values`), by default this comparison's own;
-    ``resamples`` exists for simulations, builds always use the default."""
+    (:func:`stats.adjusted_p_values`), by default this comparison's own;
+    ``drift``, for sides measured one after the other, the drift and the
+    adjusted p-value of the test that takes it out (see :func:`judge`)."""
     base_median, value = stats.median(base.samples), stats.median(other.samples)
     s = stats.slowdown(base_median, value, base.better)
     change = value / base_median - 1
-    draws = stats.interval_draws(base, other, stats.seed(base.id, env), resamples)
+    draws = stats.interval_draws(base, other, stats.seed(base.id, env))
     interval = stats.percentile_interval(draws) if draws.size else None
     if p == "raw":
         p = stats.p_value(base, other)
     rounds = (len(set(base.round_numbers)), len(set(other.round_numbers)))
     cv = max(stability(base.samples).cv, stability(other.samples).cv)
     band = thresholds.noise if noise is None else noise
-    verdict, reason = judge(change, interval, p, rounds, cv, base.better, band)
+    verdict, reason = judge(change, interval, p, rounds, cv, base.better, band, drift)
     text = label(verdict, s, change, env, thresholds)
     level = verdict if verdict in UNTIERED else tier(s, verdict != "worse", thresholds)
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,
@@ -163,6 +189,16 @@ def sequential(a: Sequence[Round], b: Sequence[Round]) -> bool:
     if not times_a or not times_b:
         return False
     return max(times_a) < min(times_b) or max(times_b) < min(times_a)
+
+
+def start_seconds(rounds: Sequence[Round], origin: dt.datetime) -> dict[int, float]:
+    """Each round's start in seconds after ``origin``, by round number."""
+    return {r.number: (when - origin).total_seconds() for r, when in zip(rounds, _starts(rounds))}
+
+
+def first_start(rounds: Sequence[Round]) -> dt.datetime | None:
+    """When the earliest round started; None when a start time is unreadable."""
+    return min(_starts(rounds), default=None)
 
 
 def _starts(rounds: Sequence[Round]) -> list[dt.datetime]:

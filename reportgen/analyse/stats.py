@@ -13,6 +13,7 @@ import math
 import statistics
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -139,9 +140,22 @@ def round_medians(metric: Metric) -> npt.NDArray[np.float64]:
     return np.array([np.median(values[rounds == r]) for r in np.unique(rounds)])
 
 
+def log_slowness(metric: Metric) -> npt.NDArray[np.float64]:
+    """The log of each round's median, signed so that larger is worse: log
+    value where lower is better, -log value where higher is better."""
+    logs = np.log(round_medians(metric))
+    return logs if metric.better == "lower" else -logs
+
+
 def p_value(base: Metric, other: Metric) -> float | None:
     """Two-sided Mann-Whitney U test on the round medians (as Go's benchstat
-    tests its samples); None when a side has a single round to rank."""
+    tests its samples); None when a side has a single round to rank.
+
+    A rank test stays valid whatever shape the rounds take; a t-test on their
+    logarithms found more at 5 rounds but, with rounds that swing between two
+    levels, called a difference in 8.5% of simulated A/A reports at 10
+    (benchmarks/calibration).  So the profiles take more rounds instead.
+    """
     a, b = round_medians(base), round_medians(other)
     if len(a) < 2 or len(b) < 2:
         return None
@@ -151,6 +165,80 @@ def p_value(base: Metric, other: Metric) -> float | None:
     exact = min(len(a), len(b)) <= 8 and len(np.unique(np.concatenate([a, b]))) == len(a) + len(b)
     return float(mannwhitneyu(a, b, alternative="two-sided", use_continuity=True,
                               method="exact" if exact else "asymptotic").pvalue)
+
+
+# A variance of log values below this is rounding error (a spread of one part
+# in 10^12): five equal logarithms have a variance near 1e-32, not 0.
+TINY = 1e-24
+
+
+def welch(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], extra: float = 0.0) -> float:
+    """Two-sided p of Welch's t-test of mean(b) - mean(a); ``extra`` adds a
+    variance to that difference's (a drift correction's own uncertainty),
+    keeping the Welch-Satterthwaite degrees of freedom of the two sides."""
+    from scipy.stats import t as student  # scipy loads slowly: only when comparing
+
+    va, vb = float(np.var(a, ddof=1)) / len(a), float(np.var(b, ddof=1)) / len(b)
+    diff = float(np.mean(b) - np.mean(a))
+    if va + vb + extra <= TINY:  # nothing varies: the difference is all there is
+        return 1.0 if abs(diff) <= math.sqrt(TINY) else 0.0
+    if va + vb <= TINY:  # the rounds agree; only the drift's uncertainty is left
+        df = float(len(a) + len(b) - 2)
+    else:
+        df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    return float(2 * student.sf(abs(diff) / math.sqrt(va + vb + extra), df))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How the machine drifted while two environments were measured one
+    after the other: the least-squares slope of the log round medians
+    against their start times, one slope shared by both sides and every
+    metric compared (each series keeps its own level)."""
+
+    slope: float  # log slowness per second (> 0: the machine got slower)
+    se: float  # standard error of the slope
+    gap: float  # seconds from the baseline's mean round start to the other side's
+
+    @property
+    def over_gap(self) -> float:
+        """The change the drift alone makes between the two sides."""
+        return math.expm1(self.slope * self.gap)
+
+
+
+Series = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]  # start seconds, log slowness
+
+
+def series(metric: Metric, starts: dict[int, float]) -> Series:
+    """A metric's rounds as (start time in seconds, log slowness)."""
+    numbers = sorted(set(metric.round_numbers))
+    return np.array([starts[n] for n in numbers]), log_slowness(metric)
+
+
+def drift(pairs: Sequence[tuple[Series, Series]]) -> Drift:
+    """The slope every series shares, each around its own mean (a fixed
+    effect per series), by least squares; the gap is the mean over pairs."""
+    groups = [s for pair in pairs for s in pair]
+    centred = [(t - t.mean(), y - y.mean()) for t, y in groups]
+    sxx = sum(float(t @ t) for t, _ in centred)
+    slope = sum(float(t @ y) for t, y in centred) / sxx if sxx > 0 else 0.0
+    rss = sum(float(((y - slope * t) ** 2).sum()) for t, y in centred)
+    df = sum(len(t) for t, _ in groups) - len(groups) - 1
+    se = math.sqrt(rss / df / sxx) if df > 0 and sxx > 0 else math.inf
+    gap = float(np.mean([b[0].mean() - a[0].mean() for a, b in pairs]))
+    return Drift(slope, se, gap)
+
+
+def drift_p_value(base: Series, other: Series, fit: Drift) -> float | None:
+    """Welch's t-test on the log round medians with the drift taken out, and
+    its uncertainty over the gap between the sides added to the difference's."""
+    (ta, ya), (tb, yb) = base, other
+    if len(ya) < 2 or len(yb) < 2:
+        return None
+    if not math.isfinite(fit.se):  # too few rounds to tell drift from noise
+        return 1.0
+    return welch(ya - fit.slope * ta, yb - fit.slope * tb, (fit.gap * fit.se) ** 2)
 
 
 def adjusted_p_values(raw: dict[str, float | None]) -> dict[str, float | None]:

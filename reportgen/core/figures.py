@@ -79,6 +79,12 @@ def p_value(p: float | None) -> str:
     return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
+def p_is(p: float | None) -> str:
+    """A p-value in a sentence: ``p = 0.008``, ``p < 0.001``, ``p = n/a``."""
+    text = p_value(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def memory(num_bytes: int) -> str:
     """``4 GiB``, ``512 MiB``, ``1.50 GiB``: whole sizes without decimals."""
     size = float(num_bytes)

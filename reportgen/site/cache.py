@@ -74,7 +74,7 @@ def chart_key(analysis: Analysis) -> str:
 
 
 def tests_key(rep: Report) -> str:
-    """Fingerprint of what the rank tests see: the results files, how they are
+    """Fingerprint of what the tests on round medians see: the results files, how they are
     pooled into environments, the baseline, and the code (not the prose)."""
     h = hashlib.sha256((code_key() + rep.baseline).encode())
     for env in rep.environments:
@@ -157,7 +157,7 @@ class Entry:
     # The report's HTML pages, by path in the output, as the link check read
     # them: ids and links (see linkcheck.Page.to_json).
     pages: dict[str, Any] = field(default_factory=dict)
-    # The rank tests' p-values and the fingerprint of their data (tests_key):
+    # The p-values of the tests on round medians and the fingerprint of their data (tests_key):
     # an edit of the prose only does not test again.
     tests: dict[str, Any] = field(default_factory=dict)
     # The chart-fitting rules the first layout of the report's PDF asked for:
