@@ -102,8 +102,8 @@ def test_not_comparable_in_every_format(tmp_path: Path) -> None:
         assert reason.replace(" ", "") in flat, name
         assert "216" not in flat, name
     html = (out / "index.html").read_text()
-    assert ('<span class="badge tier-not-comparable" title="not comparable">not comparable'
-            '</span>') in html
+    assert ('<span class="badge verdict-not-comparable tier-not-comparable" '
+            'title="not comparable">not comparable</span>') in html
     md = (out / "report.md").read_text()
     assert ("| getpid() latency | 46.0 ns | 9,940 ns | not comparable (tool c-helper vs "
             "python-fallback (results/native.json vs results/guest.json)): n/a (95% interval "

@@ -35,21 +35,28 @@ def three() -> Analysis:
 
 def test_section_headings_carry_number_anchor_and_badge(two: Analysis) -> None:
     html = page(two)
+    # The badge is coloured by its verdict and tier, and says its verdict in words
+    # to a screen reader ("worse, moderate: ~4x").
     assert ('<h3 id="s1"><span class="number">1.</span> Syscall getpid() <span class="badges">'
-            '<span class="badge tier-moderate">~4x</span></span>\n'
+            '<span class="badge verdict-worse tier-moderate"><span class="visually-hidden">'
+            'worse, moderate: </span>~4x</span></span>\n'
             ' <a class="permalink" href="#s1" aria-label="Link to section 1">#</a></h3>') in html
-    # One badge per part, each in its own tier's colour.
-    assert ('<span class="badges"><span class="badge tier-moderate">-36% write</span> '
-            '<span class="badge tier-moderate">-48% read</span></span>') in html
+    # One badge per part, each in its own verdict's colour.
+    assert ('<span class="badges"><span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>-36% write</span> '
+            '<span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>-48% read</span></span>') in html
     assert '<h3 id="s3"><span class="number">3.</span> Disk: write+fsync <span class="badges">' \
-           '<span class="badge tier-severe">~19x</span></span>' in html
+           '<span class="badge verdict-worse tier-severe"><span class="visually-hidden">' \
+           'worse, severe: </span>~19x</span></span>' in html
 
 
 def test_badge_parts_name_their_environment_when_several(three: Analysis) -> None:
     html = page(three)
-    assert ('<span class="badge-env">guest:</span> <span class="badge tier-moderate">~4x</span> '
-            '<span class="badge-env">jail:</span> <span class="badge tier-negligible">same</span>'
-            ) in html
+    assert ('<span class="badge-env">guest:</span> <span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>~4x</span> '
+            '<span class="badge-env">jail:</span> <span class="badge verdict-same tier-negligible">'
+            'same</span>') in html  # "same" says its verdict already
 
 
 def test_contents_link_every_part_and_section(two: Analysis) -> None:
@@ -91,6 +98,10 @@ def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> Non
     assert f'<td class="num">{figures.ratio(guest.comparison.slowdown)}</td>' in html
     assert f'<td class="num">{figures.interval(guest.comparison.interval)}</td>' in html
     assert '<td class="num">5<span class="tool">c-loop</span></td>' in html
+    # The verdict in words beside the badge: the sign of -36% does not say it.
+    assert ('<td><span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>-36%</span> '
+            '<span class="reason">worse, moderate</span></td>') in html
 
 
 def test_every_table_has_a_head(two: Analysis) -> None:
@@ -226,5 +237,5 @@ def test_example_report_renders_in_the_seed_structure() -> None:
     assert {"~4x", "~66x", "~19x"} <= badges
     html = page(analysis)
     for badge in ("~66x", "~19x"):
-        assert f'<span class="badge tier-severe">{badge}</span></span>\n <a class="permalink"' \
-            in html
+        assert (f'<span class="badge verdict-worse tier-severe"><span class="visually-hidden">'
+                f'worse, severe: </span>{badge}</span></span>\n <a class="permalink"') in html
