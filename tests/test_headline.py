@@ -235,8 +235,10 @@ def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -
     assert html.index("</header>") < html.index('<section class="headline" id="headline">') \
         < html.index('id="system"') < html.index('id="analysis"')
     mean = figures.ratio(h.geomean) if h.geomean is not None else "n/a"
-    assert f'<th scope="row">{h.env}</th>\n<td class="num">{mean}' \
-           f'</td>\n<td class="num">{figures.interval(h.interval) or "n/a"}</td>' in html
+    assert (f'<th scope="row" role="rowheader">{h.env}</th>\n'
+            f'<td class="num" data-label="Geometric mean" role="cell">{mean}</td>\n'
+            f'<td class="num" data-label="95% interval" role="cell">'
+            f'{figures.interval(h.interval) or "n/a"}</td>') in html
     for w in h.worst:  # every one is worse: coloured so, and said so in words
         assert (f'{w.name} <span class="badge verdict-worse tier-{w.tier}">'
                 f'<span class="visually-hidden">worse, {w.tier}: </span>{w.label}</span>') in html

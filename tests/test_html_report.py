@@ -93,13 +93,15 @@ def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> Non
     getpid = two.sections[0].metrics[0]
     guest = getpid.measurements[1]
     assert guest.comparison is not None
-    assert f'<td class="num">{figures.quantity(182, "ns")}</td>' in html
-    assert f'<td class="num">{figures.quantity(46, "ns")}</td>' in html
-    assert f'<td class="num">{figures.ratio(guest.comparison.slowdown)}</td>' in html
-    assert f'<td class="num">{figures.interval(guest.comparison.interval)}</td>' in html
-    assert '<td class="num">5<span class="tool">c-loop</span></td>' in html
+    cell = '<td class="num" data-label="{}" role="cell">{}</td>'.format
+    assert cell("Median", figures.quantity(182, "ns")) in html
+    assert cell("Median", figures.quantity(46, "ns")) in html
+    assert cell("Slowdown", figures.ratio(guest.comparison.slowdown)) in html
+    assert cell("95% interval", figures.interval(guest.comparison.interval)) in html
+    assert ('<td class="num samples" data-label="Samples" role="cell">5'
+            '<span class="tool">c-loop</span></td>') in html
     # The verdict in words beside the badge: the sign of -36% does not say it.
-    assert ('<td><span class="badge verdict-worse tier-moderate">'
+    assert ('<td class="verdict" role="cell"><span class="badge verdict-worse tier-moderate">'
             '<span class="visually-hidden">worse, moderate: </span>-36%</span> '
             '<span class="reason">worse, moderate</span></td>') in html
 
@@ -113,7 +115,8 @@ def test_every_table_has_a_head(two: Analysis) -> None:
 
 def test_failed_metric_is_shown_with_its_error() -> None:
     html = page(analyse(report(("native", "guest", "jail"))))
-    assert '<td colspan="6" class="missing">failed: no space left on device</td>' in html
+    assert ('<td colspan="6" class="missing verdict" role="cell">failed: no space left on device'
+            '</td>') in html
 
 
 def test_charts_are_inline_images_with_alt_text(two: Analysis) -> None:
@@ -161,11 +164,14 @@ def test_generator_meta_has_no_version_or_time(two: Analysis) -> None:
 
 def test_spec_side_by_side_with_differences_highlighted(three: Analysis) -> None:
     html = page(three)
-    assert "<th scope=\"col\">native</th><th scope=\"col\">guest</th><th scope=\"col\">jail</th>" \
-        in html
-    # Memory: 64 GiB on the host and in the jail, 4 GiB in the guest.
-    assert ('<tr><th scope="row">Memory</th><td>64 GiB</td>'
-            '<td class="differs"><mark>4 GiB</mark></td><td>64 GiB</td></tr>') in html
+    assert ('<th scope="col" role="columnheader">native</th><th scope="col" role="columnheader">'
+            'guest</th><th scope="col" role="columnheader">jail</th>') in html
+    # Memory: 64 GiB on the host and in the jail, 4 GiB in the guest; each value
+    # labelled with its environment for when the rows are stacked.
+    assert ('<tr role="row"><th scope="row" role="rowheader">Memory</th>'
+            '<td data-label="native" role="cell">64 GiB</td>'
+            '<td class="differs" data-label="guest" role="cell"><mark>4 GiB</mark></td>'
+            '<td data-label="jail" role="cell">64 GiB</td></tr>') in html
 
 
 def test_conclusions_per_environment_grouped_by_tier(three: Analysis) -> None:
@@ -175,7 +181,8 @@ def test_conclusions_per_environment_grouped_by_tier(three: Analysis) -> None:
     assert [t for t in doc.texts["h4"]] == [
         "Moderate overhead", "Severe overhead", "Negligible overhead"]
     tables = [a["class"] for t, a in doc.tags if t == "table" and "tier" in (a["class"] or "")]
-    assert tables == ["tier tier-moderate", "tier tier-severe", "tier tier-negligible"]
+    assert tables == ["tier tier-moderate stack", "tier tier-severe stack",
+                      "tier tier-negligible stack"]
 
 
 def test_single_environment_uses_tier_headings_directly(two: Analysis) -> None:
@@ -187,7 +194,8 @@ def test_single_environment_uses_tier_headings_directly(two: Analysis) -> None:
 def test_overview_table_repeats_the_chart_numbers(two: Analysis) -> None:
     html = page(two)
     for c in two.comparisons:
-        assert f'<td class="num">{figures.ratio(c.slowdown)}</td>' in html
+        assert f'<td class="num" data-label="Slowdown" role="cell">{figures.ratio(c.slowdown)}</td>' \
+            in html
         assert figures.ratio(c.slowdown) in charts.overview_chart(two).alt
 
 

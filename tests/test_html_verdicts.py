@@ -141,3 +141,14 @@ def _contrast(a: str, b: str) -> float:
 
     light, dark = sorted((luminance(a), luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize(("note", "glued"), [
+    ("CV 26%, 1 outlier", "CV&nbsp;26%, 1&nbsp;outlier"),
+    ("inconclusive (p = 0.44)", "inconclusive (p&nbsp;=&nbsp;0.44)"),
+    ("inconclusive (3 rounds, need >= 5)", "inconclusive (3&nbsp;rounds, need&nbsp;&gt;=&nbsp;5)"),
+    ("interval reaches past ±3.00%", "interval reaches past&nbsp;±3.00%"),
+    ("<b>bold</b> = 1", "&lt;b&gt;bold&lt;/b&gt;&nbsp;=&nbsp;1"),
+])
+def test_a_note_wraps_between_its_figures_never_inside_one(note: str, glued: str) -> None:
+    assert str(html.glue_figures(note)) == glued

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reportgen.analyse import compare, headline
 from reportgen.analyse.analysis import (
@@ -79,6 +80,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["markdown"] = lambda source: Markup(markdown.to_html(source))
     env.filters["inline"] = lambda source: Markup(markdown.inline_html(source))
+    env.filters["glue_figures"] = glue_figures
     env.globals.update(
         quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
         interval=figures.interval, number=figures.number, tiers=TIERS,
@@ -265,6 +267,18 @@ def result_words(c: Comparison) -> str:
     if c.verdict == "same":
         return "within noise"
     return verdict_words(c.verdict, c.tier)
+
+
+# The spaces a note's line must not break at: inside "CV 26%", "1 outlier",
+# "p = 0.44", "need >= 5", "past ±3.00%".
+_GLUED = re.compile(r"(?<=\w) (?=[\d±])|(?<=\d) (?=[a-z])|(?<=\S) (?=[=<>]=? )|(?<=[=<>]) ")
+
+
+def glue_figures(text: str) -> Markup:
+    """``text`` escaped, with a no-break space wherever a figure would be parted
+    from its name or unit, so a note that wraps in a narrow cell wraps between
+    its parts (``unstable: | CV 26%, | 1 outlier``)."""
+    return Markup("&nbsp;").join(escape(part) for part in _GLUED.split(text))
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:
