@@ -223,6 +223,17 @@ def test_index_lists_reports_newest_first_with_worst_slowdowns() -> None:
     assert rows[:3] == ["write+fsync throughput", "getpid() latency", "sysbench memory read"]
 
 
+def test_index_names_each_box_apart_when_reports_share_a_title() -> None:
+    """A series of runs under one title: axe-core's landmark-unique wants each
+    labelled region named apart."""
+    runs = [analyse(report(slug=f"run-{n}", title="Nightly run", date=dt.date(2026, n, 1)))
+            for n in (1, 2)]
+    doc = parse(render_index("Benchmarks", [card(a) for a in runs], {}))
+    labels = [a["aria-label"] for _, a in doc.tags if a.get("role") == "region"]
+    assert "Largest slowdowns: Nightly run, 2026-02-01" in labels
+    assert len(labels) == len(set(labels)) > 2  # the history's boxes too
+
+
 def test_index_without_slowdowns_says_so() -> None:
     same = analyse(report(("native", "jail")))
     html = render_index("Benchmarks", [card(same)], {})
