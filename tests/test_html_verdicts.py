@@ -70,7 +70,7 @@ def test_a_small_slowdown_is_not_painted_as_fine(four: Analysis) -> None:
 
 
 def test_the_page_the_pdf_is_made_from_has_no_hidden_words(four: Analysis) -> None:
-    """pdf.css knows nothing of .visually-hidden: the words would be printed."""
+    """WeasyPrint cannot hide text from sight and keep it in its line: leave it out."""
     assert "visually-hidden" in render_report(four, [], Links((), ()))
     pdf_page = render_report(four, [], Links((), ()), for_pdf=True)
     assert "visually-hidden" not in pdf_page
