@@ -102,8 +102,8 @@ def test_not_comparable_in_every_format(tmp_path: Path) -> None:
         assert reason.replace(" ", "") in flat, name
         assert "216" not in flat, name
     html = (out / "index.html").read_text()
-    assert ('<span class="badge tier-not-comparable" title="not comparable">not comparable'
-            '</span>') in html
+    assert ('<span class="badge verdict-not-comparable tier-not-comparable" '
+            'title="not comparable">not comparable</span>') in html
     md = (out / "report.md").read_text()
     assert ("| getpid() latency | 46.0 ns | 9,940 ns | not comparable (tool c-helper vs "
             "python-fallback (results/native.json vs results/guest.json)): n/a (95% interval "
@@ -195,7 +195,8 @@ def test_seconds_against_milliseconds_compare_after_conversion() -> None:
 
 def test_units_that_cannot_be_converted_stay_as_measured(tmp_path: Path) -> None:
     out = _built("unit_families", tmp_path, "html,md")
-    assert '<td class="num">182 MB/s</td>' in (out / "index.html").read_text()
+    assert '<td class="num" data-label="Median" role="cell">182 MB/s</td>' in \
+        (out / "index.html").read_text()
     assert ("| getpid() latency | 46.0 ns | 182 MB/s | not comparable (unit ns vs MB/s "
             "(results/native.json vs results/guest.json)): n/a (95% interval n/a, p = n/a) |") \
         in (out / "report.md").read_text()

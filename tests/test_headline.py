@@ -235,10 +235,13 @@ def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -
     assert html.index("</header>") < html.index('<section class="headline" id="headline">') \
         < html.index('id="system"') < html.index('id="analysis"')
     mean = figures.ratio(h.geomean) if h.geomean is not None else "n/a"
-    assert f'<th scope="row">{h.env}</th>\n<td class="num">{mean}' \
-           f'</td>\n<td class="num">{figures.interval(h.interval) or "n/a"}</td>' in html
-    for w in h.worst:
-        assert f'{w.name} <span class="badge tier-{w.tier}">{w.label}</span>' in html
+    assert (f'<th scope="row" role="rowheader">{h.env}</th>\n'
+            f'<td class="num" data-label="Geometric mean" role="cell">{mean}</td>\n'
+            f'<td class="num" data-label="95% interval" role="cell">'
+            f'{figures.interval(h.interval) or "n/a"}</td>') in html
+    for w in h.worst:  # every one is worse: coloured so, and said so in words
+        assert (f'{w.name} <span class="badge verdict-worse tier-{w.tier}">'
+                f'<span class="visually-hidden">worse, {w.tier}: </span>{w.label}</span>') in html
     assert '<a href="analysis.json">analysis.json</a>' in html
     # The PDF is rendered from the same page, but has no analysis.json beside it.
     assert "analysis.json" not in render_report(example, [], Links((), ()))
@@ -253,7 +256,8 @@ def test_hostile_metric_names_stay_text_in_the_headline() -> None:
                        environment("guest", dataclasses.replace(guest, name=hostile))))
     html = render_report(a, [], Links((), ()))
     section = html[html.index('id="headline"'):html.index("</section>")]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp; <span class=\"badge tier-moderate\">" \
-           "~4x</span>" in section
+    assert ("&lt;script&gt;alert(1)&lt;/script&gt;&amp; <span class=\"badge verdict-worse "
+            "tier-moderate\"><span class=\"visually-hidden\">worse, moderate: </span>~4x</span>"
+            ) in section
     assert "<script" not in html
     assert "| \\<script\\>alert(1)\\</script\\>& \\~4x |" in render_markdown.render(a, {})

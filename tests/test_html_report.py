@@ -35,21 +35,28 @@ def three() -> Analysis:
 
 def test_section_headings_carry_number_anchor_and_badge(two: Analysis) -> None:
     html = page(two)
+    # The badge is coloured by its verdict and tier, and says its verdict in words
+    # to a screen reader ("worse, moderate: ~4x").
     assert ('<h3 id="s1"><span class="number">1.</span> Syscall getpid() <span class="badges">'
-            '<span class="badge tier-moderate">~4x</span></span>\n'
+            '<span class="badge verdict-worse tier-moderate"><span class="visually-hidden">'
+            'worse, moderate: </span>~4x</span></span>\n'
             ' <a class="permalink" href="#s1" aria-label="Link to section 1">#</a></h3>') in html
-    # One badge per part, each in its own tier's colour.
-    assert ('<span class="badges"><span class="badge tier-moderate">-36% write</span> '
-            '<span class="badge tier-moderate">-48% read</span></span>') in html
+    # One badge per part, each in its own verdict's colour.
+    assert ('<span class="badges"><span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>-36% write</span> '
+            '<span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>-48% read</span></span>') in html
     assert '<h3 id="s3"><span class="number">3.</span> Disk: write+fsync <span class="badges">' \
-           '<span class="badge tier-severe">~19x</span></span>' in html
+           '<span class="badge verdict-worse tier-severe"><span class="visually-hidden">' \
+           'worse, severe: </span>~19x</span></span>' in html
 
 
 def test_badge_parts_name_their_environment_when_several(three: Analysis) -> None:
     html = page(three)
-    assert ('<span class="badge-env">guest:</span> <span class="badge tier-moderate">~4x</span> '
-            '<span class="badge-env">jail:</span> <span class="badge tier-negligible">same</span>'
-            ) in html
+    assert ('<span class="badge-env">guest:</span> <span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>~4x</span> '
+            '<span class="badge-env">jail:</span> <span class="badge verdict-same tier-negligible">'
+            'same</span>') in html  # "same" says its verdict already
 
 
 def test_contents_link_every_part_and_section(two: Analysis) -> None:
@@ -86,11 +93,17 @@ def test_results_tables_show_medians_slowdown_and_interval(two: Analysis) -> Non
     getpid = two.sections[0].metrics[0]
     guest = getpid.measurements[1]
     assert guest.comparison is not None
-    assert f'<td class="num">{figures.quantity(182, "ns")}</td>' in html
-    assert f'<td class="num">{figures.quantity(46, "ns")}</td>' in html
-    assert f'<td class="num">{figures.ratio(guest.comparison.slowdown)}</td>' in html
-    assert f'<td class="num">{figures.interval(guest.comparison.interval)}</td>' in html
-    assert '<td class="num">5<span class="tool">c-loop</span></td>' in html
+    cell = '<td class="num" data-label="{}" role="cell">{}</td>'.format
+    assert cell("Median", figures.quantity(182, "ns")) in html
+    assert cell("Median", figures.quantity(46, "ns")) in html
+    assert cell("Slowdown", figures.ratio(guest.comparison.slowdown)) in html
+    assert cell("95% interval", figures.interval(guest.comparison.interval)) in html
+    assert ('<td class="num samples" data-label="Samples" role="cell">5'
+            '<span class="tool">c-loop</span></td>') in html
+    # The verdict in words beside the badge: the sign of -36% does not say it.
+    assert ('<td class="verdict" role="cell"><span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>-36%</span> '
+            '<span class="reason">worse, moderate</span></td>') in html
 
 
 def test_every_table_has_a_head(two: Analysis) -> None:
@@ -102,7 +115,8 @@ def test_every_table_has_a_head(two: Analysis) -> None:
 
 def test_failed_metric_is_shown_with_its_error() -> None:
     html = page(analyse(report(("native", "guest", "jail"))))
-    assert '<td colspan="6" class="missing">failed: no space left on device</td>' in html
+    assert ('<td colspan="6" class="missing verdict" role="cell">failed: no space left on device'
+            '</td>') in html
 
 
 def test_charts_are_inline_images_with_alt_text(two: Analysis) -> None:
@@ -150,11 +164,14 @@ def test_generator_meta_has_no_version_or_time(two: Analysis) -> None:
 
 def test_spec_side_by_side_with_differences_highlighted(three: Analysis) -> None:
     html = page(three)
-    assert "<th scope=\"col\">native</th><th scope=\"col\">guest</th><th scope=\"col\">jail</th>" \
-        in html
-    # Memory: 64 GiB on the host and in the jail, 4 GiB in the guest.
-    assert ('<tr><th scope="row">Memory</th><td>64 GiB</td>'
-            '<td class="differs"><mark>4 GiB</mark></td><td>64 GiB</td></tr>') in html
+    assert ('<th scope="col" role="columnheader">native</th><th scope="col" role="columnheader">'
+            'guest</th><th scope="col" role="columnheader">jail</th>') in html
+    # Memory: 64 GiB on the host and in the jail, 4 GiB in the guest; each value
+    # labelled with its environment for when the rows are stacked.
+    assert ('<tr role="row"><th scope="row" role="rowheader">Memory</th>'
+            '<td data-label="native" role="cell">64 GiB</td>'
+            '<td class="differs" data-label="guest" role="cell"><mark>4 GiB</mark></td>'
+            '<td data-label="jail" role="cell">64 GiB</td></tr>') in html
 
 
 def test_conclusions_per_environment_grouped_by_tier(three: Analysis) -> None:
@@ -164,7 +181,8 @@ def test_conclusions_per_environment_grouped_by_tier(three: Analysis) -> None:
     assert [t for t in doc.texts["h4"]] == [
         "Moderate overhead", "Severe overhead", "Negligible overhead"]
     tables = [a["class"] for t, a in doc.tags if t == "table" and "tier" in (a["class"] or "")]
-    assert tables == ["tier tier-moderate", "tier tier-severe", "tier tier-negligible"]
+    assert tables == ["tier tier-moderate stack", "tier tier-severe stack",
+                      "tier tier-negligible stack"]
 
 
 def test_single_environment_uses_tier_headings_directly(two: Analysis) -> None:
@@ -176,7 +194,8 @@ def test_single_environment_uses_tier_headings_directly(two: Analysis) -> None:
 def test_overview_table_repeats_the_chart_numbers(two: Analysis) -> None:
     html = page(two)
     for c in two.comparisons:
-        assert f'<td class="num">{figures.ratio(c.slowdown)}</td>' in html
+        assert f'<td class="num" data-label="Slowdown" role="cell">{figures.ratio(c.slowdown)}</td>' \
+            in html
         assert figures.ratio(c.slowdown) in charts.overview_chart(two).alt
 
 
@@ -204,6 +223,17 @@ def test_index_lists_reports_newest_first_with_worst_slowdowns() -> None:
     assert rows[:3] == ["write+fsync throughput", "getpid() latency", "sysbench memory read"]
 
 
+def test_index_names_each_box_apart_when_reports_share_a_title() -> None:
+    """A series of runs under one title: axe-core's landmark-unique wants each
+    labelled region named apart."""
+    runs = [analyse(report(slug=f"run-{n}", title="Nightly run", date=dt.date(2026, n, 1)))
+            for n in (1, 2)]
+    doc = parse(render_index("Benchmarks", [card(a) for a in runs], {}))
+    labels = [a["aria-label"] for _, a in doc.tags if a.get("role") == "region"]
+    assert "Largest slowdowns: Nightly run, 2026-02-01" in labels
+    assert len(labels) == len(set(labels)) > 2  # the history's boxes too
+
+
 def test_index_without_slowdowns_says_so() -> None:
     same = analyse(report(("native", "jail")))
     html = render_index("Benchmarks", [card(same)], {})
@@ -226,5 +256,5 @@ def test_example_report_renders_in_the_seed_structure() -> None:
     assert {"~4x", "~66x", "~19x"} <= badges
     html = page(analysis)
     for badge in ("~66x", "~19x"):
-        assert f'<span class="badge tier-severe">{badge}</span></span>\n <a class="permalink"' \
-            in html
+        assert (f'<span class="badge verdict-worse tier-severe"><span class="visually-hidden">'
+                f'worse, severe: </span>{badge}</span></span>\n <a class="permalink"') in html

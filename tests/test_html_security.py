@@ -29,7 +29,8 @@ HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>\"'&"
 
 # Every attribute our templates write; anything else came from input.
 ATTRIBUTES = {"lang", "charset", "name", "content", "rel", "href", "src", "alt", "class", "id",
-              "scope", "colspan", "datetime", "role", "aria-label", "aria-labelledby", "tabindex"}
+              "scope", "colspan", "datetime", "role", "aria-label", "aria-labelledby", "tabindex",
+              "data-label"}
 TAG_WITH_HANDLER = re.compile(r"<[^>]*\bon[a-z]+\s*=", re.IGNORECASE)
 
 

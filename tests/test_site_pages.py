@@ -83,12 +83,16 @@ def test_history_section_follows_the_report_list_in_date_order() -> None:
     assert html.index('<section class="entry">') < html.index('<section id="history"')
     assert '<h3 id="m-x-y">' in section
     assert "m-only-a" not in html and "m-only-c" not in html
-    rows = re.findall(r'<tr><th scope="row"><a href="([^"]+)"', section)
+    rows = re.findall(r'<tr role="row"><th scope="row" role="rowheader"><a href="([^"]+)"', section)
     assert rows == ["a/index.html", "c/index.html", "b/index.html"]
-    # medians with their units, the slowdown, and the label as a tier badge
-    assert "<td class=\"num\">100 ns</td><td class=\"num\">150 ns</td>" in section
-    assert '<td class="num">1.50x</td>' in section
-    assert '<span class="badge tier-moderate">+50%</span>' in section
+    # medians with their units, the slowdown, and the label as a badge in its
+    # verdict's colour, with the verdict in words
+    assert ('<td class="num" data-label="Baseline median" role="cell">100 ns</td>'
+            '<td class="num" data-label="Median" role="cell">150 ns</td>') in section
+    assert '<td class="num" data-label="Slowdown" role="cell">1.50x</td>' in section
+    assert ('<span class="badge verdict-worse tier-moderate"><span class="visually-hidden">'
+            'worse, moderate: </span>+50%</span> <span class="reason">worse, moderate</span>'
+            ) in section
     assert '<a href="#history">' in html and '<a href="#m-x-y">' in section
 
 

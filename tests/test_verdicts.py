@@ -261,14 +261,18 @@ def test_page_and_index_show_inconclusive_with_its_reason() -> None:
     guest = environment("guest", metric("b", [30, 30, 31]), rounds([92] * 5, "a"))
     result = analyse(report(native, guest))
     page = render_report(result, [], Links((), ()))
-    assert ('<td class="num">n/a</td>\n<td><span class="badge tier-inconclusive" '
-            'title="inconclusive">?</span> <span class="reason">inconclusive (1 round, need '
-            '&gt;= 5)</span></td>') in page
-    assert ('<td class="num">0.004</td>\n<td><span class="badge tier-moderate">+100%</span>'
+    assert ('<td class="num" data-label="p" role="cell">n/a</td>\n<td class="verdict" role="cell">'
+            '<span class="badge verdict-inconclusive tier-inconclusive" title="inconclusive">'
+            '<span class="visually-hidden">inconclusive: </span>?</span> <span class="reason">'
+            'inconclusive (1&nbsp;round, need&nbsp;&gt;=&nbsp;5)</span></td>') in page
+    assert ('<td class="num" data-label="p" role="cell">0.004</td>\n<td class="verdict" role="cell">'
+            '<span class="badge verdict-worse tier-moderate"><span class="visually-hidden">'
+            'worse, moderate: </span>+100%</span> <span class="reason">worse, moderate</span>'
             '</td>') in page
     index = render_index("Site", [card(result)], {})
-    assert ('<td><span class="badge tier-inconclusive" title="inconclusive">?</span> '
-            '<span class="reason">inconclusive</span></td>') in index
+    assert ('<td class="verdict" role="cell"><span class="badge verdict-inconclusive '
+            'tier-inconclusive" title="inconclusive"><span class="visually-hidden">inconclusive: '
+            '</span>?</span> <span class="reason">inconclusive</span></td>') in index
 
 
 def test_adjusted_p_values_follow_benjamini_hochberg() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,12 +18,11 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reportgen.analyse import compare, headline, wording
 from reportgen.analyse.analysis import (
     Analysis,
-    BadgePart,
     Measurement,
     SectionView,
     noise_intro,
@@ -31,7 +31,7 @@ from reportgen.analyse.analysis import (
 from reportgen.analyse.compare import Comparison
 from reportgen.core import figures, markdown, resources
 from reportgen.core.cards import Card, CardMetric
-from reportgen.core.model import TIERS
+from reportgen.core.model import TIERS, Report
 from reportgen.render.analysis_json import ANALYSIS_FILE
 from reportgen.render.charts import Chart, inline, metric_names
 
@@ -80,6 +80,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["markdown"] = lambda source: Markup(markdown.to_html(source))
     env.filters["inline"] = lambda source: Markup(markdown.inline_html(source))
+    env.filters["glue_figures"] = glue_figures
     env.globals.update(
         quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
         interval=figures.interval, number=figures.number, tiers=TIERS,
@@ -88,6 +89,8 @@ def environment() -> jinja2.Environment:
         p_value=figures.p_value, verdict_text=wording.verdict_text, untiered=compare.UNTIERED,
         noise_intro=noise_intro, noise_text=noise_text,
         unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
+        verdict_words=verdict_words, result_words=result_words, worst_verdict=worst_verdict,
+        card_verdict=card_verdict,
     )
     return env
 
@@ -198,10 +201,84 @@ def section_tier(section: SectionView) -> str:
     return wording.worst_tier(found) if found else "none"
 
 
-def badge_groups(section: SectionView) -> list[tuple[str, list[BadgePart]]]:
-    """A section's badge parts by environment, in report order."""
-    return [(env, list(parts)) for env, parts in itertools.groupby(section.parts,
-                                                                   key=lambda p: p.env)]
+@dataclass(frozen=True)
+class Badge:
+    """A badge as the page draws it: its text, and the verdict and tier it is coloured by."""
+
+    text: str
+    verdict: str  # one of compare.VERDICTS, or "none" where nothing was compared
+    tier: str
+
+
+def badge_groups(section: SectionView, report: Report) -> list[tuple[str, list[Badge]]]:
+    """A section's badge parts by environment, in report order, each with the
+    verdict it is coloured by: a part's own comparison, or for the author's
+    badge (one part for the whole section) the worst of the section's."""
+    every = [c for m in section.metrics for c in m.comparisons]
+    keys = [(env.label, m.id) for env in report.others for m in section.metrics]
+    if len(section.parts) == len(keys):  # composed: one part per environment and metric
+        found = {(c.env, c.metric_id): c for c in every}
+        verdicts = [worst_verdict([found[k]] if k in found else []) for k in keys]
+    else:
+        verdicts = [worst_verdict(every)] * len(section.parts)
+    badges = [Badge(p.text, verdict, tier) for p, (verdict, tier) in zip(section.parts, verdicts)]
+    return [(env, [b for _, b in group]) for env, group in itertools.groupby(
+        zip(section.parts, badges), key=lambda pair: pair[0].env)]
+
+
+# Which verdict a badge that stands for several results is coloured by: any
+# worse one (its highest tier) first, as the cost the reader must not miss.
+_WORST_FIRST = ("worse", "not-comparable", "inconclusive", "same", "better")
+
+
+def worst_verdict(comparisons: Sequence[Comparison]) -> tuple[str, str]:
+    """(verdict, tier) of the worst of ``comparisons``; ("none", "none") for none."""
+    if not comparisons:
+        return "none", "none"
+    verdict = min((c.verdict for c in comparisons), key=_WORST_FIRST.index)
+    tiers = [c.tier for c in comparisons if c.verdict == verdict]
+    return verdict, max(tiers, key=TIERS.index) if verdict == "worse" else tiers[0]
+
+
+def card_verdict(metric: CardMetric) -> str:
+    """The verdict of a site index's comparison, from what its card keeps: the
+    tier (an untiered one is the verdict), the label (`same`) and the slowdown."""
+    if metric.tier in compare.UNTIERED:
+        return metric.tier
+    if metric.label == "same":
+        return "same"
+    return "better" if metric.slowdown < 1 else "worse"
+
+
+def verdict_words(verdict: str, tier: str) -> str:
+    """The verdict in words, as a badge's accessible name begins: ``worse, moderate``."""
+    if verdict == "worse":
+        return f"worse, {tier}"
+    if verdict == "none":
+        return "no result"
+    return verdict.replace("-", " ")
+
+
+def result_words(c: Comparison) -> str:
+    """What a results table writes beside a comparison's badge: the verdict in
+    words (``worse, moderate``), an untiered one with its reason."""
+    if c.verdict in compare.UNTIERED:
+        return compare.verdict_text(c)
+    if c.verdict == "same":
+        return "within noise"
+    return verdict_words(c.verdict, c.tier)
+
+
+# The spaces a note's line must not break at: inside "CV 26%", "1 outlier",
+# "p = 0.44", "need >= 5", "past ±3.00%".
+_GLUED = re.compile(r"(?<=\w) (?=[\d±])|(?<=\d) (?=[a-z])|(?<=\S) (?=[=<>]=? )|(?<=[=<>]) ")
+
+
+def glue_figures(text: str) -> Markup:
+    """``text`` escaped, with a no-break space wherever a figure would be parted
+    from its name or unit, so a note that wraps in a narrow cell wraps between
+    its parts (``unstable: | CV 26%, | 1 outlier``)."""
+    return Markup("&nbsp;").join(escape(part) for part in _GLUED.split(text))
 
 
 def slowdown_range(comparisons: Sequence[Comparison]) -> str:
