@@ -263,7 +263,7 @@ def result_words(c: Comparison) -> str:
     """What a results table writes beside a comparison's badge: the verdict in
     words (``worse, moderate``), an untiered one with its reason."""
     if c.verdict in compare.UNTIERED:
-        return compare.verdict_text(c)
+        return wording.verdict_text(c)
     if c.verdict == "same":
         return "within noise"
     return verdict_words(c.verdict, c.tier)
