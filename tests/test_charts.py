@@ -342,3 +342,22 @@ def test_a_metric_the_baseline_failed_is_written_out_not_drawn() -> None:
     first = charts.section_charts(a)[0]
     assert {"failed", "no baseline to compare with"} <= svg_texts(first.svg)
     assert not any(i.startswith("s1-plot-") for i in ids(first.svg))
+
+
+def test_alike_metrics_share_one_scale_unlike_ones_keep_their_own() -> None:
+    alike = [charts.fit_scale([0.0, v]) for v in (0.2, 0.29, 0.23, 0.39)]  # 1.58x to 2.45x
+    shared = charts.shared_scale(alike)
+    assert shared is not None and shared.fitted == (0.0, 0.39)
+    unlike = [charts.fit_scale([0.0, 0.03]), charts.fit_scale([0.0, 1.8])]  # 1.07x, 63x
+    assert charts.shared_scale(unlike) is None
+    assert charts.shared_scale([alike[0]]) is None
+    assert charts.shared_scale([alike[0], None]) is None
+
+
+def test_a_shared_scale_shows_its_ticks_once() -> None:
+    a = analyse(report())  # sysbench write and read: -36% and -48%, alike
+    second = charts.section_charts(a)[1]
+    texts = [t.text for t in ET.fromstring(second.svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert texts.count("1x") == 1
+    assert {"s2-plot-memory.sysbench.write.t1", "s2-plot-memory.sysbench.read.t1"} \
+        <= set(ids(second.svg))

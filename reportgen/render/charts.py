@@ -7,6 +7,7 @@ is 1x and right of it is slower.  A section chart has one panel per metric,
 each with a scale fitted to that metric's medians and intervals, so that a
 difference of a few percent is as visible as one of 60x; samples far beyond
 them are drawn at the edge as arrowheads instead of squashing the rest.
+Metrics whose scales are alike share one, with one row of ticks.
 
 Charts are drawn for a phone first: ``WIDTH`` points wide with all text in one
 size, ``FONT``, so that shown 288 CSS px wide (a 320 px screen less the page's
@@ -95,6 +96,7 @@ ENV_WIDTH = 12  # characters of an environment's name per line
 SAMPLE_ROOM = 2.0  # samples may widen an axis by this many times its medians' span
 MIN_SPAN = math.log10(1.04)  # the narrowest axis: 4%
 PAD = 0.06  # of an axis's span, beyond its outermost mark on each side
+SHARE = 0.5  # a section's metrics share a scale when each fills this much of it
 
 _STYLE: dict[Any, Any] = {  # keys checked by matplotlib at run time
     "svg.fonttype": "none",  # text stays text: selectable, searchable, quick to draw
@@ -329,18 +331,37 @@ def _value_text(m: Measurement) -> str:
     return f"{text} ({m.comparison.label})" if m.comparison else text
 
 
+def shared_scale(scales: Sequence[Scale | None]) -> Scale | None:
+    """One scale for a section's metrics when each would fill at least SHARE of
+    it (their slowdowns are alike, as in a section of four sysbench runs):
+    one row of ticks instead of one per metric.  None: each keeps its own."""
+    if len(scales) < 2 or any(s is None for s in scales):
+        return None
+    fitted = [s.fitted for s in scales if s is not None]
+    low, high = min(f[0] for f in fitted), max(f[1] for f in fitted)
+    if any(f[1] - f[0] < SHARE * (high - low) for f in fitted):
+        return None
+    pad = PAD * (high - low)
+    return Scale(low - pad, high + pad, (low, high))
+
+
 def _draw_section(sheet: _Sheet, section: SectionView, baseline: str) -> float:
     """Every metric's panel, then the axis's name and the legend; returns the height."""
     canvas = sheet.canvas
-    panels = [(metric, _rows(metric, baseline)) for metric in section.metrics]
-    names = {r.env: _wrap_env(r.env) for _metric, rows in panels for r in rows}
+    rowsets = [_rows(metric, baseline) for metric in section.metrics]
+    scales = [_section_scale(rows) for rows in rowsets]
+    shared = shared_scale(scales)
+    panels = list(zip(section.metrics, rowsets, scales))
+    names = {r.env: _wrap_env(r.env) for rows in rowsets for r in rows}
     labels = max((text_width(line) for lines in names.values() for line in lines), default=0.0)
     left = MARGIN + labels + 6.0
     width = WIDTH - left - RIGHT
     y = MARGIN
     legend = _Legend()
-    for n, (metric, rows) in enumerate(panels):
-        y += PANEL_GAP if n else 0.0
+    for n, (metric, rows, own) in enumerate(panels):
+        scale = shared or own
+        last = shared is None or n == len(panels) - 1  # the panel that shows the ticks
+        y += (PANEL_GAP if shared is None else 4.0) if n else 0.0
         for line in wrap(metric.name, WIDTH - 2 * MARGIN, bold=True):
             canvas.text(MARGIN, y + BASELINE, line, fontweight="bold")
             y += LINE
@@ -350,24 +371,21 @@ def _draw_section(sheet: _Sheet, section: SectionView, baseline: str) -> float:
         for r, centre in zip(rows, centres):
             canvas.text(left - 6.0, centre, "\n".join(names[r.env]), ha="right",
                         va="center", linespacing=1.1)
-        for r, centre in zip(rows, centres):
             if r.median is None:
                 canvas.text(left + 3.0, centre, r.note, va="center", color=MUTED,
                             style="italic")
-        scale = _section_scale(rows)
         if scale is None:
             continue
-        ax = sheet.plot((left, top, width, y - top), scale, gid=f"plot-{metric.id}")
-        _grid(ax, scale, width, [(top, y)])
+        ax = sheet.plot((left, top, width, y - top), scale, gid=f"plot-{metric.id}",
+                        bands=[(top, y)], labels=last)
         ax.plot([0.0, 0.0], [top, y], color=INK, linewidth=0.8)
         for r, centre in zip(rows, centres):
             if r.median is not None:
                 _draw_row(ax, legend, scale, r, centre, f"median-{metric.id}-{r.env}")
-        y += TICKS
+        y += TICKS if last else 0.0
     y += 4.0
     for line in wrap(f"slowdown against {baseline}'s median (the line at 1x), log scale; "
-                     "right of 1x: slower",
-                     WIDTH - 2 * MARGIN):
+                     "right of 1x: slower", WIDTH - 2 * MARGIN):
         canvas.text(MARGIN, y + BASELINE, line, color=MUTED)
         y += LINE
     return legend.draw(canvas, y + 4.0)
@@ -498,8 +516,8 @@ def _draw_overview(sheet: _Sheet, analysis: Analysis) -> float:
             y += MARK_ROW + 3.0
     if plan.scale is not None:
         top = MARGIN
-        ax = sheet.plot((left, top, width, y - top), plan.scale, gid="plot-overview")
-        _grid(ax, plan.scale, width, bands)
+        ax = sheet.plot((left, top, width, y - top), plan.scale, gid="plot-overview",
+                        bands=bands)
         ax.plot(*_broken([0.0], bands), color=INK, linewidth=1.0)
         legend.add("one", "1x: no difference")
         for tier, bound in plan.bounds:
@@ -625,9 +643,11 @@ class _Sheet:
         self.canvas.set_axis_off()
         self.plots: list[tuple[Axes, tuple[float, float, float, float]]] = []
 
-    def plot(self, box: tuple[float, float, float, float], scale: Scale, *, gid: str) -> Axes:
+    def plot(self, box: tuple[float, float, float, float], scale: Scale, *, gid: str,
+             bands: Sequence[tuple[float, float]], labels: bool = True) -> Axes:
         """A plot area ``box`` (left, top, width, height) with ``scale`` on x and
-        points on y, its ticks and their labels under it."""
+        points on y; light lines at its ticks through each of ``bands``, and
+        with ``labels`` the ticks and their labels under it."""
         from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
         _left, top, width, height = box
@@ -636,8 +656,15 @@ class _Sheet:
         ax.set_xlim(scale.low, scale.high)
         ax.set_ylim(top + height, top)
         placed = ticks(scale, width, MARGIN + 6.0, RIGHT - MARGIN)
-        ax.xaxis.set_major_locator(FixedLocator([v for v, _ in placed]))
-        ax.xaxis.set_major_formatter(FixedFormatter([label for _, label in placed]))
+        if placed:
+            ax.plot(*_broken([v for v, _ in placed], bands), color=GRID, linewidth=0.6,
+                    zorder=0.5)
+        if labels:
+            ax.xaxis.set_major_locator(FixedLocator([v for v, _ in placed]))
+            ax.xaxis.set_major_formatter(FixedFormatter([label for _, label in placed]))
+        else:
+            ax.xaxis.set_major_locator(NullLocator())
+            ax.spines["bottom"].set_visible(False)
         ax.xaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_locator(NullLocator())
         ax.yaxis.set_minor_locator(NullLocator())
@@ -653,13 +680,6 @@ class _Sheet:
         for ax, (left, top, width, tall) in self.plots:
             ax.set_position((left / WIDTH, 1 - (top + tall) / height, width / WIDTH,
                              tall / height))
-
-
-def _grid(ax: Axes, scale: Scale, width: float, bands: Sequence[tuple[float, float]]) -> None:
-    """Light vertical lines at the ticks, through each band of marks only."""
-    positions = list(ax.xaxis.get_major_locator().tick_values(scale.low, scale.high))
-    if positions:
-        ax.plot(*_broken(positions, bands), color=GRID, linewidth=0.6, zorder=0.5)
 
 
 def _broken(xs: Sequence[float], bands: Sequence[tuple[float, float]]
