@@ -269,9 +269,8 @@ class _Row:
     note: str = ""
 
 
-def _row(m: Measurement, baseline: str, base: float | None) -> _Row:
-    """Where ``m``'s marks lie against the baseline's median ``base`` (None
-    when the baseline has none)."""
+def _row(m: Measurement, baseline: str) -> _Row:
+    """Where ``m``'s marks lie against the baseline's median."""
     metric, c = m.metric, m.comparison
     shade = colour(m, baseline)
     if m.median is None:
@@ -283,7 +282,7 @@ def _row(m: Measurement, baseline: str, base: float | None) -> _Row:
     elif c is not None:
         return _Row(m.env, shade, note="not comparable")
     else:
-        return _Row(m.env, shade, note="no baseline to compare with" if base is None else "")
+        return _Row(m.env, shade, note="no baseline to compare with")
     sign = 1.0 if better == "lower" else -1.0
     samples = tuple(sign * (_log(v) - _log(reference)) for v in metric.samples)
     interval = (_log(c.interval[0]), _log(c.interval[1])) if c and c.interval else None
@@ -291,8 +290,7 @@ def _row(m: Measurement, baseline: str, base: float | None) -> _Row:
 
 
 def _rows(metric: MetricView, baseline: str) -> list[_Row]:
-    base = next((m.median for m in metric.measurements if m.env == baseline), None)
-    return [_row(m, baseline, base) for m in metric.measurements]
+    return [_row(m, baseline) for m in metric.measurements]
 
 
 def _section_scale(rows: Sequence[_Row]) -> Scale | None:
@@ -468,7 +466,7 @@ def _overview_alt(analysis: Analysis) -> str:
     if plan.apart:
         described += ("; " if described else "") + "; ".join(
             f"{label}: not comparable" for label in plan.apart)
-    lines = "".join(f" and a dashed line where the {tier} tier begins ({figures.ratio(b)})"
+    lines = "".join(f" and a broken line where the {tier} tier begins ({figures.ratio(b)})"
                     for tier, b in plan.bounds)
     return (f"Chart of the slowdown against {analysis.report.baseline} per metric with its 95% "
             f"interval, largest first, inconclusive results after the others, on a log scale "
