@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import io
+import math
 import multiprocessing
 import re
 import shutil
@@ -233,8 +234,28 @@ def test_poppler_sees_tags_embedded_fonts_and_each_input_once(built: Path) -> No
 
 def test_chart_text_is_text_in_the_pdf(reader: PdfReader) -> None:
     text = "".join(page.extract_text() for page in reader.pages)
-    assert "sample (one line per round)" in text
+    assert "samples, a line per round" in text
     assert "moderate from 1.15x" in text
+
+
+def test_chart_text_is_no_larger_than_the_body_text(reader: PdfReader) -> None:
+    """Charts are shown no wider than drawn: their 10 pt text is the body's size
+    at most (smaller where a chart is shrunk to fit its page)."""
+    sizes: dict[str, list[float]] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object,
+              size: float) -> None:
+        for known in ("samples, a line per round", "Each system call costs"):
+            if text.strip().startswith(known):
+                sizes.setdefault(known, []).append(
+                    size * math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1]))
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    body = sizes["Each system call costs"]
+    assert body == [pytest.approx(10.0, abs=0.01)]
+    charts = sizes["samples, a line per round"]
+    assert len(charts) == 7 and max(charts) <= body[0] + 0.01
 
 
 def _figure_alts(node: object) -> list[str]:
