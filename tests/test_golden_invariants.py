@@ -12,6 +12,7 @@ report that has the file it reads.
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -635,6 +636,20 @@ def badge_tier(span: Node) -> str:
     return tier
 
 
+def badge_text(span: Node) -> str:
+    """A badge's visible text; its hidden words, when it has them, must name
+    the verdict and tier its colour classes give (the badge's meaning for a
+    reader who cannot tell the colours apart)."""
+    hidden = list(span.all("span", "visually-hidden"))
+    if hidden:
+        verdict = [c.removeprefix("verdict-") for c in span.classes() if c.startswith("verdict-")]
+        words = hidden[0].text().removesuffix(": ")
+        assert verdict and words.split(",")[0] == verdict[0].replace("-", " "), (words, verdict)
+        if verdict[0] == "worse":
+            assert words == f"worse, {badge_tier(span)}", words
+    return span.own_text()
+
+
 def shown_badges(badges: Node) -> list[tuple[str, str, str]]:
     """A `.badges` span as (environment, text, tier) parts."""
     parts, env = [], ""
@@ -642,7 +657,7 @@ def shown_badges(badges: Node) -> list[tuple[str, str, str]]:
         if "badge-env" in span.classes():
             env = span.text().removesuffix(":")
         else:
-            parts.append((env, span.text(), badge_tier(span)))
+            parts.append((env, badge_text(span), badge_tier(span)))
     return parts
 
 
@@ -691,13 +706,16 @@ def test_html_badges_and_results_tables(slug: str) -> None:
                 assert c is not None
                 low, _, high = tds[3].text().partition(" to ")
                 badge = next(tds[5].all("span", "badge"))
-                assert (badge.text(), badge_tier(badge)) == (c["label"], c["tier"])
+                assert (badge_text(badge), badge_tier(badge)) == (c["label"], c["tier"])
                 reason = [s.text() for s in tds[5].all("span", "reason")]
+                if c["verdict"] == "worse":  # the words beside the badge say what it means
+                    assert reason == [f"worse, {c['tier']}"], reason
+                decided = c["verdict"] in ("worse", "better", "same")
                 check_figures(g, "index.html", metric, env, value=medians[env],
                               base=medians[inputs.baseline], s=tds[2].text().removesuffix("x"),
                               low=low.removesuffix("x"), high=high.removesuffix("x"),
                               p=tds[4].text(),
-                              result=reason[0] if reason else c["label"])
+                              result=c["label"] if decided or not reason else reason[0])
 
 
 @pytest.mark.parametrize("slug", with_file("index.html"))
@@ -716,7 +734,7 @@ def test_html_headline_counts_the_verdicts(slug: str) -> None:
         assert rounds_to(low.removesuffix("x"), h["interval"][0])
         assert rounds_to(high.removesuffix("x"), h["interval"][1])
         assert parse_counts(counts.text()) == headline_counts(g, env)
-        assert [(b.text(), badge_tier(b)) for b in worst.all("span", "badge")] == [
+        assert [(badge_text(b), badge_tier(b)) for b in worst.all("span", "badge")] == [
             (c["label"], c["tier"]) for c in largest(g, env)]
 
 
@@ -770,27 +788,40 @@ def check_section_chart(g: Golden, number: int, svg: ET.Element) -> None:
     title = chart_title(svg)
     found = re.fullmatch(
         re.escape("Chart of every sample, the median and the 95% interval per environment in "
-                  f"section {number}, {section['title']}. Medians: ") + "; ".join(per_metric)
+                  f"section {number}, {section['title']}, as the slowdown against "
+                  f"{inputs.baseline}'s median on a log scale, one panel per metric. Medians: ")
+        + "; ".join(per_metric)
         + r"\.", title)
     assert found, title
     for j, metric in enumerate(metrics):
         for i, env in enumerate(inputs.environments):
             median = inputs.measured[env][metric].median
             assert rounds_to(found[f"m{j}_{i}"], median), (metric, env, median)
-    # One collection of points per metric and environment, in that order;
-    # each point at a sample's value on the x axis.
-    per_x, at_zero = x_scale(svg)
-    collections = [g for g in svg.iter(f"{SVG}g")
-                   if re.search(r"-PathCollection_\d+$", g.get("id", ""))]
-    expected = [(m, env) for m in metrics for env in inputs.environments]
-    assert len(collections) == len(expected)
-    for group, (metric, env) in zip(collections, expected):
-        xs = [float(use.get("x", "nan")) for use in group.iter(f"{SVG}use")]
-        samples = sorted(inputs.measured[env][metric].samples)
-        drawn = sorted(at_zero + x * per_x for x in xs)
-        assert len(drawn) == len(samples), (metric, env)
-        tolerance = 1e-4 * (max(samples) or 1)
-        assert all(abs(a - b) <= tolerance for a, b in zip(drawn, samples)), (metric, env)
+    # A plot per metric and a median mark per environment in it, the
+    # baseline's at 1x: a slower environment's mark lies to its right, a
+    # faster one's to its left (the axis is the slowdown, log scale).
+    ids = {e.get("id", ""): e for e in svg.iter()}
+    for metric in metrics:
+        assert f"s{number}-plot-{metric}" in ids, metric
+        base_x = mark_x(ids[f"s{number}-median-{metric}-{inputs.baseline}"])
+        for env in inputs.compared:
+            mark = ids.get(f"s{number}-median-{metric}-{env}")
+            s = inputs.slowdown(metric, env)
+            assert mark is not None, (metric, env)
+            if abs(math.log(s)) > 0.01:
+                assert (mark_x(mark) > base_x) == (s > 1), (metric, env, s)
+
+
+def mark_x(element: ET.Element) -> float:
+    """The x of a median mark: the first point of its path, or of the path
+    drawn by the <use> inside it."""
+    for e in element.iter():
+        d = e.get("d")
+        if d:
+            return float(re.findall(r"-?\d+(?:\.\d+)?", d)[0])
+        if e.get("x") is not None:
+            return float(e.get("x", "nan"))
+    raise AssertionError(f"no position in {element.get('id')}")
 
 
 def check_overview_chart(g: Golden, svg: ET.Element) -> None:
@@ -800,13 +831,19 @@ def check_overview_chart(g: Golden, svg: ET.Element) -> None:
     title = chart_title(svg)
     head = re.fullmatch(
         rf"Chart of the slowdown against {re.escape(inputs.baseline)} per metric with its 95% "
-        r"interval, on a log scale with a line at 1x \(no difference\) and dashed lines where "
-        rf"the tiers begin \(moderate from ({NUMBER})x and severe from ({NUMBER})x\)\. (.*)",
+        r"interval, largest first, inconclusive results after the others, on a log scale with "
+        r"a line at 1x \(no difference\)"
+        rf"(?: and a broken line where the moderate tier begins \(({NUMBER})x\))?"
+        rf"(?: and a broken line where the severe tier begins \(({NUMBER})x\))?\. (.*)",
         title)
     assert head, title
-    assert rounds_to(head[1], thresholds["moderate"]) and rounds_to(head[2], thresholds["severe"])
+    assert head[1] is None or rounds_to(head[1], thresholds["moderate"])
+    assert head[2] is None or rounds_to(head[2], thresholds["severe"])
     shown = [(metric, env) for metric in shown_metrics(g) for env in inputs.compared
              if (c := g.comparison(metric, env)) is not None and c["verdict"] != "not-comparable"]
+    # largest slowdown first; inconclusive results after the others
+    shown.sort(key=lambda pair: (g.comparison(*pair)["verdict"] == "inconclusive",  # type: ignore[index]
+                                 -inputs.slowdown(*pair)))
     entries = head[3].split("; ")
     assert len(entries) == len(shown)
     for entry, (metric, env) in zip(entries, shown):
