@@ -153,6 +153,44 @@ def test_progress_names_probe_sample_and_elapsed(tmp_path: Path, env: dict[str, 
                for line in proc.stderr.splitlines()), proc.stderr
 
 
+def test_progress_counts_in_words(tmp_path: Path, env: dict[str, str]) -> None:
+    """One sample in one round is said so, not "1 samples in 1 rounds"."""
+    proc = run(["--label", "w", "-o", str(tmp_path / "w.json"), "--only", "memory.dd_zero",
+                "--profile", "quick", "--rounds", "1", "--samples", "1", "--warmup", "0",
+                "--scale", "0.01"], env)
+    assert proc.returncode == 0, proc.stderr
+    (done,) = [line for line in proc.stderr.splitlines() if "  ok  median " in line]
+    assert ", 1 sample in 1 round  " in done
+
+
+def test_round_of_numbers_the_round_and_keeps_the_file_quiet(tmp_path: Path,
+                                                             env: dict[str, str]) -> None:
+    """One round of `reportgen probe --env`: its progress shows the alternating
+    run's round, and its scratch file is not announced as written."""
+    scratch = tmp_path / ".reportgen-rounds-x"
+    scratch.mkdir()
+    out = scratch / "a-3.json"
+    proc = run(["--label", "a", "-o", str(out), "--only", "memory.dd_zero", "--profile",
+                "quick", "--rounds", "1", "--samples", "1", "--warmup", "0", "--scale", "0.01",
+                "--round-of", "3/5"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "[1/1] memory.dd_zero  round 3/5  sample 1/1  " in proc.stderr
+    assert "note: round 3/5 done in " in proc.stderr
+    assert str(scratch) not in proc.stderr and "wrote" not in proc.stderr
+    assert [r["round"] for r in load_valid(out)["rounds"]] == [1]
+
+
+def test_planned_rounds_come_from_the_profile() -> None:
+    """What `reportgen probe --env` asks for the number of rounds."""
+    module = _load_runner("probes_run_planned")
+    for name, profile in module.PROFILES.items():
+        assert module.planned_rounds(["--profile", name, "--only", "cpu.*"]) == profile.rounds
+    assert module.planned_rounds([]) == module.PROFILES["standard"].rounds
+    assert module.planned_rounds(["--profile", "quick", "--rounds", "7"]) == 7
+    with pytest.raises(module.UsageError, match="invalid choice"):
+        module.planned_rounds(["--profile", "fast"])
+
+
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
                     reason="no C compiler")
 def test_c_helper_and_python_fallback_are_marked(tmp_path: Path, env: dict[str, str]) -> None:
@@ -278,6 +316,7 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
     (["--label", "g", "-o", "/nonexistent/dir/x.json"], "no such directory"),
     (["--label", "g", "--profile", "fast"], "invalid choice"),
     (["--label", "g", "--rounds", "0"], "--rounds must be positive"),
+    (["--label", "g", "--round-of", "3"], "--round-of expects N/R"),
     ([], "--label is required"),
 ])
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, env: dict[str, str],
@@ -300,10 +339,7 @@ def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: 
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """reportgen probe imports run.py by path and calls main(argv)."""
     monkeypatch.setenv("REPORTGEN_PROBES_CACHE", str(helper_cache))
-    spec = importlib.util.spec_from_file_location("probes_run_under_test", RUN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_runner("probes_run_under_test")
     stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     before = [signal.getsignal(signum) for signum in stopping]
     out = tmp_path / "inproc.json"
@@ -313,3 +349,12 @@ def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: 
     assert [signal.getsignal(signum) for signum in stopping] == before
     assert by_id(load_valid(out))["memory.dd_zero"]["status"] == "ok"
     assert module.main(["--label", "BAD"]) == 2
+
+
+def _load_runner(name: str) -> Any:
+    """probes/run.py imported by path, as reportgen probe does."""
+    spec = importlib.util.spec_from_file_location(name, RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
