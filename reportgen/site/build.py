@@ -98,11 +98,15 @@ def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None
 
 
 def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
-    """Print warnings; with --strict they are errors."""
-    if strict and Problem.escalated(warnings):
-        raise InputError(Problem.escalated(warnings))
+    """Print warnings; with --strict those it escalates are errors, raised
+    once the warnings that stay warnings (unstable samples, too few rounds)
+    are printed."""
+    errors = Problem.escalated(warnings) if strict else []
     for warning in warnings:
-        log(str(warning))
+        if warning not in errors:
+            log(str(warning))
+    if errors:
+        raise InputError(errors)
 
 
 def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Problem]]]:
