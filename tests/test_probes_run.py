@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from reportgen.analyse.compare import MIN_ROUNDS
 from tests.probe_faults_wrapper import HANG_MARKER, command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -349,6 +350,78 @@ def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: 
     assert [signal.getsignal(signum) for signum in stopping] == before
     assert by_id(load_valid(out))["memory.dd_zero"]["status"] == "ok"
     assert module.main(["--label", "BAD"]) == 2
+
+
+# --- through `reportgen probe`: the rounds a verdict needs ----------------------
+
+TINY = ["--only", "memory.dd_zero", "--samples", "1", "--warmup", "0", "--scale", "0.01"]
+
+
+def front(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """`reportgen probe ARGS` in ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "reportgen", "probe", *args], cwd=cwd,
+                          env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def advice(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "verdicts need" in line]
+
+
+def test_env_rounds_default_to_the_profile(tmp_path: Path, env: dict[str, str]) -> None:
+    """Without --rounds, an alternating run takes the profile's rounds, as a
+    run without --env does; its progress never names the scratch files."""
+    rounds = _load_runner("probes_run_profiles").PROFILES["quick"].rounds
+    done = front(["--env", "a=local", "--env", "b=local", "--profile", "quick", *TINY,
+                  "-o", "out"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    for label in ("a", "b"):
+        data = load_valid(tmp_path / "out" / f"{label}.json")
+        assert [r["round"] for r in data["rounds"]] == list(range(1, rounds + 1))
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if line.startswith("round ")] == [
+        f"round {n}/{rounds}: {label} (this machine)"
+        for n in range(1, rounds + 1) for label in ("a", "b")]
+    assert f"note: round {rounds}/{rounds} done in " in done.stderr
+    assert ".reportgen-rounds-" not in done.stderr
+    assert " 1 samples" not in done.stderr and " 1 rounds" not in done.stderr
+    plural = "round" if rounds == 1 else "rounds"
+    assert f"wrote out/a.json ({rounds} {plural})" in lines
+    assert len(advice(done.stderr)) == (1 if rounds < MIN_ROUNDS else 0)
+
+
+def test_env_run_short_of_rounds_says_so_once(tmp_path: Path, env: dict[str, str]) -> None:
+    done = front(["--env", "a=local", "--env", "b=local", "--rounds", "1", *TINY, "-o", "out"],
+                 env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ("wrote out/a.json (1 round)", "wrote out/b.json (1 round)") == tuple(
+        done.stderr.splitlines()[-3:-1])
+    assert advice(done.stderr) == [done.stderr.splitlines()[-1]] == [
+        ("note: verdicts need at least 5 rounds per environment; out/a.json and out/b.json "
+         "have 1 round each: to measure 5, run reportgen probe --env a=local --env b=local "
+         "--only memory.dd_zero --samples 1 --warmup 0 --scale 0.01 -o out --rounds 5")]
+
+
+def test_probe_short_of_rounds_says_so_once(tmp_path: Path, env: dict[str, str]) -> None:
+    """After the last line of the run, one note with the command that measures enough."""
+    done = front(["--label", "a", "--profile", "quick", "--rounds", "2", *TINY, "-o", "a.json"],
+                 env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-2:] == [
+        "note: wrote a.json",
+        ("note: verdicts need at least 5 rounds per environment; a.json has 2 rounds: to "
+         "measure 5, run reportgen probe --label a --profile quick --only memory.dd_zero "
+         "--samples 1 --warmup 0 --scale 0.01 -o a.json --rounds 5")]
+    assert len(advice(done.stderr)) == 1
+
+
+def test_probe_with_enough_rounds_says_nothing_of_them(tmp_path: Path,
+                                                       env: dict[str, str]) -> None:
+    done = front(["--label", "a", "--rounds", str(MIN_ROUNDS), *TINY], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "note: wrote a.json"
+    assert advice(done.stderr) == []
+    assert len(load_valid(tmp_path / "a.json")["rounds"]) == MIN_ROUNDS
 
 
 def _load_runner(name: str) -> Any:
