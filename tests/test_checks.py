@@ -19,7 +19,7 @@ from reportgen.cli import main
 from reportgen.core import units
 from reportgen.core.model import Environment, Metric
 from reportgen.site import build as site_build
-from tests.golden import CHECKS, cwd, lay_out, run_build, warning_lines
+from tests.golden import CHECKS, cwd, lay_out, run_build, summary_lines, warning_lines
 
 # What report.txt must say for each case, line by line.
 TEXT = {
@@ -56,13 +56,33 @@ def test_every_case_says_what_it_shows() -> None:
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
 def test_warnings_and_page(case: Path, tmp_path: Path) -> None:
     project = lay_out(case, tmp_path / "project")
-    status, stderr = run_build(project)
+    status, stderr = run_build(project, "--verbose")
     assert status == 0
     expected = (case / "expected.txt").read_text()
     assert warning_lines(stderr) == expected
     text = (project / "output" / "r" / "report.txt").read_text().splitlines()
     for line in TEXT[case.name]:
         assert line in text
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
+def test_warnings_of_a_kind_are_one_line(case: Path, tmp_path: Path) -> None:
+    """Without --verbose, one line per kind of warning: the first, with how many
+    more there are; together they account for every warning of the case."""
+    project = lay_out(case, tmp_path / "project")
+    status, stderr = run_build(project)
+    assert status == 0
+    summary = (case / "summary.txt").read_text()
+    assert summary_lines(stderr) == summary
+    counted = [int(m.group(1)) + 1 if m else 1 for m in
+               (re.search(r" \(and (\d+) more like it; --verbose lists them\)$", line)
+                for line in summary.splitlines())]
+    assert sum(counted) == len((case / "expected.txt").read_text().splitlines())
+    with cwd(project):
+        checked = CliRunner().invoke(main, ["check"])
+        every = CliRunner().invoke(main, ["check", "--verbose"])
+    assert summary_lines(checked.stderr) == summary
+    assert warning_lines(every.stderr) == (case / "expected.txt").read_text()
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
