@@ -219,11 +219,12 @@ def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system
               help="Comma-separated formats to build: html,pdf,txt,md.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
               help="Build into this directory (default: a temporary one, removed on exit).")
+@verbose_option
 @reports_errors
-def serve(site_file: Path, port: int, formats: str, output: Path | None) -> None:
+def serve(site_file: Path, port: int, formats: str, output: Path | None, verbose: bool) -> None:
     """Preview the site on 127.0.0.1, rebuilding when an input changes."""
     from reportgen.site.serve import serve as run
 
     chosen = _formats(formats)
     assert chosen is not None
-    run(site_file, port=port, formats=chosen, output_dir=output)
+    run(site_file, port=port, formats=chosen, output_dir=output, verbose=verbose)

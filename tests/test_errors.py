@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.core.errors import Problem, kind, summary
+from reportgen.core.errors import Problem, kind, new_since, summary
 from tests.golden import ERRORS, error_cases, lay_out, run_build
 
 
@@ -109,3 +109,14 @@ def test_summary_is_one_line_per_kind_in_first_come_order() -> None:
     assert summary(warnings, verbose=True) == [str(w) for w in warnings]
     assert summary([]) == []
 
+
+def test_new_since_leaves_out_what_was_there_even_moved() -> None:
+    todo = "TODO left from `reportgen new`: replace it with your own words"
+    before = [_warning(4, todo), _warning(12, todo), _warning(2, todo, "s/report.yml")]
+    # an edit put a line above both TODOs of r and added a third one at the end
+    after = [_warning(5, todo), _warning(13, todo), _warning(30, todo),
+             _warning(2, todo, "s/report.yml")]
+    assert new_since(after, before) == [_warning(30, todo)]
+    # the exact place wins: one of two TODOs removed, the other is not new
+    assert new_since([_warning(12, todo)], before) == []
+    assert new_since(before, []) == before

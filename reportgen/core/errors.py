@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,28 @@ def summary(problems: Sequence[Problem], verbose: bool = False) -> list[str]:
     return [str(first) + (f" (and {len(more)} more like it; --verbose lists them)" if more
                           else "")
             for first, *more in kinds.values()]
+
+
+def new_since(problems: Sequence[Problem], before: Collection[Problem]) -> list[Problem]:
+    """``problems`` that ``before`` did not have.  One that moved (an edit above
+    it in its file) is not new: the same message in the same file is matched
+    where nothing is at its exact place, as often as ``before`` had it."""
+    exact = Counter(before)
+    moved: list[Problem] = []
+    for problem in problems:
+        if exact[problem] > 0:
+            exact[problem] -= 1
+        else:
+            moved.append(problem)
+    loose = Counter((p.path, p.message, p.warning) for p in exact.elements())
+    fresh = []
+    for problem in moved:
+        key = (problem.path, problem.message, problem.warning)
+        if loose[key] > 0:
+            loose[key] -= 1
+        else:
+            fresh.append(problem)
+    return fresh
 
 
 class ReportgenError(Exception):

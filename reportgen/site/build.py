@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,10 +51,11 @@ def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
 def build(site_file: Path, *, output_dir: Path | None = None,
           formats: tuple[str, ...] | None = None, archive_dir: Path | None = None,
           strict: bool = False, log: Log = stderr, pool: Pool | None = None,
-          verbose: bool = False) -> Result:
+          verbose: bool = False, known: Collection[Problem] = ()) -> Result:
     """Build the site; ``pool`` holds render workers kept between builds (serve).
 
-    Warnings are printed one line per kind (every one with ``verbose``).
+    Warnings are printed one line per kind (every one with ``verbose``),
+    leaving out those in ``known`` (serve: what its previous build printed).
     """
     started = time.monotonic()
     previous = cache.read(site_yml.output_dir(site_file, output_dir))
@@ -62,7 +63,7 @@ def build(site_file: Path, *, output_dir: Path | None = None,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
     with output.locked(site.output, log):
-        return _build(site, Warn(log, strict, verbose), log, started, pool)
+        return _build(site, Warn(log, strict, verbose, known), log, started, pool)
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,11 @@ class Warn:
     log: Log
     strict: bool = False
     verbose: bool = False
+    known: Collection[Problem] = ()
 
     def __call__(self, warnings: list[Problem]) -> None:
         failing = Problem.escalated(warnings) if self.strict else []
-        shown = [w for w in warnings if w not in failing]
+        shown = errors.new_since([w for w in warnings if w not in failing], self.known)
         for line in errors.summary(shown, self.verbose):
             self.log(line)
         if failing:
