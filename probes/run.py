@@ -87,13 +87,26 @@ class Signals:
             signal.signal(signum, handler)
 
 
-class Progress:
-    """One line per step on stderr; rewritten in place on a terminal."""
+def plural(count: int, word: str) -> str:
+    """``1 round``, ``3 rounds``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
-    def __init__(self, total: int, quiet: bool) -> None:
+
+class Progress:
+    """One line per step on stderr; rewritten in place on a terminal.
+
+    ``round_of`` ("3/5") stands for the round numbers when this run is one
+    round of reportgen probe's alternating run (--round-of)."""
+
+    def __init__(self, total: int, quiet: bool, round_of: str | None = None) -> None:
         self.total = total
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
+        self.round_of = round_of
+
+    def round(self, number: int, rounds: int) -> str:
+        """``round 2/5``: this run's round, or the alternating run's."""
+        return "round " + (self.round_of or f"{number}/{rounds}")
 
     def _emit(self, text: str, final: bool) -> None:
         if self.quiet:
@@ -112,9 +125,10 @@ class Progress:
 
     def done(self, index: int, metric: dict[str, Any]) -> None:
         if metric["status"] == "ok" and metric["samples"]:
-            what = "ok  median {:.4g} {}, {} samples in {} rounds".format(
-                statistics.median(metric["samples"]), metric["unit"], len(metric["samples"]),
-                len(set(metric["sample_rounds"])))
+            what = "ok  median {:.4g} {}, {} in {}".format(
+                statistics.median(metric["samples"]), metric["unit"],
+                plural(len(metric["samples"]), "sample"),
+                plural(len(set(metric["sample_rounds"])), "round"))
         else:
             what = "{}: {}".format(metric["status"], metric.get("error", ""))
         self._emit(f"[{index}/{self.total}] {metric['id']}  {what}  "
@@ -144,7 +158,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+def make_parser() -> Parser:
     parser = Parser(prog="probes/run.py",
                     description="Measure the seed's workloads and write reportgen results JSON.")
     parser.add_argument("--label",
@@ -179,7 +193,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="record this machine's host name (off by default)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--list", action="store_true", help="list the metrics and exit")
-    args = parser.parse_args(list(argv))
+    # reportgen probe --env: this run is round N of R of an alternating run, into
+    # a scratch file that is pooled afterwards: show N/R, do not announce the file.
+    parser.add_argument("--round-of", metavar="N/R", help=argparse.SUPPRESS)
+    return parser
+
+
+def planned_rounds(argv: Sequence[str]) -> int:
+    """How many rounds a run with these arguments takes: --rounds, else its
+    profile's.  reportgen probe --env runs that many alternating rounds."""
+    args, _ = make_parser().parse_known_args(list(argv))
+    if args.rounds is not None and args.rounds <= 0:
+        raise UsageError("--rounds must be positive")
+    return args.rounds or PROFILES[args.profile].rounds
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    args = make_parser().parse_args(list(argv))
     if args.list:
         return args
     if args.label is None:
@@ -195,6 +225,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError("--warmup must not be negative")
     if not 0 < args.scale <= 1000:
         raise UsageError("--scale must be in (0, 1000]")
+    if args.round_of is not None and not re.match(r"^[1-9][0-9]*/[1-9][0-9]*$", args.round_of):
+        raise UsageError("--round-of expects N/R, e.g. 3/5")
     return args
 
 
@@ -305,7 +337,8 @@ def step(probe: Probe, round_no: int, ctx: Context, clock: Clock, progress: Prog
     begin = clock.start(ctx.profile.timeout_s - probe.spent)
 
     def show(what: str) -> None:
-        progress.step(probe.index, workload.id, f"round {round_no}/{ctx.profile.rounds}  {what}",
+        progress.step(probe.index, workload.id,
+                      f"{progress.round(round_no, ctx.profile.rounds)}  {what}",
                       probe.spent + time.monotonic() - begin)
 
     try:
@@ -359,7 +392,7 @@ def run_round(round_no: int, probes: list[Probe], ctx: Context, clock: Clock,
         if not probe.finished:
             probe.metric["status"] = "ok"
             probe.metric.pop("error", None)
-    progress.note(f"round {round_no}/{ctx.profile.rounds} done in "
+    progress.note(f"{progress.round(round_no, ctx.profile.rounds)} done in "
                   f"{time.monotonic() - began:.1f}s")
 
 
@@ -454,7 +487,7 @@ def results(args: argparse.Namespace, started: datetime, rounds: list[dict[str, 
 
 def measure(args: argparse.Namespace, selected: list[Workload], output: str) -> int:
     started = datetime.now(timezone.utc)
-    progress = Progress(len(selected), args.quiet)
+    progress = Progress(len(selected), args.quiet, args.round_of)
     signals = Signals()
     clock = Clock()
     probes = [Probe(w, index) for index, w in enumerate(selected, 1)]
@@ -496,7 +529,8 @@ def measure(args: argparse.Namespace, selected: list[Workload], output: str) -> 
         return 1
     if any(m["status"] in ("failed", "timeout") for m in metrics):
         status = 1
-    progress.note(f"wrote {output}")
+    if args.round_of is None:  # a round's scratch file is reportgen probe's to announce
+        progress.note(f"wrote {output}")
     return status
 
 

@@ -36,6 +36,8 @@ LABEL = re.compile(r"[a-z][a-z0-9_-]*")  # as the results schema says
 site_option = click.option("-f", "--file", "site_file", default="site.yml", show_default=True,
                            type=click.Path(path_type=Path, dir_okay=False),
                            help="The site file.")
+verbose_option = click.option("--verbose", is_flag=True,
+                              help="Print every warning, not one line per kind of warning.")
 
 
 def reports_errors(func: F) -> F:
@@ -98,28 +100,31 @@ def main() -> None:
 @click.option("--formats", help="Comma-separated formats to build: html,pdf,txt,md "
                                 "(default: site.yml's formats).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@verbose_option
 @reports_errors
-def build(site_file: Path, output: Path | None, formats: str | None, strict: bool) -> None:
+def build(site_file: Path, output: Path | None, formats: str | None, strict: bool,
+          verbose: bool) -> None:
     """Build the site: HTML, PDF, text and Markdown for every report."""
     from reportgen.site.build import build as run
 
-    run(site_file, output_dir=output, formats=_formats(formats), strict=strict)
+    run(site_file, output_dir=output, formats=_formats(formats), strict=strict, verbose=verbose)
 
 
 @main.command()
 @site_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@verbose_option
 @reports_errors
-def check(site_file: Path, strict: bool) -> None:
+def check(site_file: Path, strict: bool, verbose: bool) -> None:
     """Validate site.yml, every report.yml and results file; write nothing."""
-    from reportgen.core.errors import InputError, Problem
+    from reportgen.core.errors import InputError, Problem, summary
     from reportgen.site.build import check as run
 
     analyses, warnings = run(site_file)
     errors = Problem.escalated(warnings) if strict else []
-    for warning in warnings:
-        if warning not in errors:  # an escalated warning is printed once, as an error
-            click.echo(str(warning), err=True)
+    # an escalated warning is printed once, as an error
+    for line in summary([w for w in warnings if w not in errors], verbose):
+        click.echo(line, err=True)
     if errors:
         raise InputError(errors)
     click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
@@ -146,11 +151,12 @@ def probe(args: tuple[str, ...]) -> None:
                                  "results, else the first file).")
 @click.option("--title", help="The report's title (default: from the directory name).")
 @click.option("--date", help="The report's date, YYYY-MM-DD (default: today).")
+@verbose_option
 @reports_errors
 def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ...],
-        baseline: str | None, title: str | None, date: str | None) -> None:
+        baseline: str | None, title: str | None, date: str | None, verbose: bool) -> None:
     """Create DIRECTORY (reports/<slug>) from results files: a report.yml to fill in."""
-    from reportgen.core.errors import display
+    from reportgen.core.errors import display, summary
     from reportgen.scaffold.new import ScaffoldError, new_report
 
     if not results:
@@ -158,8 +164,8 @@ def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ..
                             "(e.g. --results native.json guest.json)")
     created = new_report(directory, [*results, *more_results], baseline=baseline,
                          title=title, date=date)
-    for warning in created.warnings:
-        click.echo(str(warning), err=True)
+    for line in summary(created.warnings, verbose):
+        click.echo(line, err=True)
     shown = display(created.report_dir)
     click.echo(f"created {shown}: baseline '{created.baseline}', "
                f"{len(created.families)} section(s)", err=True)
@@ -213,11 +219,12 @@ def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system
               help="Comma-separated formats to build: html,pdf,txt,md.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
               help="Build into this directory (default: a temporary one, removed on exit).")
+@verbose_option
 @reports_errors
-def serve(site_file: Path, port: int, formats: str, output: Path | None) -> None:
+def serve(site_file: Path, port: int, formats: str, output: Path | None, verbose: bool) -> None:
     """Preview the site on 127.0.0.1, rebuilding when an input changes."""
     from reportgen.site.serve import serve as run
 
     chosen = _formats(formats)
     assert chosen is not None
-    run(site_file, port=port, formats=chosen, output_dir=output)
+    run(site_file, port=port, formats=chosen, output_dir=output, verbose=verbose)

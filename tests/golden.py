@@ -10,8 +10,10 @@ code; review the diff before committing it.
   prints for each bad-input case (the case's files laid over ``_base``);
 * ``tests/fixtures/import/expected/`` - what ``reportgen import`` writes from
   each tool's fixtures (see ``tests/import_golden.py``).
-* ``tests/fixtures/checks/<case>/expected.txt`` - the warnings it prints for
-  each case of the checks stage (laid over the same ``_base``).
+* ``tests/fixtures/checks/<case>/expected.txt`` - the warnings ``reportgen
+  build --verbose`` prints for each case of the checks stage (laid over the
+  same ``_base``), every one; ``summary.txt`` - those ``reportgen build``
+  prints, one line per kind of warning, in the order printed.
 """
 
 from __future__ import annotations
@@ -84,10 +86,10 @@ def lay_out(case: Path, project: Path) -> Path:
     return project
 
 
-def run_build(project: Path) -> tuple[int, str]:
-    """Exit status and stderr of `reportgen build` run in ``project``."""
+def run_build(project: Path, *args: str) -> tuple[int, str]:
+    """Exit status and stderr of `reportgen build ARGS` run in ``project``."""
     with cwd(project):
-        result = CliRunner().invoke(main, ["build"])
+        result = CliRunner().invoke(main, ["build", *args])
     return result.exit_code, result.stderr
 
 
@@ -100,6 +102,11 @@ def warning_lines(stderr: str) -> str:
 
     return "".join(f"{line}\n" for line in sorted(
         (line for line in stderr.splitlines() if ": warning: " in line), key=key))
+
+
+def summary_lines(stderr: str) -> str:
+    """The warning lines of a build's stderr, in the order printed."""
+    return "".join(f"{line}\n" for line in stderr.splitlines() if ": warning: " in line)
 
 
 def regenerate(scratch: Path) -> None:
@@ -117,8 +124,12 @@ def regenerate(scratch: Path) -> None:
         _status, stderr = run_build(lay_out(case, scratch / case.name))
         (case / "expected.txt").write_text(stderr)
     for case in sorted(p for p in CHECKS.iterdir() if p.is_dir()):
-        _status, stderr = run_build(lay_out(case, scratch / "checks" / case.name))
+        project = lay_out(case, scratch / "checks" / case.name)
+        _status, stderr = run_build(project, "--verbose")
         (case / "expected.txt").write_text(warning_lines(stderr))
+        shutil.rmtree(project / "output")
+        _status, stderr = run_build(project)
+        (case / "summary.txt").write_text(summary_lines(stderr))
     print(f"rewrote {GOLDEN.relative_to(ROOT)}, {GOLDEN_FOUR_ENV.relative_to(ROOT)} and "
           f"{len(error_cases())} error expectations")
     import_golden.regenerate(scratch / "import")

@@ -82,6 +82,9 @@ def test_bundle_runs_alone_and_leaves_nothing(tmp_path: Path) -> None:
      "missing/g.json: no such directory")),
     (["--rounds", "x", "--env", "a=local"], ("reportgen probe: argument --rounds: invalid int "
      "value: 'x'")),
+    # the rounds of an --env run come from the profile, checked before round 1
+    (["--env", "a=local", "--profile", "fast"], ("reportgen probe: argument --profile: invalid "
+     "choice: 'fast' (choose from 'quick', 'standard', 'thorough')")),
 ])
 def test_bad_options_one_line_exit_2(args: list[str], message: str, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str],

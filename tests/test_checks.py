@@ -18,7 +18,8 @@ from reportgen.analyse.comparability import incomparable, tool_name
 from reportgen.cli import main
 from reportgen.core import units
 from reportgen.core.model import Environment, Metric
-from tests.golden import CHECKS, cwd, lay_out, run_build, warning_lines
+from reportgen.site import build as site_build
+from tests.golden import CHECKS, cwd, lay_out, run_build, summary_lines, warning_lines
 
 # What report.txt must say for each case, line by line.
 TEXT = {
@@ -27,6 +28,9 @@ TEXT = {
                    "- getpid() latency: guest 9,940 ns, native 46.0 ns; n/a (95% interval n/a, p =",
                    "  n/a): not comparable (tool c-helper vs python-fallback (results/native.json",
                    "Not comparable:", "- Syscalls: not comparable (tool c-helper vs python-fallback"],
+    # guest pooled from two files, 3 rounds against native's 5
+    "rounds": ["1. getpid (?)", "From 91.0 ns to 182 ns.",
+               "  2.01x, p = 0.04): inconclusive (3 rounds, need >= 5)"],
     "prose": ["1. getpid (~5x)", ("A getpid() costs 5.2x (99 ns vs 12 ns) in the guest. Right "
               "figures pass: 46")],
     "probe_version": ["2. fsync (not comparable)"],
@@ -52,7 +56,7 @@ def test_every_case_says_what_it_shows() -> None:
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
 def test_warnings_and_page(case: Path, tmp_path: Path) -> None:
     project = lay_out(case, tmp_path / "project")
-    status, stderr = run_build(project)
+    status, stderr = run_build(project, "--verbose")
     assert status == 0
     expected = (case / "expected.txt").read_text()
     assert warning_lines(stderr) == expected
@@ -62,20 +66,57 @@ def test_warnings_and_page(case: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
+def test_warnings_of_a_kind_are_one_line(case: Path, tmp_path: Path) -> None:
+    """Without --verbose, one line per kind of warning: the first, with how many
+    more there are; together they account for every warning of the case."""
+    project = lay_out(case, tmp_path / "project")
+    status, stderr = run_build(project)
+    assert status == 0
+    summary = (case / "summary.txt").read_text()
+    assert summary_lines(stderr) == summary
+    counted = [int(m.group(1)) + 1 if m else 1 for m in
+               (re.search(r" \(and (\d+) more like it; --verbose lists them\)$", line)
+                for line in summary.splitlines())]
+    assert sum(counted) == len((case / "expected.txt").read_text().splitlines())
+    with cwd(project):
+        checked = CliRunner().invoke(main, ["check"])
+        every = CliRunner().invoke(main, ["check", "--verbose"])
+    assert summary_lines(checked.stderr) == summary
+    assert warning_lines(every.stderr) == (case / "expected.txt").read_text()
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
 def test_strict_makes_them_errors(case: Path, tmp_path: Path) -> None:
+    """Every expected warning is an error under --strict, except those about
+    the measurements (too few rounds, unstable samples): they stay warnings,
+    printed before the errors."""
     project = lay_out(case, tmp_path / "project")
     with cwd(project):
+        stay = [f"{w}\n" for w in site_build.check(Path("site.yml"))[1] if not w.strict]
         result = CliRunner().invoke(main, ["build", "--strict"])
-    expected = (case / "expected.txt").read_text()
-    if not expected:
+    expected = (case / "expected.txt").read_text().splitlines(keepends=True)
+    errors = "".join(line for line in expected if line not in stay)
+    if not errors:
         assert result.exit_code == 0
         return
     assert result.exit_code == 2
-    assert result.stderr == expected
+    assert result.stderr == "".join(stay) + errors
     assert not (project / "output").exists()
     with cwd(project):
         checked = CliRunner().invoke(main, ["check", "--strict"])
-    assert (checked.exit_code, checked.stderr) == (2, expected)  # each problem once
+    assert (checked.exit_code, checked.stderr) == (2, "".join(stay) + errors)  # each once
+
+
+def test_too_few_rounds_is_one_warning_per_report(tmp_path: Path) -> None:
+    """Whatever the number of metrics: one line, at report.yml's results, naming
+    each environment short of rounds; --strict leaves it a warning."""
+    project = lay_out(CHECKS / "prose", tmp_path / "project")
+    with cwd(project):
+        _analyses, warnings = site_build.check(Path("site.yml"))
+    short = [w for w in warnings if "rounds per environment" in w.message]
+    assert [(w.path, w.line, w.col, w.strict) for w in short] == [
+        ("reports/r/report.yml", 1, 1, False)]
+    assert "'native' has 1 round, 'guest' 1, so every comparison with them" in short[0].message
 
 
 def _built(case: str, tmp_path: Path, formats: str) -> Path:

@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from reportgen.analyse.compare import MIN_ROUNDS
 from tests.probe_faults_wrapper import HANG_MARKER, command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,8 +141,8 @@ def test_profile_sets_the_rounds(tmp_path: Path, env: dict[str, str]) -> None:
                 "quick", "--samples", "1", "--warmup", "0", "--quiet"], env)
     assert proc.returncode == 0, proc.stderr
     data = load_valid(out)
-    assert len(data["rounds"]) == 3
-    assert data["metrics"][0]["sample_rounds"] == [1, 2, 3]
+    assert len(data["rounds"]) == 5  # quick takes the 5 rounds a verdict needs
+    assert data["metrics"][0]["sample_rounds"] == [1, 2, 3, 4, 5]
 
 
 def test_progress_names_probe_sample_and_elapsed(tmp_path: Path, env: dict[str, str]) -> None:
@@ -151,6 +152,44 @@ def test_progress_names_probe_sample_and_elapsed(tmp_path: Path, env: dict[str, 
     assert any(line.startswith("[1/1] memory.dd_zero  round 1/2  sample 1/2  ")
                and line.endswith("s")
                for line in proc.stderr.splitlines()), proc.stderr
+
+
+def test_progress_counts_in_words(tmp_path: Path, env: dict[str, str]) -> None:
+    """One sample in one round is said so, not "1 samples in 1 rounds"."""
+    proc = run(["--label", "w", "-o", str(tmp_path / "w.json"), "--only", "memory.dd_zero",
+                "--profile", "quick", "--rounds", "1", "--samples", "1", "--warmup", "0",
+                "--scale", "0.01"], env)
+    assert proc.returncode == 0, proc.stderr
+    (done,) = [line for line in proc.stderr.splitlines() if "  ok  median " in line]
+    assert ", 1 sample in 1 round  " in done
+
+
+def test_round_of_numbers_the_round_and_keeps_the_file_quiet(tmp_path: Path,
+                                                             env: dict[str, str]) -> None:
+    """One round of `reportgen probe --env`: its progress shows the alternating
+    run's round, and its scratch file is not announced as written."""
+    scratch = tmp_path / ".reportgen-rounds-x"
+    scratch.mkdir()
+    out = scratch / "a-3.json"
+    proc = run(["--label", "a", "-o", str(out), "--only", "memory.dd_zero", "--profile",
+                "quick", "--rounds", "1", "--samples", "1", "--warmup", "0", "--scale", "0.01",
+                "--round-of", "3/5"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "[1/1] memory.dd_zero  round 3/5  sample 1/1  " in proc.stderr
+    assert "note: round 3/5 done in " in proc.stderr
+    assert str(scratch) not in proc.stderr and "wrote" not in proc.stderr
+    assert [r["round"] for r in load_valid(out)["rounds"]] == [1]
+
+
+def test_planned_rounds_come_from_the_profile() -> None:
+    """What `reportgen probe --env` asks for the number of rounds."""
+    module = _load_runner("probes_run_planned")
+    for name, profile in module.PROFILES.items():
+        assert module.planned_rounds(["--profile", name, "--only", "cpu.*"]) == profile.rounds
+    assert module.planned_rounds([]) == module.PROFILES["standard"].rounds
+    assert module.planned_rounds(["--profile", "quick", "--rounds", "7"]) == 7
+    with pytest.raises(module.UsageError, match="invalid choice"):
+        module.planned_rounds(["--profile", "fast"])
 
 
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
@@ -278,6 +317,7 @@ def test_interrupt_writes_json_and_cleans_up(tmp_path: Path, env: dict[str, str]
     (["--label", "g", "-o", "/nonexistent/dir/x.json"], "no such directory"),
     (["--label", "g", "--profile", "fast"], "invalid choice"),
     (["--label", "g", "--rounds", "0"], "--rounds must be positive"),
+    (["--label", "g", "--round-of", "3"], "--round-of expects N/R"),
     ([], "--label is required"),
 ])
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, env: dict[str, str],
@@ -300,10 +340,7 @@ def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: 
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """reportgen probe imports run.py by path and calls main(argv)."""
     monkeypatch.setenv("REPORTGEN_PROBES_CACHE", str(helper_cache))
-    spec = importlib.util.spec_from_file_location("probes_run_under_test", RUN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_runner("probes_run_under_test")
     stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     before = [signal.getsignal(signum) for signum in stopping]
     out = tmp_path / "inproc.json"
@@ -313,3 +350,84 @@ def test_main_in_process_restores_signal_handlers(tmp_path: Path, helper_cache: 
     assert [signal.getsignal(signum) for signum in stopping] == before
     assert by_id(load_valid(out))["memory.dd_zero"]["status"] == "ok"
     assert module.main(["--label", "BAD"]) == 2
+
+
+# --- through `reportgen probe`: the rounds a verdict needs ----------------------
+
+TINY = ["--only", "memory.dd_zero", "--samples", "1", "--warmup", "0", "--scale", "0.01"]
+
+
+def front(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """`reportgen probe ARGS` in ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "reportgen", "probe", *args], cwd=cwd,
+                          env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def advice(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "verdicts need" in line]
+
+
+def test_env_rounds_default_to_the_profile(tmp_path: Path, env: dict[str, str]) -> None:
+    """Without --rounds, an alternating run takes the profile's rounds, as a
+    run without --env does; its progress never names the scratch files."""
+    rounds = _load_runner("probes_run_profiles").PROFILES["quick"].rounds
+    done = front(["--env", "a=local", "--env", "b=local", "--profile", "quick", *TINY,
+                  "-o", "out"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    for label in ("a", "b"):
+        data = load_valid(tmp_path / "out" / f"{label}.json")
+        assert [r["round"] for r in data["rounds"]] == list(range(1, rounds + 1))
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if line.startswith("round ")] == [
+        f"round {n}/{rounds}: {label} (this machine)"
+        for n in range(1, rounds + 1) for label in ("a", "b")]
+    assert f"note: round {rounds}/{rounds} done in " in done.stderr
+    assert ".reportgen-rounds-" not in done.stderr
+    assert " 1 samples" not in done.stderr and " 1 rounds" not in done.stderr
+    plural = "round" if rounds == 1 else "rounds"
+    assert f"wrote out/a.json ({rounds} {plural})" in lines
+    assert len(advice(done.stderr)) == (1 if rounds < MIN_ROUNDS else 0)
+
+
+def test_env_run_short_of_rounds_says_so_once(tmp_path: Path, env: dict[str, str]) -> None:
+    done = front(["--env", "a=local", "--env", "b=local", "--rounds", "1", *TINY, "-o", "out"],
+                 env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ("wrote out/a.json (1 round)", "wrote out/b.json (1 round)") == tuple(
+        done.stderr.splitlines()[-3:-1])
+    assert advice(done.stderr) == [done.stderr.splitlines()[-1]] == [
+        ("note: verdicts need at least 5 rounds per environment; out/a.json and out/b.json "
+         "have 1 round each: to measure 5, run reportgen probe --env a=local --env b=local "
+         "--only memory.dd_zero --samples 1 --warmup 0 --scale 0.01 -o out --rounds 5")]
+
+
+def test_probe_short_of_rounds_says_so_once(tmp_path: Path, env: dict[str, str]) -> None:
+    """After the last line of the run, one note with the command that measures enough."""
+    done = front(["--label", "a", "--profile", "quick", "--rounds", "2", *TINY, "-o", "a.json"],
+                 env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-2:] == [
+        "note: wrote a.json",
+        ("note: verdicts need at least 5 rounds per environment; a.json has 2 rounds: to "
+         "measure 5, run reportgen probe --label a --profile quick --only memory.dd_zero "
+         "--samples 1 --warmup 0 --scale 0.01 -o a.json --rounds 5")]
+    assert len(advice(done.stderr)) == 1
+
+
+def test_probe_with_enough_rounds_says_nothing_of_them(tmp_path: Path,
+                                                       env: dict[str, str]) -> None:
+    done = front(["--label", "a", "--rounds", str(MIN_ROUNDS), *TINY], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "note: wrote a.json"
+    assert advice(done.stderr) == []
+    assert len(load_valid(tmp_path / "a.json")["rounds"]) == MIN_ROUNDS
+
+
+def _load_runner(name: str) -> Any:
+    """probes/run.py imported by path, as reportgen probe does."""
+    spec = importlib.util.spec_from_file_location(name, RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -77,7 +77,9 @@ def test_remote_run_gives_the_same_shape_as_a_local_run(server: sshd.Server, rem
                  "-o", "guest.json", *QUICK)
     assert done.returncode == 0, done.stderr
     assert "[1/1] syscall.getpid  ok" in done.stderr  # progress streamed
-    assert done.stderr.endswith("wrote guest.json\n")
+    # then, when the profile takes fewer rounds than a verdict needs, one note
+    after = done.stderr.split("\nwrote guest.json\n")[1].splitlines()
+    assert len(after) <= 1 and all(line.startswith("note: verdicts need ") for line in after)
     local = probe(server, remote_tmp, tmp_path, "--label", "native", "-o", "native.json", *QUICK)
     assert local.returncode == 0, local.stderr
     guest, native = valid(tmp_path / "guest.json"), valid(tmp_path / "native.json")
@@ -113,6 +115,13 @@ def test_alternating_rounds_write_one_file_per_environment(server: sshd.Server,
     order = [line for line in done.stderr.splitlines() if line.startswith("round ")]
     assert order == ["round 1/2: native (this machine)", f"round 1/2: guest ({server.target})",
                      "round 2/2: native (this machine)", f"round 2/2: guest ({server.target})"]
+    # the rounds' scratch files, here or there, are never announced as written
+    assert ".reportgen-rounds-" not in done.stderr
+    assert "round 2/2 done in " in done.stderr and "round 1/1" not in done.stderr
+    assert done.stderr.splitlines()[-3:-1] == ["wrote results/native.json (2 rounds)",
+                                               "wrote results/guest.json (2 rounds)"]
+    (note,) = [line for line in done.stderr.splitlines() if "verdicts need" in line]
+    assert note.endswith(" --rounds 5") and note == done.stderr.splitlines()[-1]
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["guest.json",
                                                                         "native.json"]
     native, guest = (valid(tmp_path / "results" / f"{n}.json") for n in ("native", "guest"))

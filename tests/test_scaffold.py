@@ -298,3 +298,52 @@ def test_mixed_tools_scaffold_warns_at_the_new_report(project: Path, tmp_path: P
     assert built.exit_code == 2
     assert "reports/mixed/report.yml:14:3: warning: TODO left from `reportgen new`: replace " \
            "it with your own words" in built.stderr.splitlines()
+
+
+def _rounds_kept(source: Path, target: Path, keep: int, unsteady: tuple[str, ...] = ()) -> Path:
+    """``source`` with only its first ``keep`` rounds; the ``unsteady`` metrics'
+    last round three times slower, so that their samples are unstable."""
+    data = json.loads(source.read_text())
+    data["rounds"] = data["rounds"][:keep]
+    for m in data["metrics"]:
+        pairs = [(x * (3 if m["id"] in unsteady and r == keep else 1), r)
+                 for x, r in zip(m["samples"], m["sample_rounds"]) if r <= keep]
+        m["samples"], m["sample_rounds"] = [x for x, _ in pairs], [r for _, r in pairs]
+    target.write_text(json.dumps(data, indent=2))
+    return target
+
+
+def test_new_says_once_that_verdicts_need_more_rounds(project: Path, tmp_path: Path) -> None:
+    """Two runs of three rounds: one line for the rounds, whatever the number of
+    metrics; one line for the unstable samples of two metrics (--verbose: both)."""
+    native = _rounds_kept(EXAMPLE / "native.json", tmp_path / "native.json", 3)
+    guest = _rounds_kept(EXAMPLE / "guest.json", tmp_path / "guest.json", 3,
+                         ("cpu.integer", "process.fork_wait"))
+    done = run("new", "reports/vm", "--results", native, guest)
+    assert done.exit_code == 0, done.output
+    rounds = ("reports/vm/report.yml:9:1: warning: verdicts need at least 5 rounds per "
+              "environment; 'native' has 3 rounds, 'guest' 3, so every comparison with them is "
+              "inconclusive ('?'): measure more with `reportgen probe --label LABEL --rounds 5` "
+              "and add the files to the report's results (files of one label are pooled as "
+              "rounds)")
+    unstable = ("reports/vm/results/guest.json:{}:18: warning: metric '{}' in 'guest' has "
+                "unstable samples (CV {}%); its verdicts may be inconclusive")
+    assert done.stderr.splitlines()[:-2] == [
+        unstable.format(50, "cpu.integer", 69) + " (and 1 more like it; --verbose lists them)",
+        rounds]
+    assert [line for line in done.stderr.splitlines() if "verdicts need" in line] == [rounds]
+
+    again = run("new", "reports/vm2", "--results", native, guest, "--verbose")
+    assert again.stderr.splitlines()[:-2] == [
+        unstable.format(50, "cpu.integer", 69).replace("/vm/", "/vm2/"),
+        unstable.format(92, "process.fork_wait", 70).replace("/vm/", "/vm2/"),
+        rounds.replace("/vm/", "/vm2/")]
+
+    built = run("build", "--formats", "txt")
+    assert built.exit_code == 0, built.output
+    # two reports short of rounds, each with TODOs: still one line of each kind
+    assert [line.split(": warning: ")[1][:40] for line in built.stderr.splitlines()
+            if ": warning: " in line] == [
+        "metric 'cpu.integer' in 'guest' has unst", "verdicts need at least 5 rounds per envi",
+        "TODO left from `reportgen new`: replace "]
+    assert "(?)" in (project / "output" / "vm" / "report.txt").read_text()

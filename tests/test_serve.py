@@ -110,6 +110,52 @@ def test_preview_keeps_last_good_output_and_error(tmp_path: Path) -> None:
     assert preview.builds == 3
 
 
+def test_preview_prints_only_warnings_new_since_its_last_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first build says each kind of warning once; a rebuild says only what
+    is new: not what is still there, even moved down by an edit above it, nor
+    what a failed build in between had hidden."""
+    project = lay_out(tmp_path)
+    monkeypatch.chdir(project)
+    lines: list[str] = []
+    preview = serve.Preview(Path("site.yml"), tmp_path / "out", ("txt",), quiet(lines))
+    report = project / "reports" / "bhyve-smp" / "report.yml"
+    intro = "intro: |\n"
+    typed = intro + "  It took 12.5 ns, then 13.5 ns. TODO say more.\n"
+    touch_later(report, report.read_text().replace(intro, typed))
+
+    def warnings() -> list[str]:
+        said = [line for line in lines if ": warning: " in line]
+        lines.clear()
+        return said
+
+    assert preview.rebuild()
+    figure = ("reports/bhyve-smp/report.yml:{}: warning: figure '{}' typed by hand matches no "
+              "figure of the report (nearest: {}); write it with a placeholder")
+    assert warnings() == [
+        figure.format("14:11", "12.5 ns", "46.0 ns, syscall.getpid in native")
+        + " (and 1 more like it; --verbose lists them)",
+        ("reports/bhyve-smp/report.yml:14:34: warning: TODO left from `reportgen new`: replace "
+         "it with your own words")]
+
+    touch_later(report, report.read_text().replace(intro, intro + "  A line above.\n"))
+    assert preview.rebuild()
+    assert warnings() == []  # the same three, a line further down
+
+    good = report.read_text()
+    touch_later(report, good.replace("{{ syscall.getpid.ratio }}", "{{ syscall.getpid.rattio }}"))
+    assert not preview.rebuild()
+    touch_later(report, good.replace("then 13.5 ns.", "then 13.5 ns, and 99 us."))
+    assert preview.rebuild()
+    assert warnings() == [figure.format("15:38", "99 us", "87.0 us, process.fork_wait in native")]
+
+    every = serve.Preview(Path("site.yml"), tmp_path / "out2", ("txt",), quiet(lines),
+                          verbose=True)
+    assert every.rebuild()
+    assert [line.split(": warning: ")[1][:12] for line in warnings()] == [
+        "figure '12.5", "figure '13.5", "figure '99 u", "TODO left fr"]
+
+
 def test_preview_survives_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("renderer bug")

@@ -9,7 +9,7 @@ numbers typed by hand must match the data.  Errors are raised at once as an
 This module holds the stage's entry points, :func:`analysed` and
 :func:`check`; each concern is a module of its own: references (report.yml
 into the results), links (in the prose), comparable (units, comparability,
-threads) and figures (numbers typed by hand).
+threads), figures (numbers typed by hand) and rounds (too few for a verdict).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from reportgen.check.comparable import check_comparable, check_threads, check_units
 from reportgen.check.figures import prose
 from reportgen.check.references import check_references
+from reportgen.check.rounds import check_rounds
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report
 from reportgen.read.report_yml import Loaded, load_report
@@ -49,4 +50,4 @@ def check(loaded: Loaded) -> list[Problem]:
     problems = check_references(doc, report) + check_units(loaded)
     if problems:
         raise InputError(problems)
-    return check_comparable(doc, report) + check_threads(loaded)
+    return check_comparable(doc, report) + check_threads(loaded) + check_rounds(doc, report)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +36,68 @@ class Problem:
         """The warnings --strict turns into errors."""
         return [w for w in warnings if w.strict]
 
+    @property
+    def kind(self) -> str:
+        """What the problem says, without what varies between problems of one
+        kind: a warning about another metric or file has the same kind."""
+        return ("warning: " if self.warning else "") + kind(self.message)
+
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
         return f"{self.path}:{self.line}:{self.col}: {kind}{self.message}"
+
+
+_QUOTED = re.compile(r"'[^']*'|`[^`]*`")
+_ASIDE = re.compile(r"\([^()]*\)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def kind(message: str) -> str:
+    """``message`` with its quoted names, numbers and asides in parentheses
+    masked: "metric '…' in '…' has unstable samples (…); ..." for every metric."""
+    text = _QUOTED.sub("'…'", message)
+    while True:  # innermost parentheses first
+        masked = _ASIDE.sub("(…)", text)
+        if masked == text:
+            break
+        text = masked
+    return _NUMBER.sub("#", text)
+
+
+def summary(problems: Sequence[Problem], verbose: bool = False) -> list[str]:
+    """The lines to print for ``problems``: one per kind, the first of it with
+    a count of the others, in the order the kinds first come; every problem
+    with ``verbose``."""
+    if verbose:
+        return [str(p) for p in problems]
+    kinds: dict[str, list[Problem]] = {}
+    for problem in problems:
+        kinds.setdefault(problem.kind, []).append(problem)
+    return [str(first) + (f" (and {len(more)} more like it; --verbose lists them)" if more
+                          else "")
+            for first, *more in kinds.values()]
+
+
+def new_since(problems: Sequence[Problem], before: Collection[Problem]) -> list[Problem]:
+    """``problems`` that ``before`` did not have.  One that moved (an edit above
+    it in its file) is not new: the same message in the same file is matched
+    where nothing is at its exact place, as often as ``before`` had it."""
+    exact = Counter(before)
+    moved: list[Problem] = []
+    for problem in problems:
+        if exact[problem] > 0:
+            exact[problem] -= 1
+        else:
+            moved.append(problem)
+    loose = Counter((p.path, p.message, p.warning) for p in exact.elements())
+    fresh = []
+    for problem in moved:
+        key = (problem.path, problem.message, problem.warning)
+        if loose[key] > 0:
+            loose[key] -= 1
+        else:
+            fresh.append(problem)
+    return fresh
 
 
 class ReportgenError(Exception):

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
+import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from reportgen.core import resources
-from reportgen.measure import bundle, remote, rounds
+from reportgen.measure import advice, bundle, remote, rounds
 
 PROBES = resources.PROBES / "run.py"
 DEFAULT_TIME_LIMIT = 6 * 3600.0
@@ -40,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="an environment for alternating rounds: NAME=local or "
                              "NAME=ssh:[user@]host[:port]; repeat for each")
     parser.add_argument("--rounds", type=int,
-                        help="with --env: how many rounds each environment runs (default 1)")
+                        help="with --env: how many rounds each environment runs (default: "
+                             "the profile's, as without --env)")
     parser.add_argument("--ssh-command", metavar="COMMAND",
                         help="the ssh command and its options (default: "
                              f"${remote.SSH_COMMAND_ENV}, else ssh)")
@@ -76,17 +79,51 @@ def run(argv: list[str]) -> int:
                                   "it goes without --ssh and --label")
         places = [rounds.Place.parse(text) for text in front.env]
         out_dir = front.output or Path(".")
-        return rounds.run(places, front.rounds or 1, out_dir, rest,
-                          remote.ssh_command(front.ssh_command), front.time_limit)
+        count = front.rounds if front.rounds is not None else _planned_rounds(rest)
+        status = rounds.run(places, count, out_dir, rest,
+                            remote.ssh_command(front.ssh_command), front.time_limit)
+        if status in (0, 1):
+            advice.after_probe([out_dir / f"{p.name}.json" for p in places], count, argv)
+        return status
     if front.rounds is not None:
         rest += ["--rounds", str(front.rounds)]
+    started = time.time()
     if front.ssh:
-        return _remote(front, rest)
-    if front.label is not None:
-        rest += ["--label", front.label]
-    if front.output is not None:
-        rest += ["-o", str(front.output)]
-    return _local(rest)
+        status = _remote(front, rest)
+        output: Path = front.output or Path(f"{front.label}.json")
+    else:
+        if front.label is not None:
+            rest += ["--label", front.label]
+        if front.output is not None:
+            rest += ["-o", str(front.output)]
+        status = _local(rest)
+        output = front.output or Path(f"{front.label}.json")
+    if status in (0, 1) and front.label is not None:
+        _advise(output, started, argv)
+    return status
+
+
+def _advise(output: Path, started: float, argv: list[str]) -> None:
+    """The rounds advice for a file this run wrote (not an older one left in
+    place when the write failed)."""
+    try:
+        if output.stat().st_mtime < started - 1:
+            return
+        count = len(json.loads(output.read_bytes()).get("rounds") or [None])
+    except (OSError, ValueError, AttributeError):
+        return
+    advice.after_probe([output], count, argv)
+
+
+def _planned_rounds(probe_args: list[str]) -> int:
+    """The rounds the probes would run with these arguments (--profile's),
+    which an alternating run takes when --rounds does not say."""
+    module = _runner()
+    try:
+        count: int = module.planned_rounds(probe_args)
+    except module.UsageError as exc:
+        raise remote.RunError(f"reportgen probe: {exc}") from None
+    return count
 
 
 def _remote(front: argparse.Namespace, rest: list[str]) -> int:
@@ -100,11 +137,16 @@ def _remote(front: argparse.Namespace, rest: list[str]) -> int:
                       [*rest, "--label", front.label], output, front.time_limit)
 
 
-def _local(argv: list[str]) -> int:
+def _runner() -> Any:
+    """probes/run.py as a module (it is no part of the package)."""
     spec = importlib.util.spec_from_file_location("reportgen_probes_run", PROBES)
     if spec is None or spec.loader is None:
         raise SystemExit(f"reportgen: cannot find the probe runner at {PROBES}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    result: int = module.main(argv)
+    return module
+
+
+def _local(argv: list[str]) -> int:
+    result: int = _runner().main(argv)
     return result

@@ -219,8 +219,9 @@ class Session:
 
 
 def run(target: Target, command: Sequence[str], probe_args: Sequence[str], output: Path,
-        time_limit: float, echo: IO[str] = sys.stderr) -> int:
-    """Run the bundle on ``target`` and write its results to ``output``.
+        time_limit: float, echo: IO[str] = sys.stderr, *, announce: bool = True) -> int:
+    """Run the bundle on ``target`` and write its results to ``output``, and
+    say so unless ``announce`` is false (a round's scratch file).
 
     Returns the probes' exit status (0, or 1 when a metric failed), or 128 +
     N when signal N stopped the session (Stopped, from the command's
@@ -267,7 +268,8 @@ def run(target: Target, command: Sequence[str], probe_args: Sequence[str], outpu
     if problem:
         raise RunError(problem)
     atomic.write_bytes(output, data)
-    echo.write(f"wrote {output}\n")
+    if announce:
+        echo.write(f"wrote {output}\n")
     return status
 
 

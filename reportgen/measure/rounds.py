@@ -1,12 +1,15 @@
 """`reportgen probe --env NAME=WHERE ... --rounds R`: environments in alternating rounds.
 
-Round 1 runs in every environment in the order given, then round 2, and so on:
+Round 1 runs in every environment in the order given, then round 2, and so on
+(as many rounds as the probes' profile takes unless --rounds says otherwise):
 a slow drift of the machine (heat, background load, a neighbour's job) then
 falls on all environments alike instead of on whichever ran last.  Each round
-is one ordinary probe run into a scratch directory; at the end the runs of
-each environment are pooled (reportgen.read.results.pool, which keeps every
-round's start time) into one results file per environment.  Nothing is
-written unless every round produced a file.
+is one ordinary probe run into a scratch directory, told which round it is
+(--round-of), so that it shows that number and does not call its scratch
+file written; at the end the runs of each environment are pooled
+(reportgen.read.results.pool, which keeps every round's start time) into one
+results file per environment.  Nothing is written unless every round
+produced a file.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from reportgen.check.rounds import plural
 from reportgen.core import atomic, resources
 from reportgen.core.signals import Stopped
 from reportgen.measure import remote
@@ -57,7 +61,12 @@ class Place:
 
 def probe_takes_rounds() -> bool:
     """Whether this reportgen's probes accept --rounds (results format 2)."""
-    return '"--rounds"' in (resources.PROBES / "run.py").read_text()
+    return probe_takes("--rounds")
+
+
+def probe_takes(option: str) -> bool:
+    """Whether this reportgen's probes accept ``option``."""
+    return f'"{option}"' in (resources.PROBES / "run.py").read_text()
 
 
 def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequence[str],
@@ -74,6 +83,7 @@ def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequenc
         raise remote.RunError("reportgen probe: --rounds must be at least 1")
     out_dir.mkdir(parents=True, exist_ok=True)
     once = ["--rounds", "1"] if probe_takes_rounds() else []
+    numbered = probe_takes("--round-of")
     scratch = Path(tempfile.mkdtemp(prefix=".reportgen-rounds-", dir=out_dir))
     worst = 0
     try:
@@ -85,6 +95,8 @@ def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequenc
                     echo.flush()
                     path = scratch / f"{place.name}-{number}.json"
                     args = [*probe_args, "--label", place.name, *once]
+                    if numbered:
+                        args += ["--round-of", f"{number}/{rounds}"]
                     status = _one(place, args, path, command, time_limit, echo)
                     if status not in (0, 1):
                         return status
@@ -96,7 +108,7 @@ def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequenc
         pooled = {name: _pool(name, paths) for name, paths in runs.items()}
         for name, doc in pooled.items():
             atomic.write_bytes(out_dir / f"{name}.json", json.dumps(doc, indent=2).encode() + b"\n")
-            echo.write(f"wrote {out_dir / name}.json ({rounds} round(s))\n")
+            echo.write(f"wrote {out_dir / name}.json ({plural(rounds, 'round')})\n")
         return worst
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -105,7 +117,8 @@ def run(places: Sequence[Place], rounds: int, out_dir: Path, probe_args: Sequenc
 def _one(place: Place, args: list[str], path: Path, command: Sequence[str],
          time_limit: float, echo: IO[str]) -> int:
     if place.target is not None:
-        return remote.run(place.target, command, args, path, time_limit, echo)
+        # the scratch file is no file of the user's: the pooled one is announced
+        return remote.run(place.target, command, args, path, time_limit, echo, announce=False)
     # A child process, not main() in-process: the probes' signal handlers and
     # module state stay out of this loop.
     child = subprocess.Popen([sys.executable, str(resources.PROBES / "run.py"), *args,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,27 +50,53 @@ def check(site_file: Path) -> tuple[list[Analysis], list[Problem]]:
 
 def build(site_file: Path, *, output_dir: Path | None = None,
           formats: tuple[str, ...] | None = None, archive_dir: Path | None = None,
-          strict: bool = False, log: Log = stderr, pool: Pool | None = None) -> Result:
-    """Build the site; ``pool`` holds render workers kept between builds (serve)."""
+          strict: bool = False, log: Log = stderr, pool: Pool | None = None,
+          verbose: bool = False, known: Collection[Problem] = ()) -> Result:
+    """Build the site; ``pool`` holds render workers kept between builds (serve).
+
+    Warnings are printed one line per kind (every one with ``verbose``),
+    leaving out those in ``known`` (serve: what its previous build printed).
+    """
     started = time.monotonic()
     previous = cache.read(site_yml.output_dir(site_file, output_dir))
     site = site_yml.load_site(site_file, output_dir, formats, archive_dir,
                           validated=previous.site_file if previous else "")
     output.check_output_dir(site.output, site, site_file)
     with output.locked(site.output, log):
-        return _build(site, strict, log, started, pool)
+        return _build(site, Warn(log, strict, verbose, known), log, started, pool)
 
 
-def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None) -> Result:
+@dataclass(frozen=True)
+class Warn:
+    """How a build prints its warnings; with --strict, those it escalates are
+    errors, raised once the warnings that stay warnings (unstable samples,
+    too few rounds) are printed."""
+
+    log: Log
+    strict: bool = False
+    verbose: bool = False
+    known: Collection[Problem] = ()
+
+    def __call__(self, warnings: list[Problem]) -> None:
+        failing = Problem.escalated(warnings) if self.strict else []
+        shown = errors.new_since([w for w in warnings if w not in failing], self.known)
+        for line in errors.summary(shown, self.verbose):
+            self.log(line)
+        if failing:
+            raise InputError(failing)
+
+
+def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) -> Result:
     output.remove_stale(site.output)  # under the lock: left by killed builds
     previous = cache.read(site.output)  # again: a build we waited for may have changed it
     plan = cache.plan(site.source_key, site, previous)
     if plan.up_to_date:
-        _warn(plan.kept_warnings, strict, log)
+        warn(plan.kept_warnings)
         log(f"nothing changed: {errors.display(site.output)} is up to date")
         return Result(site.output, [], plan.kept_warnings)
 
-    _warn(plan.kept_warnings, strict, log)
+    if warn.strict and Problem.escalated(plan.kept_warnings):
+        warn(plan.kept_warnings)  # fails before rendering anything
     from reportgen.site import reports as render  # matplotlib and WeasyPrint: only when rendering
 
     with output.staging(site.output) as stage:
@@ -78,7 +104,9 @@ def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None
         output.carry_reports(site.output, stage, plan.kept)
         rendered = render.reports(plan.changed, site, stage, previous, pool)
         warnings = [w for r in rendered for w in r.warnings]
-        _warn(warnings, strict, log)  # with --strict, before anything is called built
+        # kept and new reports' warnings summed up together; with --strict,
+        # before anything is called built
+        warn(plan.kept_warnings + warnings)
         for r in rendered:
             log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
         render.archive_pdfs(rendered, site, stage)
@@ -88,21 +116,13 @@ def _build(site: Site, strict: bool, log: Log, started: float, pool: Pool | None
         pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
         broken = linkcheck.check(stage, (site.archive,), pages)
         manifest.keep_pages(pages)
-        _warn(broken, strict, log)
+        warn(broken)
         output.write(stage / cache.MANIFEST, manifest.dump())
         output.publish(stage, site.output)
     log(f"rendered {len(rendered)} of {len(site.report_dirs)} report(s) into "
         f"{errors.display(site.output)} in {time.monotonic() - started:.1f} s")
     return Result(site.output, [r.slug for r in rendered],
                   plan.kept_warnings + warnings + broken)
-
-
-def _warn(warnings: list[Problem], strict: bool, log: Log) -> None:
-    """Print warnings; with --strict they are errors."""
-    if strict and Problem.escalated(warnings):
-        raise InputError(Problem.escalated(warnings))
-    for warning in warnings:
-        log(str(warning))
 
 
 def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Problem]]]:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from reportgen.core import errors
-from reportgen.core.errors import ReportgenError
+from reportgen.core.errors import Problem, ReportgenError
 from reportgen.read import site_yml
 from reportgen.render.html import templates_dir
 from reportgen.site import build as build_mod
@@ -119,14 +119,21 @@ class Watcher:
 # --- building ----------------------------------------------------------------
 
 class Preview:
-    """Runs the build and holds the last error (None after a good build)."""
+    """Runs the build and holds the last error (None after a good build).
+
+    Each build prints only the warnings that are new since the last good
+    build: those are still on screen, and an edit should not bring them back
+    (one that only moved, with the lines above it, is not new either).
+    """
 
     def __init__(self, site_file: Path, output: Path, formats: tuple[str, ...],
-                 log: Log = build_mod.stderr) -> None:
+                 log: Log = build_mod.stderr, verbose: bool = False) -> None:
         self.site_file = site_file
         self.output = output
         self.formats = formats
         self.log = log
+        self.verbose = verbose
+        self.warnings: list[Problem] = []  # the last good build's
         self.builds = 0  # finished builds, good or bad
         self.generation = 0  # good builds: a page reloads when this moves on
         self._error: str | None = None
@@ -158,9 +165,11 @@ class Preview:
                     from reportgen.site.reports import Pool
 
                     self._pool = Pool(pdf="pdf" in self.formats)
-                build_mod.build(self.site_file, output_dir=self.output, formats=self.formats,
-                                archive_dir=self.output / "archive", log=self.log,
-                                pool=self._pool)
+                built = build_mod.build(self.site_file, output_dir=self.output,
+                                        formats=self.formats, archive_dir=self.output / "archive",
+                                        log=self.log, pool=self._pool, verbose=self.verbose,
+                                        known=self.warnings)
+                self.warnings = built.warnings
             except ReportgenError as exc:
                 error: str | None = str(exc)
                 self.log(f"build failed; still serving the last good build:\n{exc}")
@@ -288,7 +297,7 @@ def url(server: ThreadingHTTPServer) -> str:
 
 def serve(site_file: Path, *, port: int = DEFAULT_PORT,
           formats: tuple[str, ...] = DEFAULT_FORMATS, output_dir: Path | None = None,
-          log: Log = build_mod.stderr) -> None:
+          log: Log = build_mod.stderr, verbose: bool = False) -> None:
     """Build, serve and rebuild until Ctrl-C, or signals.Stopped (SIGTERM, SIGHUP)
     from the command's handler; a temporary output dir unless given."""
     temporary = output_dir is None
@@ -299,7 +308,7 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
     server: ThreadingHTTPServer | None = None
     preview: Preview | None = None
     try:
-        preview = Preview(site_file, output, formats, log)
+        preview = Preview(site_file, output, formats, log, verbose)
         server = make_server(preview, port)
         watcher = Watcher(InputFiles(site_file))  # before the build: edits during it count
         preview.rebuild()
