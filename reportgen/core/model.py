@@ -145,6 +145,7 @@ class Report:
     keywords: tuple[str, ...] = ()
     inputs: tuple[InputFile, ...] = ()
     noise: tuple[Environment, Environment] | None = None  # an A/A run: one environment twice
+    follows: str = ""  # report.yml's `follows:`: the earlier report, as the author named it
 
     def environment(self, label: str) -> Environment:
         return next(e for e in self.environments if e.label == label)

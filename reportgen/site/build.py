@@ -131,7 +131,7 @@ def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Pro
     analysed: list[tuple[Analysis, list[Problem]]] = []
     for report_dir in report_dirs:
         try:
-            analysed.append(checks.analysed(report_dir))
+            analysed.append(checks.analysed(report_dir, reports=report_dirs))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -102,7 +102,7 @@ def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> cache.Ren
         return old_p_values if keys[0] == old_key else {}
 
     try:
-        analysis, warnings = checks.analysed(job.report_dir, known)
+        analysis, warnings = checks.analysed(job.report_dir, known, job.site.report_dirs)
     except InputError as exc:
         return exc.problems
     written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
