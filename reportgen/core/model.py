@@ -157,6 +157,14 @@ class Report:
 
 
 @dataclass(frozen=True)
+class SeriesSpec:
+    """A series site.yml lists: its title and its reports' slugs, in order."""
+
+    title: str
+    reports: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Site:
     """site.yml: which report directories to build, how and where."""
 
@@ -169,3 +177,4 @@ class Site:
     root: Path  # the directory holding site.yml
     source_key: str = ""  # sha256 of site.yml's text, to recognise it next time
     paper: str = "A4"
+    series: tuple[SeriesSpec, ...] = ()  # site.yml's `series:`

@@ -21,7 +21,7 @@ from reportgen.core import errors
 from reportgen.core.errors import InputError, Problem, printable
 from reportgen.core.model import Site
 from reportgen.read import site_yml
-from reportgen.site import cache, linkcheck, output
+from reportgen.site import cache, linkcheck, output, series_pages
 
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
@@ -102,7 +102,7 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
     with output.staging(site.output) as stage:
         render.assets(stage)
         output.carry_reports(site.output, stage, plan.kept)
-        rendered = render.reports(plan.changed, site, stage, previous, pool)
+        rendered = render.reports(plan.changed, site, stage, previous, pool, plan.links)
         warnings = [w for r in rendered for w in r.warnings]
         # kept and new reports' warnings summed up together; with --strict,
         # before anything is called built
@@ -111,7 +111,8 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
             log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
         render.archive_pdfs(rendered, site, stage)
         manifest = cache.record(site.source_key, site, plan, rendered)
-        render.site(manifest.cards(), site, stage)
+        render.site(manifest.cards(), site, stage,
+                    series_pages.pages(manifest, plan.links, site, stage, previous))
         output.carry_over(site.archive, site.output, stage)
         pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
         broken = linkcheck.check(stage, (site.archive,), pages)
