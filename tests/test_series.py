@@ -97,8 +97,11 @@ def test_series_page_and_json(tmp_path: Path, how: str) -> None:
     assert page.index("Run 4") < page.index("Run 3")  # the list of changes: newest first
     assert 'class="change change-worse"' in page and 'class="change change-better"' in page
     svg = (folder / "charts" / "trend.svg").read_bytes()
-    assert b'id="series-r1-point-syscall.getpid-host-3"' in svg
-    assert b"#d55e00" in svg and b"#009e73" in svg  # the worse and the better step's marks
+    # the worse step's mark on report 3, the better one's on report 4, none on 2
+    assert b'id="series-r1-change-syscall.getpid-host-3"' in svg
+    assert b'id="series-r1-change-syscall.getpid-host-4"' in svg
+    assert b'id="series-r1-change-syscall.getpid-host-2"' not in svg
+    assert b"#d55e00" in svg and b"#009e73" in svg
     index = (root / "output" / "index.html").read_text()
     assert 'href="series/r1/index.html"' in index
     assert "2026-03-04, Run 4: host: getpid() latency better (-33%)" in index

@@ -147,15 +147,23 @@ def _panel(sheet: _Sheet, line: Line, slugs: list[str], box: tuple[float, float,
     ax.plot(xs, [median for _, median, _ in line.points], color=charts.GRID, linewidth=1.0,
             zorder=1)
     changed = {s.after: s.verdict for s in line.steps if s.changed}
-    values = []
-    for x, (slug, median, bounds) in zip(xs, line.points):
-        if bounds:
-            ax.plot([x, x], list(bounds), color=charts.MUTED, linewidth=1.0, zorder=2)
+    bars_x: list[float] = []
+    bars_y: list[float] = []
+    values = [median for _, median, _ in line.points]
+    for x, (_slug, _median, bounds) in zip(xs, line.points):
+        if bounds:  # every interval in one path: a chart of 50 reports stays quick to draw
+            bars_x += [x, x, math.nan]
+            bars_y += [bounds[0], bounds[1], math.nan]
             values += list(bounds)
-        marker, colour = MARKS.get(changed.get(slug, ""), ("o", charts.INK))
-        ax.plot([x], [median], marker=marker, color=colour, markersize=6 if slug in changed
-                else 4, linestyle="none", zorder=3, gid=f"point-{line.metric}-{line.env}-{x + 1}")
-        values.append(median)
+    ax.plot(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2)
+    plain = [(x, median) for x, (slug, median, _) in zip(xs, line.points) if slug not in changed]
+    ax.plot([x for x, _ in plain], [y for _, y in plain], marker="o", color=charts.INK,
+            markersize=4, linestyle="none", zorder=3, gid=f"points-{line.metric}-{line.env}")
+    for x, (slug, median, _) in zip(xs, line.points):
+        if slug in changed:  # few: each its own mark, named by the report's number
+            marker, colour = MARKS[changed[slug]]
+            ax.plot([x], [median], marker=marker, color=colour, markersize=6, linestyle="none",
+                    zorder=3, gid=f"change-{line.metric}-{line.env}-{x + 1}")
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
     ax.set_ylim(low - pad, high + pad)
