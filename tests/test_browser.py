@@ -1,9 +1,10 @@
 """The built site in a real browser: Chromium, driven by selenium, checked by axe-core.
 
-Every page (the index and each example report, and the four-environment
-fixture's report and its index, which a copy of the report dated a month
-earlier gives a history of shared metrics) at the narrowest phone we design
-for (320 px), a common phone (390 px) and a desktop (1280 px):
+Every page (the index, each example report and the example series' page, and
+the four-environment fixture's report and its index, which a copy of the
+report dated a month earlier gives a history of shared metrics) at the
+narrowest phone we design for (320 px), a common phone (390 px) and a
+desktop (1280 px):
 
 * no axe-core violation;
 * the page itself never scrolls sideways, and neither does any table or the
@@ -152,6 +153,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def pages() -> list[str]:
     examples = [f"examples/{p.name}/index.html" for p in sorted((ROOT / "reports").iterdir())
                 if (p / "report.yml").exists()]
+    # the example series (site.yml lists examples/contention/*): its reports and its page
+    series = sorted(p.name for p in (ROOT / "examples" / "contention").iterdir()
+                    if (p / "report.yml").exists())
+    examples += [f"examples/{name}/index.html" for name in series]
+    examples += [f"examples/series/{series[0]}/index.html"] if series else []
     four = [f"four-env/{p.name}/index.html" for p in sorted((FOUR_ENV / "reports").iterdir())
             if (p / "report.yml").exists()]
     return ["examples/index.html", *examples, "four-env/index.html", *four]

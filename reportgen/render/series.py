@@ -29,9 +29,12 @@ SERIES_FILE = "series.json"
 CHART_FILE = "trend.svg"
 LATEST_ON_INDEX = 3  # changes listed per series on the site index
 PLOT = 56.0  # the height of one line's plot, points
-AXIS = 34.0  # room left of a plot for its value labels
-MARKS = {"worse": ("^", charts.TIER_COLOURS["severe"]),
-         "better": ("v", charts.TIER_COLOURS["negligible"])}
+AXIS = 46.0  # room left of a plot for its value labels ("48,000")
+# A change's mark, as the report charts draw the tier its badge wears
+# (series_view.Step.tier): worse like severe, better like negligible; larger
+# than a plain median, which is a small black dot.
+MARKS = {"worse": (charts.TIER_MARKERS["severe"], charts.TIER_COLOURS["severe"]),
+         "better": (charts.TIER_MARKERS["negligible"], charts.TIER_COLOURS["negligible"])}
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def page(view: View, chart: charts.Chart) -> str:
 def trend_chart(view: View) -> charts.Chart:
     """Every line's medians with their intervals across the series, one
     panel per metric and environment; a step that is a change is marked on
-    the later report (a triangle up: worse; down: better)."""
+    the later report (a vermillion triangle: worse; a larger green dot: better)."""
     alt = _alt(view)
     svg = charts._render(lambda sheet: _draw(sheet, view), title=alt, name=f"series-{view.id}")
     return charts.Chart(CHART_FILE, alt, svg)
@@ -128,7 +131,8 @@ def _draw(sheet: _Sheet, view: View) -> float:
         _panel(sheet, line, [m.slug for m in view.members], (left, y, width, PLOT))
         y += PLOT + charts.TICKS
     key = ("x: the reports in order (numbered as in the tables); bars: 95% interval of the "
-           "median; triangle up: worse than the report before, down: better")
+           "median; vermillion triangle: worse than the report before; large green dot: "
+           "better")
     for text in charts.wrap(key, charts.WIDTH - 2 * charts.MARGIN):
         canvas.text(charts.MARGIN, y + charts.BASELINE, text, color=charts.MUTED)
         y += charts.LINE
@@ -158,11 +162,11 @@ def _panel(sheet: _Sheet, line: Line, slugs: list[str], box: tuple[float, float,
     ax.plot(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2)
     plain = [(x, median) for x, (slug, median, _) in zip(xs, line.points) if slug not in changed]
     ax.plot([x for x, _ in plain], [y for _, y in plain], marker="o", color=charts.INK,
-            markersize=4, linestyle="none", zorder=3, gid=f"points-{line.metric}-{line.env}")
+            markersize=3.5, linestyle="none", zorder=3, gid=f"points-{line.metric}-{line.env}")
     for x, (slug, median, _) in zip(xs, line.points):
         if slug in changed:  # few: each its own mark, named by the report's number
             marker, colour = MARKS[changed[slug]]
-            ax.plot([x], [median], marker=marker, color=colour, markersize=6, linestyle="none",
+            ax.plot([x], [median], marker=marker, color=colour, markersize=7, linestyle="none",
                     zorder=3, gid=f"change-{line.metric}-{line.env}-{x + 1}")
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
