@@ -153,10 +153,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def pages() -> list[str]:
     examples = [f"examples/{p.name}/index.html" for p in sorted((ROOT / "reports").iterdir())
                 if (p / "report.yml").exists()]
-    # the example series (site.yml lists examples/contention/*): its reports and its page
+    # the example series (site.yml lists examples/contention/*): the reports that follow
+    # another (the first has one environment and nothing to follow: no badge) and its page
     series = sorted(p.name for p in (ROOT / "examples" / "contention").iterdir()
                     if (p / "report.yml").exists())
-    examples += [f"examples/{name}/index.html" for name in series]
+    examples += [f"examples/{name}/index.html" for name in series[1:]]
     examples += [f"examples/series/{series[0]}/index.html"] if series else []
     four = [f"four-env/{p.name}/index.html" for p in sorted((FOUR_ENV / "reports").iterdir())
             if (p / "report.yml").exists()]
