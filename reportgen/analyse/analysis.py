@@ -16,6 +16,7 @@ from reportgen.analyse import compare, stats, wording
 from reportgen.analyse.comparability import incomparable, oversubscribed
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import Headline, headline
+from reportgen.analyse.provenance import provenance
 from reportgen.core import figures, units
 from reportgen.core.cards import Card, CardMetric
 from reportgen.core.markdown import escape
@@ -481,4 +482,5 @@ def card(analysis: Analysis) -> Card:
         metrics=tuple(CardMetric(c.metric_id, names[c.metric_id], c.unit, c.env, c.base_median,
                                  c.median, c.slowdown, c.label, c.tier)
                       for c in analysis.comparisons),
+        provenance=provenance(report),
     )
