@@ -554,9 +554,13 @@ def boot(guest: Guest, accel: str, timeout: float) -> str:
             if hardware_virtualization(f.read()) and os.access("/dev/kvm", os.R_OK | os.W_OK):
                 say("trying KVM (the CPU offers hardware virtualization)")
                 guest.start("kvm")
-                if guest.wait_for_ssh(KVM_TRIAL):
-                    return "kvm"
-                say(f"no SSH answer within {KVM_TRIAL:.0f} s with KVM: booting with TCG instead")
+                try:
+                    if guest.wait_for_ssh(KVM_TRIAL):
+                        return "kvm"
+                    say(f"no SSH answer within {KVM_TRIAL:.0f} s with KVM: "
+                        "booting with TCG instead")
+                except Failure as exc:  # QEMU gave up on KVM (this host's KVM refused a setting)
+                    say(f"{exc}; booting with TCG instead")
                 guest.stop()
             else:
                 say("no vmx or svm CPU flag: booting with TCG (no hardware acceleration)")
