@@ -481,4 +481,5 @@ def card(analysis: Analysis) -> Card:
         metrics=tuple(CardMetric(c.metric_id, names[c.metric_id], c.unit, c.env, c.base_median,
                                  c.median, c.slowdown, c.label, c.tier)
                       for c in analysis.comparisons),
+        data=tuple(name for name, _ in report.data_files()),
     )

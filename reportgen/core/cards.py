@@ -39,6 +39,7 @@ class Card:
     baseline: str
     environments: tuple[str, ...]
     metrics: tuple[CardMetric, ...]
+    data: tuple[str, ...] = ()  # the report's files under data/ (Report.data_files)
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns that are real costs (not ``same`` or faster)."""
@@ -51,4 +52,5 @@ class Card:
     def from_json(cls, data: dict[str, Any]) -> Card:
         """The inverse of ``dataclasses.asdict``, as the build manifest stores it."""
         return cls(data["slug"], data["title"], data["date"], data["author"], data["baseline"],
-                   tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]))
+                   tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]),
+                   tuple(data["data"]))
