@@ -140,7 +140,7 @@ def test_a_failing_snapshot_takes_the_others_back_and_publishes_nothing(
     edit(project)
     (project / "reports" / "s" / "report.yml").write_text(
         (project / "reports" / "r" / "report.yml").read_text())
-    real, added = archive_mod.add_snapshot, []
+    real, added = archive_mod.add_snapshot, list[str]()
 
     def flaky(archive_dir: Path, slug: str, *rest: Any) -> archive_mod.Snapshot:
         if len(added) == ("first", "second").index(fails):
