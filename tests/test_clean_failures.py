@@ -302,6 +302,19 @@ def test_a_missing_anchor_is_the_same_warning_with_and_without_the_pdf(
         assert not (project / "strict").exists()
 
 
+def test_a_missing_anchor_in_a_pdf_built_without_its_page_is_the_same_rule(
+        tmp_path: Path) -> None:
+    project = project_with(tmp_path / "p", "txt, pdf")
+    edit(project, "Done, see [there](#nowhere) and [the summary](#summary).")
+    warning = ("r/report.pdf:1:1: warning: broken link '#nowhere': no anchor '#nowhere' in "
+               "report.pdf")
+    status, stderr = run_build(project)
+    assert (status, broken_anchor(stderr)) == (0, [warning]), stderr
+    status, stderr = run_build(project, "--strict", "-o", "strict")
+    assert (status, broken_anchor(stderr)) == (2, [warning]), stderr
+    assert not (project / "strict").exists()
+
+
 # --- 6. a new release checks site.yml again ---------------------------------------------
 
 def test_a_site_yml_accepted_before_is_checked_again_by_new_code(

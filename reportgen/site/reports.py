@@ -24,7 +24,7 @@ from reportgen.core.cards import Card
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
 from reportgen.render import pdf as render_pdf
-from reportgen.site import archive, cache, feeds
+from reportgen.site import archive, cache, feeds, linkcheck
 from reportgen.site.output import link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
@@ -106,8 +106,8 @@ def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> cache.Ren
     except InputError as exc:
         return exc.problems
     written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
-    return cache.Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
-                    written.charts, time.monotonic() - began,
+    return cache.Rendered(analysis.report.slug, analysis.report.date, card(analysis),
+                    warnings + list(written.warnings), written.charts, time.monotonic() - began,
                     (keys[0], dict(analysis.p_values)), written.pdf_fits)
 
 
@@ -157,10 +157,12 @@ class Pool:
 
 @dataclass(frozen=True)
 class Written:
-    """What the next build of a report can reuse: its chart key and the PDF's fits."""
+    """What the next build of a report can reuse: its chart key and the PDF's
+    fits; and the PDF's broken in-page links when no HTML page is built."""
 
     charts: str
     pdf_fits: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
 
 def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
@@ -207,6 +209,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
                                     attachments=attachments, paper=site.paper, guess=pdf_guess,
                                     renderer=renderer)
         write(out / "report.pdf", pdf.content)
+        if "html" not in site.formats:  # else the link check reads the page itself
+            return Written(key, pdf.fits, linkcheck.missing_anchors(html, f"{rep.slug}/report.pdf"))
     if "html" in site.formats:
         pending = (rep.date, pdf.content) if pdf else None
         links = render_html.Links(built, data, snapshot_links(site, rep.slug, pending),
