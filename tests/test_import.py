@@ -92,7 +92,7 @@ def test_sysbench_figures_and_latency_below_its_resolution() -> None:
     threads = _metrics("sysbench-threads")["sysbench.threads.t1.events_per_s"]
     assert threads["samples"] == [2424 / 1.0002]  # total events over total time
     assert _metrics("sysbench-fileio")["sysbench.fileio.rndrw.t1.reads_per_s"]["params"] == {
-        "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
+        "test": "fileio", "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
         "open_flags": "(none)", "rw_ratio": "1.50", "fsync_every": "100",
         "fsync_at_end": "Enabled", "io_mode": "synchronous", "mode": "rndrw"}
 

@@ -252,3 +252,22 @@ def test_pts_file_without_systems_names_its_version(here: Path) -> None:
         2, "composite.xml:1:1: not a Phoronix Test Suite result file this importer reads: no "
            "<System> in it (written by Phoronix Test Suite v2.8.1; this importer reads the "
            "result files of PTS 5 and later)\n")
+
+
+# --- sysbench 1.x OLTP ----------------------------------------------------------------
+
+OLTP_1X = SB / "oltp" / "1.0.20-oltp-read-write.txt"
+
+
+@pytest.mark.parametrize(("test", "name"), [(None, "oltp"),
+                                            ("oltp_read_write", "oltp_read_write")])
+def test_1x_oltp_is_transactions_and_queries(test: str | None, name: str) -> None:
+    got = doc("sysbench", OLTP_1X, test=test)
+    assert rows(got) == approx([
+        # "transactions: 4000   (400.00 per sec.)", "queries: 80000  (8000.00 per sec.)"
+        (f"sysbench.{name}.t4.transactions_per_s", "tx/s", "higher", [400.0]),
+        (f"sysbench.{name}.t4.queries_per_s", "queries/s", "higher", [8000.0]),
+        (f"sysbench.{name}.t4.latency_avg", *MS, [9.99]),
+        (f"sysbench.{name}.t4.latency_p95", *MS, [14.46])])
+    assert got["metrics"][0]["params"] == {"test": name, "threads": 4}
+    assert len(got["rounds"]) == 1  # the prepare command's "Creating table" run is skipped

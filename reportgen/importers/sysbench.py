@@ -235,7 +235,8 @@ def _runs(source: Source) -> list[Run]:
     if not heads:
         raise source.fail(f"not {WHAT}: no 'sysbench <version>' line")
     runs: list[Run] = []
-    for (start, head), (end, _) in zip(heads, heads[1:] + [(len(lines), None)]):
+    ends = [i for i, _ in heads[1:]] + [len(lines)]
+    for (start, head), end in zip(heads, ends):
         version, prefix = head.group("version"), head.group("prefix")
         major, minor = head.group("major"), head.group("minor")
         generation = major if major == "1" else f"{major}.{minor}"
@@ -249,7 +250,7 @@ def _runs(source: Source) -> list[Run]:
             raise source.fail(f"truncated {WHAT}: no '{RESULTS[generation].rstrip(':')}' "
                               "section", start + 1)
     if not runs:
-        raise source.fail(f"no sysbench run in the file, only the output of its prepare or "
+        raise source.fail("no sysbench run in the file, only the output of its prepare or "
                           "cleanup commands")
     return runs
 
