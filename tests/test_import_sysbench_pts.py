@@ -41,8 +41,8 @@ def approx(want: list[Row]) -> list[Any]:
 
 
 def command(here: Path, tool: str, *args: str) -> tuple[int, str]:
-    done = CliRunner().invoke(main, ["import", tool, *args, "--label", "x", "-o",
-                                     str(here / "out.json")])
+    assert Path.cwd() == here
+    done = CliRunner().invoke(main, ["import", tool, *args, "--label", "x", "-o", "out.json"])
     return done.exit_code, done.output
 
 
@@ -55,6 +55,12 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def write(here: Path, name: str, text: str) -> Path:
     (here / name).write_text(text, encoding="utf-8")
     return here / name
+
+
+def copy(here: Path, fixture: Path) -> str:
+    """A copy of ``fixture`` in the working directory, so messages name it briefly."""
+    (here / fixture.name).write_bytes(fixture.read_bytes())
+    return fixture.name
 
 
 # --- sysbench 0.4 and 0.5 ---------------------------------------------------------
@@ -171,26 +177,27 @@ def test_a_prefix_on_the_header_only_and_a_byte_order_mark(here: Path) -> None:
 
 
 def test_oltp_given_a_built_in_test_is_refused(here: Path) -> None:
-    assert command(here, "sysbench", str(OLD / "0.5-oltp-pkb.txt"), "--test", "threads") == (
-        2, f"{OLD / '0.5-oltp-pkb.txt'}:1:1: this is the output of a sysbench OLTP test, "
-           "not of its threads test (--test)\n")
+    assert command(here, "sysbench", copy(here, OLD / "0.5-oltp-pkb.txt"), "--test",
+                   "threads") == (
+        2, ("0.5-oltp-pkb.txt:1:1: this is the output of a sysbench OLTP test, "
+           "not of its threads test (--test)\n"))
 
 
 # --- refusals --------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "message"), [
     ("sysbench 0.3.5:  multi-threaded system evaluation benchmark\n",
-     "old.txt:1:1: unknown sysbench version '0.3.5': this importer reads the output of "
-     "sysbench 0.4, 0.5 and 1.x"),
+     ("old.txt:1:1: unknown sysbench version '0.3.5': this importer reads the output of "
+     "sysbench 0.4, 0.5 and 1.x")),
     ("notes\nsysbench 2.0.0 (using bundled LuaJIT 2.1.0)\n",
-     "old.txt:2:1: unknown sysbench version '2.0.0': this importer reads the output of "
-     "sysbench 0.4, 0.5 and 1.x"),
-    ("sysbench 1.0.20 (using system LuaJIT 2.1.0-beta3)\n\n4 files, 8192Kb each, 32Mb total\n"
-     "Creating files for the test...\n",
-     "old.txt:1:1: no sysbench run in the file, only the output of its prepare or cleanup "
-     "commands"),
-    ("sysbench 0.4.12:  multi-threaded system evaluation benchmark\n\nRunning the test with "
-     "following options:\nNumber of threads: 1\n\nDoing CPU performance benchmark\n",
+     ("old.txt:2:1: unknown sysbench version '2.0.0': this importer reads the output of "
+     "sysbench 0.4, 0.5 and 1.x")),
+    (("sysbench 1.0.20 (using system LuaJIT 2.1.0-beta3)\n\n4 files, 8192Kb each, 32Mb total\n"
+     "Creating files for the test...\n"),
+     ("old.txt:1:1: no sysbench run in the file, only the output of its prepare or cleanup "
+     "commands")),
+    (("sysbench 0.4.12:  multi-threaded system evaluation benchmark\n\nRunning the test with "
+     "following options:\nNumber of threads: 1\n\nDoing CPU performance benchmark\n"),
      "old.txt:1:1: truncated sysbench output: no 'Test execution summary' section"),
 ], ids=["0.3", "2.0", "prepare-only", "0.4-truncated"])
 def test_refused_with_version_and_reason(here: Path, text: str, message: str) -> None:
@@ -199,11 +206,12 @@ def test_refused_with_version_and_reason(here: Path, text: str, message: str) ->
 
 
 def test_unknown_test_option(here: Path) -> None:
-    assert command(here, "sysbench", str(OLD / "0.4.12-cpu.txt"), "--test", "disk") == (
-        2, "reportgen import: --test: expected one of cpu, memory, fileio, threads, mutex, "
+    assert command(here, "sysbench", copy(here, OLD / "0.4.12-cpu.txt"), "--test",
+                   "disk") == (
+        2, ("reportgen import: --test: expected one of cpu, memory, fileio, threads, mutex, "
            "oltp, oltp_read_write, oltp_read_only, oltp_write_only, oltp_point_select, "
            "oltp_insert, oltp_delete, oltp_update_index, oltp_update_non_index, "
-           "select_random_points, select_random_ranges, bulk_insert; got 'disk'\n")
+           "select_random_points, select_random_ranges, bulk_insert; got 'disk'\n"))
 
 
 # --- Phoronix Test Suite -------------------------------------------------------------
@@ -237,11 +245,11 @@ def test_pts_results_sharing_arguments_are_told_apart_by_description_not_unit() 
 def test_pts_same_tails_fall_back_to_the_whole_description(here: Path) -> None:
     text = (PTS / "zstd" / "composite.xml").read_text()
     text = text.replace("Compression Level: 3 - Decompression Speed",
-                        "Compression Level: 3, Again - Compression Speed")
+                        "Level 3 - Compression Speed")
     got = doc("pts", write(here, "composite.xml", text))
     assert [m["id"] for m in got["metrics"]][:2] == [
         "pts.compress_zstd.b3_compression_level_3_compression_speed",
-        "pts.compress_zstd.b3_compression_level_3_again_compression_speed"]
+        "pts.compress_zstd.b3_level_3_compression_speed"]
 
 
 def test_pts_file_without_systems_names_its_version(here: Path) -> None:
@@ -249,12 +257,12 @@ def test_pts_file_without_systems_names_its_version(here: Path) -> None:
           "<TestClient>Phoronix Test Suite v2.8.1</TestClient></Generated>\n"
           "</PhoronixTestSuite>\n")
     assert command(here, "pts", "composite.xml") == (
-        2, "composite.xml:1:1: not a Phoronix Test Suite result file this importer reads: no "
+        2, ("composite.xml:1:1: not a Phoronix Test Suite result file this importer reads: no "
            "<System> in it (written by Phoronix Test Suite v2.8.1; this importer reads the "
-           "result files of PTS 5 and later)\n")
+           "result files of PTS 5 and later)\n"))
 
 
-# --- sysbench 1.x OLTP ----------------------------------------------------------------
+# --- sysbench 1.x: OLTP, logs of several runs, padding, --percentile -------------------
 
 OLTP_1X = SB / "oltp" / "1.0.20-oltp-read-write.txt"
 
@@ -264,10 +272,97 @@ OLTP_1X = SB / "oltp" / "1.0.20-oltp-read-write.txt"
 def test_1x_oltp_is_transactions_and_queries(test: str | None, name: str) -> None:
     got = doc("sysbench", OLTP_1X, test=test)
     assert rows(got) == approx([
-        # "transactions: 4000   (400.00 per sec.)", "queries: 80000  (8000.00 per sec.)"
-        (f"sysbench.{name}.t4.transactions_per_s", "tx/s", "higher", [400.0]),
-        (f"sysbench.{name}.t4.queries_per_s", "queries/s", "higher", [8000.0]),
-        (f"sysbench.{name}.t4.latency_avg", *MS, [9.99]),
-        (f"sysbench.{name}.t4.latency_p95", *MS, [14.46])])
-    assert got["metrics"][0]["params"] == {"test": name, "threads": 4}
+        # "transactions: 278    (137.96 per sec.)", "queries: 5686   (2821.64 per sec.)"
+        (f"sysbench.{name}.t2.transactions_per_s", "tx/s", "higher", [137.96]),
+        (f"sysbench.{name}.t2.queries_per_s", "queries/s", "higher", [2821.64]),
+        (f"sysbench.{name}.t2.latency_avg", *MS, [14.46]),
+        (f"sysbench.{name}.t2.latency_p95", *MS, [30.26])])
+    assert got["metrics"][0]["params"] == {"test": name, "threads": 2}
     assert len(got["rounds"]) == 1  # the prepare command's "Creating table" run is skipped
+
+
+SIX = SB / "cpu-six-runs.txt"
+# cpu-six-runs.txt, runs at lines 1, 32, 63, 94, 125, 156: "events per second", "avg",
+# "95th percentile" of each
+SIX_EVENTS = [1569.56, 1446.73, 1660.69, 2005.63, 1954.21, 2022.04]
+SIX_AVG = [0.61, 0.69, 0.60, 0.50, 0.51, 0.49]
+SIX_P95 = [4.25, 4.25, 4.25, 3.96, 4.25, 4.25]
+
+
+def test_a_log_of_six_alike_runs_is_six_rounds(here: Path) -> None:
+    assert command(here, "sysbench", copy(here, SIX)) == (
+        0, "wrote out.json: 3 metric(s), 6 round(s), label 'x'\n")
+    got = doc("sysbench", SIX)
+    assert rows(got) == approx([
+        ("sysbench.cpu.t1.events_per_s", "events/s", "higher", SIX_EVENTS),
+        ("sysbench.cpu.t1.latency_avg", *MS, SIX_AVG),
+        ("sysbench.cpu.t1.latency_p95", *MS, SIX_P95)])
+    assert [m["sample_rounds"] for m in got["metrics"]] == [[1, 2, 3, 4, 5, 6]] * 3
+
+
+def test_six_runs_with_a_prefix_on_every_line(here: Path) -> None:
+    text = SIX.read_text()
+    path = write(here, "pkb.txt", "".join("vm0 stdout: " + line
+                                          for line in text.splitlines(keepends=True)))
+    assert rows(doc("sysbench", path))[0] == (
+        "sysbench.cpu.t1.events_per_s", "events/s", "higher", pytest.approx(SIX_EVENTS))
+
+
+def test_a_run_unlike_the_first_is_refused_at_its_header(here: Path) -> None:
+    # memory-then-cpu.txt: a memory run (line 1), then a cpu run (line 38)
+    assert command(here, "sysbench", copy(here, SB / "memory-then-cpu.txt")) == (
+        2, ("memory-then-cpu.txt:38:1: this run differs from the file's first run "
+           "(line 1) in test: 'cpu' here, 'memory' there; the runs of one file are rounds of "
+           "the same test and options: put the others in files of their own\n"))
+    # the fourth run of six (header on line 94) edited to two threads
+    lines = SIX.read_text().split("\n")
+    assert lines[93].startswith("sysbench 1.0.20") and lines[96] == "Number of threads: 1"
+    lines[96] = "Number of threads: 2"
+    write(here, "edited.txt", "\n".join(lines))
+    assert command(here, "sysbench", "edited.txt") == (
+        2, ("edited.txt:94:1: this run differs from the file's first run (line 1) in threads: "
+           "'2' here, '1' there; the runs of one file are rounds of the same test and options: "
+           "put the others in files of their own\n"))
+
+
+def test_a_run_cut_short_is_refused_at_its_header(here: Path) -> None:
+    write(here, "cut.txt", "\n".join(SIX.read_text().split("\n")[:40]))
+    assert command(here, "sysbench", "cut.txt") == (
+        2, "cut.txt:32:1: truncated sysbench output: no 'General statistics' section\n")
+
+
+def test_a_padded_rate_is_read() -> None:
+    # "Total operations: 64 (  578.94 per second)", "1024.00 MiB transferred (9263.03 MiB/sec)"
+    got = doc("sysbench", SB / "memory-padded.txt")
+    assert rows(got) == approx([
+        ("sysbench.memory.write.t1.mib_per_s", "MiB/s", "higher", [9263.03]),
+        ("sysbench.memory.write.t1.ops_per_s", "ops/s", "higher", [578.94]),
+        ("sysbench.memory.write.t1.latency_avg", *MS, [1.70]),
+        ("sysbench.memory.write.t1.latency_p95", *MS, [5.09])])
+    assert got["metrics"][0]["params"]["block_size"] == "16384KiB"
+
+
+def test_percentile_99_and_0() -> None:
+    # --percentile=99: "99th percentile: 8.28"
+    assert rows(doc("sysbench", SB / "cpu-p99.txt")) == approx([
+        ("sysbench.cpu.t1.events_per_s", "events/s", "higher", [1772.18]),
+        ("sysbench.cpu.t1.latency_avg", *MS, [0.56]),
+        ("sysbench.cpu.t1.latency_p99", *MS, [8.28])])
+    # --percentile=0: "percentile stats: disabled", so no percentile metric
+    assert rows(doc("sysbench", SB / "cpu-p0.txt")) == approx([
+        ("sysbench.cpu.t1.events_per_s", "events/s", "higher", [1687.59]),
+        ("sysbench.cpu.t1.latency_avg", *MS, [0.59])])
+
+
+def test_fileio_logged_with_its_prepare_pools_with_one_logged_without() -> None:
+    got = doc("sysbench", SB / "fileio-prepare-run.txt", SB / "fileio-run.txt")
+    # prepare-run: writes/s 8191.33, fsyncs/s 164.81, written 127.99, avg 0.12, p95 0.01;
+    # run: 10114.75, 204.28, 158.04, 0.10, 0.01 (reads and read MiB/s are 0.00: left out)
+    assert rows(got) == approx([
+        ("sysbench.fileio.seqwr.t1.writes_per_s", "ops/s", "higher", [8191.33, 10114.75]),
+        ("sysbench.fileio.seqwr.t1.fsyncs_per_s", "ops/s", "higher", [164.81, 204.28]),
+        ("sysbench.fileio.seqwr.t1.written_mib_per_s", "MiB/s", "higher", [127.99, 158.04]),
+        ("sysbench.fileio.seqwr.t1.latency_avg", *MS, [0.12, 0.10]),
+        ("sysbench.fileio.seqwr.t1.latency_p95", *MS, [0.01, 0.01])])
+    # the run's "2 files, 4MiB each", not the prepare's "2 files, 4096Kb each, 8Mb total"
+    assert got["metrics"][0]["params"]["file_size"] == "4MiB"
