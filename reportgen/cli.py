@@ -182,9 +182,8 @@ def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ..
               help="The results file to write.")
 @click.option("--system", help="pts: the system (its Identifier) to import, when the file "
                                "holds several.")
-@click.option("--test", type=click.Choice(["cpu", "memory", "fileio", "threads", "mutex"]),
-              help="sysbench: the test that wrote the output, when it does not say "
-                   "(threads, mutex).")
+@click.option("--test", help="sysbench: the test that wrote the output, when it does not say "
+                             "(threads, mutex), or the OLTP script (oltp_read_write...).")
 @click.option("--tool-version", help="The tool's version, when its output does not say "
                                      "(hyperfine).")
 @reports_errors
@@ -198,6 +197,12 @@ def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system
                                 ("--tool-version", tool_version, "hyperfine")):
         if value is not None and tool != only:
             raise ImportFailure(f"reportgen import: {option} applies to {only} only")
+    if test is not None and tool == "sysbench":
+        from reportgen.importers.sysbench import TESTS
+
+        if test not in TESTS:
+            raise ImportFailure(f"reportgen import: --test: expected one of {', '.join(TESTS)}; "
+                                f"got {test!r}")
     if not LABEL.fullmatch(label):
         raise ImportFailure(f"reportgen import: --label: expected a short name of lower-case "
                             f"letters, digits, '_' and '-', starting with a letter; got "

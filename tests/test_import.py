@@ -92,7 +92,7 @@ def test_sysbench_figures_and_latency_below_its_resolution() -> None:
     threads = _metrics("sysbench-threads")["sysbench.threads.t1.events_per_s"]
     assert threads["samples"] == [2424 / 1.0002]  # total events over total time
     assert _metrics("sysbench-fileio")["sysbench.fileio.rndrw.t1.reads_per_s"]["params"] == {
-        "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
+        "test": "fileio", "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
         "open_flags": "(none)", "rw_ratio": "1.50", "fsync_every": "100",
         "fsync_at_end": "Enabled", "io_mode": "synchronous", "mode": "rndrw"}
 
@@ -214,10 +214,6 @@ BAD = [
      "fio/idle-1.json:1:1: not sysbench output: no 'sysbench <version>' line"),
     ("sysbench-truncated", "sysbench", _cut("sysbench/cpu-idle-1.txt", 300), (),
      "cut-cpu-idle-1.txt:1:1: truncated sysbench output: no 'General statistics' section"),
-    ("sysbench-0.4", "sysbench", lambda into: shutil.copy(
-        FIXTURES.parent / "probes" / "sysbench-0.4.12-memory.txt", into / "old.txt"), (),
-     ("old.txt:1:1: unknown sysbench version '0.4.12': this importer reads the output of "
-     "sysbench 1.x")),
     ("sysbench-unnamed-test", "sysbench", _fixture("sysbench/mutex.txt"), (),
      ("sysbench/mutex.txt:1:1: sysbench's threads and mutex tests print no settings, so the "
      "output does not say which test made it: give --test threads or --test mutex")),
