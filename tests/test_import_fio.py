@@ -111,3 +111,134 @@ def test_fio_2_0_percentile_keys_with_two_decimals(here: Path) -> None:
 
 
 # --- output options -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("relative", "direction", "figures"), [
+    # --output-format=json,normal: four lines of notes, the JSON, then the normal
+    # report.  "read": "bw_bytes" : 48370445 -> 48370445 / 2**20 = 46.1296... MiB/s,
+    # "iops" : 11809.190809, clat_ns 51968 / 1073152 / 4112384 ns
+    ("fio/json-normal.out", "read",
+     [48370445 / 2**20, 11809.190809, 51.968, 1073.152, 4112.384]),
+    # --status-interval=1: four documents, each the totals so far; the last
+    # ("elapsed" : 4) is the result: "bw_bytes" : 61415464 -> 58.5703... MiB/s,
+    # "iops" : 14994.009983, clat_ns 46336 / 116224 / 4046848 ns (the first
+    # document's "bw_bytes" : 54474459 is not used)
+    ("fio/status-interval.json", "read",
+     [61415464 / 2**20, 14994.009983, 46.336, 116.224, 4046.848]),
+    # --unified_rw_reporting=1: one "mixed" section for reads and writes:
+    # "bw_bytes" : 53730845 -> 51.2417... MiB/s, "iops" : 13117.882118,
+    # clat_ns 15936 / 309248 / 4358144 ns
+    ("fio/unified.json", "mixed",
+     [53730845 / 2**20, 13117.882118, 15.936, 309.248, 4358.144]),
+    # --output-format=json+: the same figures plus "bins" (histograms), ignored:
+    # "bw_bytes" : 49753510 -> 47.4486... MiB/s, "iops" : 12146.853147,
+    # clat_ns 49920 / 626688 / 4947968 ns
+    ("fio/json-plus.json", "read",
+     [49753510 / 2**20, 12146.853147, 49.92, 626.688, 4947.968]),
+])
+def test_fio_output_options(relative: str, direction: str, figures: list[float]) -> None:
+    found = metrics(relative)
+    job = json.loads(_last_document(relative))["jobs"][0]["jobname"]
+    assert list(found) == [f"fio.{job}.{direction}.{f}" for f in FIGURES]
+    assert samples(found, f"fio.{job}.{direction}") == pytest.approx(figures, rel=1e-12)
+    assert [m["unit"] for m in found.values()] == ["MiB/s", "IO/s", "us", "us", "us"]
+
+
+def _last_document(relative: str) -> str:
+    """The text of the file's last JSON document, found by its first line."""
+    text = (FIXTURES / relative).read_text()
+    start = text.rindex('{\n  "fio version"')
+    return text[start:text.index("\n}\n", start) + 2]
+
+
+def test_status_interval_stream_cut_short_is_truncated(here: Path) -> None:
+    """A stream cut inside its last document: the earlier ones are not results."""
+    text = (FIO / "status-interval.json").read_text()
+    cut = text[:text.rindex('{\n  "fio version"') + 200]
+    (here / "cut.json").write_text(cut)
+    lines = cut.split("\n")
+    done = run("fio", "cut.json", "--label", "x", "-o", "out.json")
+    assert (done.exit_code, done.output) == (
+        2, f"cut.json:{len(lines)}:{len(lines[-1]) + 1}: truncated fio JSON output: the file "
+           "ends inside the JSON\n")
+
+
+# --- the settings that keep unlike runs apart ----------------------------------------
+
+def test_rwmixread_70_and_30_read_and_params() -> None:
+    mix70, mix30 = metrics("fio/mix70.json"), metrics("fio/mix30.json")
+    # mix70.json "read": "bw_bytes" : 40378949, "write": "bw_bytes" : 17406977
+    # mix30.json "read": "bw_bytes" : 26057270, "write": "bw_bytes" : 60965338
+    assert mix70["fio.mix.read.bw"]["samples"] == pytest.approx([40378949 / 2**20])
+    assert mix70["fio.mix.write.bw"]["samples"] == pytest.approx([17406977 / 2**20])
+    assert mix30["fio.mix.read.bw"]["samples"] == pytest.approx([26057270 / 2**20])
+    assert mix30["fio.mix.write.bw"]["samples"] == pytest.approx([60965338 / 2**20])
+    # "job options": rw randrw, rwmixread 70 (30), bs 4k, size 16M, runtime 1
+    assert mix70["fio.mix.read.bw"]["params"] == {
+        "rw": "randrw", "rwmixread": "70", "bs": "4k", "iodepth": "1", "numjobs": "1",
+        "ioengine": "psync", "direct": "0", "fsync": "0", "fdatasync": "0", "size": "16M",
+        "runtime": "1"}
+    assert mix30["fio.mix.read.bw"]["params"]["rwmixread"] == "30"
+
+
+def test_rwmixread_70_and_30_refuse_to_pool(here: Path) -> None:
+    stage("fio/mix70.json", here)
+    stage("fio/mix30.json", here)
+    done = run("fio", "fio/mix70.json", "fio/mix30.json", "--label", "x", "-o", "out.json")
+    assert done.exit_code == 2
+    assert done.output.startswith(
+        "fio/mix70.json, fio/mix30.json: cannot be pooled as rounds of one environment: "
+        "metric 'fio.mix.read.bw' was measured with a different params ({'rw': 'randrw', "
+        "'rwmixread': '70', ")
+    assert "'rwmixread': '30'" in done.output
+    assert not (here / "out.json").exists()
+
+
+def test_rwmixwrite_counts_as_rwmixread(here: Path) -> None:
+    text = (FIO / "mix70.json").read_text()
+    assert text.count('"rwmixread" : "70"') == 1
+    (here / "w.json").write_text(text.replace('"rwmixread" : "70"', '"rwmixwrite" : "30"'))
+    done = import_files("fio", [here / "w.json"], "x", Options())
+    assert done.doc["metrics"][0]["params"]["rwmixread"] == "70"
+
+
+def test_rwmixread_70_and_30_are_not_comparable_in_one_report(here: Path) -> None:
+    (here / "site.yml").write_text("title: t\nreports: reports/*\nformats: [txt]\n")
+    for name in ("mix70", "mix30"):
+        stage(f"fio/{name}.json", here)
+        done = run("fio", f"fio/{name}.json", "--label", name, "-o", f"{name}.json")
+        assert done.exit_code == 0, done.output
+    made = CliRunner().invoke(main, ["new", "reports/r", "--results", "mix70.json",
+                                     "mix30.json", "--date", "2026-12-07"])
+    assert made.exit_code == 0, made.output
+    built = CliRunner().invoke(main, ["build", "--formats", "txt"])
+    assert built.exit_code == 0, built.output
+    report = analyse(report_yml.load_report(here / "reports" / "r").report)
+    compared = {m.id: m.measurements[1].comparison for s in report.sections for m in s.metrics}
+    assert set(compared) == {f"fio.mix.{d}.{f}" for d in ("read", "write") for f in FIGURES}
+    for comparison in compared.values():
+        assert comparison is not None and comparison.label == "not comparable"
+        assert comparison.reason == "rwmixread 70 vs 30 (results/mix70.json vs results/mix30.json)"
+    text = " ".join((here / "output" / "r" / "report.txt").read_text().split())
+    assert "not comparable" in text
+    assert "rwmixread 70 vs 30 (results/mix70.json vs results/mix30.json)" in text
+
+
+# --- refusals -------------------------------------------------------------------------
+
+def test_client_output_is_refused_by_name(here: Path) -> None:
+    """fio --client writes "client_stats" where a local run writes "jobs"."""
+    text = (FIO / "idle-1.json").read_text().replace('"jobs" :', '"client_stats" :')
+    (here / "client.json").write_text(text)
+    done = run("fio", "client.json", "--label", "x", "-o", "out.json")
+    assert (done.exit_code, done.output) == (
+        2, "client.json:6:1: fio 3.33 --client output is not read: run fio on the machine it "
+           "measures and import that JSON\n")
+
+
+def test_job_without_figures_is_truncated(here: Path) -> None:
+    text = (FIO / "unified.json").read_text().replace('"mixed" :', '"other" :')
+    (here / "odd.json").write_text(text)
+    done = run("fio", "odd.json", "--label", "x", "-o", "out.json")
+    assert (done.exit_code, done.output) == (
+        2, "odd.json:8:1: truncated fio JSON output: job 'u' has no \"read\", \"write\" or "
+           "\"mixed\" figures\n")

@@ -136,7 +136,9 @@ def _job(source: Source, job: dict[str, Any], name: str, tool: str,
         raise source.fail(f"truncated {WHAT}: job '{shown}' has no \"read\", \"write\" or "
                           "\"mixed\" figures", source.line_of(f'"jobname" : "{shown}"'))
     error = job.get("error", 0)
-    implied = MODE_DIRECTIONS.get(params.get("rw", ""), ())
+    # the directions a failed job's rw names ("randread:8" is randread with an
+    # offset); all of them when fio did not record rw
+    implied = MODE_DIRECTIONS.get(str(params.get("rw", "")).split(":")[0], DIRECTIONS)
     out: list[dict[str, Any]] = []
     for direction in present:
         stats = job[direction]
