@@ -61,7 +61,7 @@ CASES = (
     Case("hyperfine-busy", "hyperfine", _numbered("hyperfine/busy", 5, "json"), "busy",
          ("--tool-version", "1.15.0")),
     Case("hyperfine-scan", "hyperfine", ("hyperfine/scan.json",), "scan"),
-    Case("hyperfine-true", "hyperfine", ("hyperfine/true.json",), "shell",
+    Case("hyperfine-sleep", "hyperfine", ("hyperfine/sleep.json",), "shell",
          ("--tool-version", "1.15.0")),
     Case("hyperfine-true-n", "hyperfine", ("hyperfine/true-n.json",), "noshell",
          ("--tool-version", "1.15.0", "--shell", "none")),

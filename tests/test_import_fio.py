@@ -7,7 +7,6 @@ comment beside it quotes the line), not taken from the importer."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,8 +157,8 @@ def test_status_interval_stream_cut_short_is_truncated(here: Path) -> None:
     lines = cut.split("\n")
     done = run("fio", "cut.json", "--label", "x", "-o", "out.json")
     assert (done.exit_code, done.output) == (
-        2, f"cut.json:{len(lines)}:{len(lines[-1]) + 1}: truncated fio JSON output: the file "
-           "ends inside the JSON\n")
+        2, (f"cut.json:{len(lines)}:{len(lines[-1]) + 1}: truncated fio JSON output: the file "
+           "ends inside the JSON\n"))
 
 
 # --- the settings that keep unlike runs apart ----------------------------------------
@@ -231,8 +230,8 @@ def test_client_output_is_refused_by_name(here: Path) -> None:
     (here / "client.json").write_text(text)
     done = run("fio", "client.json", "--label", "x", "-o", "out.json")
     assert (done.exit_code, done.output) == (
-        2, "client.json:6:1: fio 3.33 --client output is not read: run fio on the machine it "
-           "measures and import that JSON\n")
+        2, ("client.json:6:1: fio 3.33 --client output is not read: run fio on the machine it "
+           "measures and import that JSON\n"))
 
 
 def test_job_without_figures_is_truncated(here: Path) -> None:
@@ -240,5 +239,5 @@ def test_job_without_figures_is_truncated(here: Path) -> None:
     (here / "odd.json").write_text(text)
     done = run("fio", "odd.json", "--label", "x", "-o", "out.json")
     assert (done.exit_code, done.output) == (
-        2, "odd.json:8:1: truncated fio JSON output: job 'u' has no \"read\", \"write\" or "
-           "\"mixed\" figures\n")
+        2, ("odd.json:8:1: truncated fio JSON output: job 'u' has no \"read\", \"write\" or "
+           "\"mixed\" figures\n"))
