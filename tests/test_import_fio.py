@@ -224,20 +224,16 @@ def test_rwmixread_70_and_30_are_not_comparable_in_one_report(here: Path) -> Non
 
 # --- refusals -------------------------------------------------------------------------
 
-def test_client_output_is_refused_by_name(here: Path) -> None:
-    """fio --client writes "client_stats" where a local run writes "jobs"."""
-    text = (FIO / "idle-1.json").read_text().replace('"jobs" :', '"client_stats" :')
-    (here / "client.json").write_text(text)
-    done = run("fio", "client.json", "--label", "x", "-o", "out.json")
-    assert (done.exit_code, done.output) == (
-        2, ("client.json:6:1: fio 3.33 --client output is not read: run fio on the machine it "
-           "measures and import that JSON\n"))
-
-
-def test_job_without_figures_is_truncated(here: Path) -> None:
-    text = (FIO / "unified.json").read_text().replace('"mixed" :', '"other" :')
-    (here / "odd.json").write_text(text)
+@pytest.mark.parametrize(("source", "old", "new", "message"), [
+    # fio --client writes "client_stats" where a local run writes "jobs"
+    ("idle-1.json", '"jobs" :', '"client_stats" :',
+     ("6:1: fio 3.33 --client output is not read: run fio on the machine it measures and "
+     "import that JSON")),
+    ("unified.json", '"mixed" :', '"other" :',
+     ("8:1: truncated fio JSON output: job 'u' has no \"read\", \"write\" or \"mixed\" "
+     "figures")),
+], ids=["client", "no-figures"])
+def test_refused_by_name(here: Path, source: str, old: str, new: str, message: str) -> None:
+    (here / "odd.json").write_text((FIO / source).read_text().replace(old, new))
     done = run("fio", "odd.json", "--label", "x", "-o", "out.json")
-    assert (done.exit_code, done.output) == (
-        2, ("odd.json:8:1: truncated fio JSON output: job 'u' has no \"read\", \"write\" or "
-           "\"mixed\" figures\n"))
+    assert (done.exit_code, done.output) == (2, f"odd.json:{message}\n")
