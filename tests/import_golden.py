@@ -45,6 +45,7 @@ CASES = (
     Case("fio-v2.1.11", "fio", ("fio/v2.1.11-randread.json",), "v21"),
     Case("fio-json-normal", "fio", ("fio/json-normal.out",), "normal"),
     Case("fio-status-interval", "fio", ("fio/status-interval.json",), "interval"),
+    Case("fio-status-interval-normal", "fio", ("fio/status-interval-normal.out",), "both"),
     Case("fio-unified", "fio", ("fio/unified.json",), "unified"),
     Case("fio-json-plus", "fio", ("fio/json-plus.json",), "plus"),
     Case("fio-mix70", "fio", ("fio/mix70.json",), "mix70"),

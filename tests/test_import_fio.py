@@ -123,6 +123,12 @@ def test_fio_2_0_percentile_keys_with_two_decimals(here: Path) -> None:
     # document's "bw_bytes" : 54474459 is not used)
     ("fio/status-interval.json", "read",
      [61415464 / 2**20, 14994.009983, 46.336, 116.224, 4046.848]),
+    # both: a JSON document and a normal report each second, then the last of
+    # each when the job ends.  The last document ("elapsed" : 3): "bw_bytes" :
+    # 21146648 -> 20.1670... MiB/s, "iops" : 5162.755866, clat_ns 68096 / 4014080 /
+    # 9371648 ns (the first document's "bw_bytes" : 19808344 is not used)
+    ("fio/status-interval-normal.out", "read",
+     [21146648 / 2**20, 5162.755866, 68.096, 4014.08, 9371.648]),
     # --unified_rw_reporting=1: one "mixed" section for reads and writes:
     # "bw_bytes" : 53730845 -> 51.2417... MiB/s, "iops" : 13117.882118,
     # clat_ns 15936 / 309248 / 4358144 ns

@@ -172,26 +172,24 @@ def json_data(source: Source, what: str) -> Any:
 
 def json_documents(source: Source, what: str) -> list[Any]:
     """Every JSON document of the file, in order: a tool may print one per
-    interval (fio --status-interval), and text after them is another of its
-    output formats (fio --output-format=json,normal), which is left alone."""
+    interval (fio --status-interval), and text between or after them is
+    another of its output formats (fio --output-format=json,normal), which is
+    skipped up to the next line that opens a JSON object."""
     text = _from_first_object(source, what)
     decoder = json.JSONDecoder()
     documents: list[Any] = []
-    at = _skip_space(text, 0)
-    while at < len(text) and (not documents or text[at] == "{"):
+    opening = _OPENING.search(text)
+    while opening:
         try:
-            value, at = decoder.raw_decode(text, at)
+            value, end = decoder.raw_decode(text, opening.end() - 1)
         except json.JSONDecodeError as exc:
             raise _json_problem(source, what, text, exc) from None
         documents.append(value)
-        at = _skip_space(text, at)
+        opening = _OPENING.search(text, end)
     return documents
 
 
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
+_OPENING = re.compile(r"^[ \t]*\{", re.MULTILINE)  # a line that opens a JSON object
 
 
 def _from_first_object(source: Source, what: str) -> str:
