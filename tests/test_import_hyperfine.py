@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,40 @@ def test_exit_codes_not_matching_times_are_refused(here: Path) -> None:
     done = run("odd.json", "--label", "x", "-o", "out.json")
     assert (done.exit_code, done.output) == (
         2, 'odd.json:2:1: results[0] has 10 "times" but not as many "exit_codes"\n')
+
+
+# --- the acceptance commands, run now on this machine ---------------------------------
+
+def _live(here: Path, *command: str) -> tuple[list[float], dict[str, Any], str]:
+    """The times hyperfine exported for ``command``, the metric imported from
+    them, and what the import printed."""
+    if shutil.which("hyperfine") is None:
+        pytest.skip("hyperfine is not installed (apt-get install hyperfine)")
+    subprocess.run(["hyperfine", "--style", "none", "--export-json", "live.json", *command],
+                   capture_output=True, check=True, cwd=here, timeout=120)
+    times = json.loads((here / "live.json").read_text())["results"][0]["times"]
+    done = run("live.json", "--label", "live", "-o", "out.json")
+    assert done.exit_code == 0, done.output
+    (found,) = json.loads((here / "out.json").read_text())["metrics"]
+    return times, found, done.output
+
+
+def test_live_failing_command_under_i(here: Path) -> None:
+    _, found, _ = _live(here, "-i", "--runs", "3", "sleep 0.01; exit 3")
+    assert (found["status"], found["error"]) == (
+        "failed", ("the command failed in 3 of 3 runs (exit code 3): give --keep-failed-runs "
+                  "to import such runs anyway"))
+
+
+def test_live_true_with_a_shell(here: Path) -> None:
+    """How many runs are 0 s varies; what the import does with them does not."""
+    times, found, printed = _live(here, "--runs", "10", "true")
+    zeros = times.count(0.0)
+    if 2 * (len(times) - zeros) > len(times):
+        assert found["status"] == "ok"
+        assert found["samples"] == [t for t in times if t != 0.0]
+        assert (f"left out {zeros} of 10 runs that took 0 s" in printed) == (zeros > 0)
+    else:
+        assert (found["status"], found["error"]) == (
+            "failed", (f"{zeros} of 10 runs took 0 s (below what hyperfine can time), too "
+                      f"many to leave out: {ADVICE}"))
