@@ -198,6 +198,21 @@ def test_rwmixread_70_and_30_refuse_to_pool(here: Path) -> None:
     assert not (here / "out.json").exists()
 
 
+def test_psync_and_mmap_refuse_to_pool(here: Path) -> None:
+    """The same job run with ioengine=mmap: fio writes it under "job options"."""
+    stage("fio/mix70.json", here)
+    text = (FIO / "mix70.json").read_text()
+    assert text.count('"rwmixread" : "70",') == 1
+    (here / "mmap.json").write_text(text.replace(
+        '"rwmixread" : "70",', '"rwmixread" : "70",\n        "ioengine" : "mmap",'))
+    done = run("fio", "fio/mix70.json", "mmap.json", "--label", "x", "-o", "out.json")
+    assert done.exit_code == 2
+    assert "'ioengine': 'psync'" in done.output and "'ioengine': 'mmap'" in done.output
+    assert done.output.startswith("fio/mix70.json, mmap.json: cannot be pooled as rounds of "
+                                  "one environment: metric 'fio.mix.read.bw' was measured "
+                                  "with a different params")
+
+
 def test_rwmixwrite_counts_as_rwmixread(here: Path) -> None:
     text = (FIO / "mix70.json").read_text()
     assert text.count('"rwmixread" : "70"') == 1
