@@ -51,44 +51,55 @@ def read(source: Source, label: str, options: Options) -> Imported:
     metrics: list[dict[str, Any]] = []
     warnings: list[Problem] = []
     for index, result in enumerate(results):
-        where = source.line_of('"results"')
-        if not isinstance(result, dict) or not isinstance(result.get("command"), str):
-            raise source.fail(f"not {WHAT}: results[{index}] has no \"command\"", where)
-        times = result.get("times")
-        if not isinstance(times, list) or not all(_seconds(t) for t in times):
-            raise source.fail(f"results[{index}] has no \"times\" list of numbers", where)
-        codes = result.get("exit_codes", [0] * len(times))  # hyperfine < 1.12 records none
-        if not isinstance(codes, list) or len(codes) != len(times):
-            raise source.fail(f"results[{index}] has {len(times)} \"times\" but not as many "
-                              "\"exit_codes\"", where)
-        command = result["command"]
+        command, times, codes = _checked(source, index, result)
+        metric_id = f"hyperfine.{unique(slug(command, ID_LIMIT), taken)}.wall"
+        name, params = f"{command} (wall time)", _params(result, options)
+        samples, said = _runs_of(command, times, codes, options.keep_failed)
+        metrics.append(failed(metric_id, name, "s", "lower", tool, params, samples)
+                       if isinstance(samples, str)
+                       else metric(metric_id, name, "s", "lower", samples, tool, params))
         at = source.line_of(f'"command": {json.dumps(command, ensure_ascii=False)}')
-        params = _params(result, options)
-        what = (f"hyperfine.{unique(slug(command, ID_LIMIT), taken)}.wall",
-                f"{command} (wall time)", "s", "lower")
-        failures = [c for c in codes if c != 0]
-        if failures and not options.keep_failed:
-            metrics.append(failed(*what, tool, params, _failure(failures, len(codes))))
-            continue
-        if failures:
-            warnings.append(Problem(source.shown, at, 1, f"'{command}': kept "
-                                    f"{_runs(failures, len(codes))} in which the command "
-                                    "failed (--keep-failed-runs)", warning=True))
-        kept = [float(t) for t in times if t != 0]
-        zeros = len(times) - len(kept)
-        if zeros and 2 * len(kept) <= len(times):
-            metrics.append(failed(*what, tool, params, f"{zeros} of {len(times)} runs took 0 s "
-                                  f"(below what hyperfine can time), too many to leave out: "
-                                  f"{ADVICE}"))
-            continue
-        if zeros:
-            warnings.append(Problem(source.shown, at, 1, f"'{command}': left out {zeros} of "
-                                    f"{len(times)} runs that took 0 s (below what hyperfine "
-                                    f"can time): {ADVICE}", warning=True))
-        metrics.append(metric(*what, kept, tool, params))
+        warnings.extend(Problem(source.shown, at, 1, message, warning=True) for message in said)
     system = {"tools": {"hyperfine": version}} if version else {}
     return Imported(round_document(label, from_epoch(source.mtime), system, metrics), version,
                     tuple(warnings))
+
+
+def _checked(source: Source, index: int, result: Any) -> tuple[str, list[float], list[Any]]:
+    """The command, times and exit codes of ``results[index]``, or why not."""
+    where = source.line_of('"results"')
+    if not isinstance(result, dict) or not isinstance(result.get("command"), str):
+        raise source.fail(f"not {WHAT}: results[{index}] has no \"command\"", where)
+    times = result.get("times")
+    if not isinstance(times, list) or not all(_seconds(t) for t in times):
+        raise source.fail(f"results[{index}] has no \"times\" list of numbers", where)
+    codes = result.get("exit_codes", [0] * len(times))  # hyperfine < 1.12 records none
+    if not isinstance(codes, list) or len(codes) != len(times):
+        raise source.fail(f"results[{index}] has {len(times)} \"times\" but not as many "
+                          "\"exit_codes\"", where)
+    return result["command"], [float(t) for t in times], codes
+
+
+def _runs_of(command: str, times: list[float], codes: list[Any], keep_failed: bool
+             ) -> tuple[list[float] | str, list[str]]:
+    """The samples, or why the metric failed; and the warnings."""
+    said: list[str] = []
+    failures = [c for c in codes if c != 0]
+    if failures and not keep_failed:
+        return (f"the command failed in {_runs(failures, len(codes))}: give "
+                "--keep-failed-runs to import such runs anyway"), said
+    if failures:
+        said.append(f"'{command}': kept {_runs(failures, len(codes))} in which the command "
+                    "failed (--keep-failed-runs)")
+    kept = [t for t in times if t != 0]
+    zeros = len(times) - len(kept)
+    if zeros and 2 * len(kept) <= len(times):
+        return (f"{zeros} of {len(times)} runs took 0 s (below what hyperfine can time), too "
+                f"many to leave out: {ADVICE}"), said
+    if zeros:
+        said.append(f"'{command}': left out {zeros} of {len(times)} runs that took 0 s (below "
+                    f"what hyperfine can time): {ADVICE}")
+    return kept, said
 
 
 def _seconds(value: Any) -> bool:
@@ -113,8 +124,3 @@ def _runs(codes: list[Any], total: int) -> str:
     shown = [str(c) for c in dict.fromkeys(numbers)] + (["none"] if None in codes else [])
     kind = "code" if len(shown) == 1 else "codes"
     return f"{len(codes)} of {total} runs (exit {kind} {', '.join(shown)})"
-
-
-def _failure(codes: list[Any], total: int) -> str:
-    return (f"the command failed in {_runs(codes, total)}: give --keep-failed-runs to "
-            "import such runs anyway")
