@@ -55,6 +55,30 @@ KIB, MIB = 1024, 1024 * 1024
 
 
 def read(source: Source, label: str, options: Options) -> Imported:
+    data, release, parts = _result(source)
+    tool = f"fio {release}"
+    common = data.get("global options") or {}
+    taken: set[str] = set()
+    metrics: list[dict[str, Any]] = []
+    for job in data["jobs"]:
+        name = unique(slug(str(job.get("jobname", "job"))), taken)
+        params = _params(common, job.get("job options") or {}, parts)
+        metrics.extend(_job(source, job, name, tool, params))
+    warnings: tuple[Problem, ...] = ()
+    if parts < OPTIONS_SINCE:
+        warnings = (Problem(source.shown, source.line_of('"fio version"'), 1,
+                            f"fio {release} JSON does not record the jobs' options (fio 2.3 "
+                            "and later do), so runs of other settings (rw, bs, iodepth...) "
+                            "cannot be told apart: import together only runs of one job file",
+                            warning=True),)
+    system = {"tools": {"fio": release}}
+    return Imported(round_document(label, _started(source, data, parts), system, metrics),
+                    release, warnings)
+
+
+def _result(source: Source) -> tuple[dict[str, Any], str, Version]:
+    """The run's result document with a "jobs" list, fio's release ("3.33") and
+    its version as numbers; or why the file is refused."""
     # --status-interval prints a document per interval, each cumulative: the
     # last one is the run's result
     data = json_documents(source, WHAT)[-1]
@@ -73,24 +97,7 @@ def read(source: Source, label: str, options: Options) -> Imported:
                           "it measures and import that JSON", source.line_of('"client_stats"'))
     if not isinstance(jobs, list) or not jobs or not all(isinstance(j, dict) for j in jobs):
         raise source.fail(f"not {WHAT}: no \"jobs\" list", source.line_of('"jobs"'))
-    tool = f"fio {release}"
-    common = data.get("global options") or {}
-    taken: set[str] = set()
-    metrics: list[dict[str, Any]] = []
-    for job in jobs:
-        name = unique(slug(str(job.get("jobname", "job"))), taken)
-        params = _params(common, job.get("job options") or {}, parts)
-        metrics.extend(_job(source, job, name, tool, params))
-    warnings: tuple[Problem, ...] = ()
-    if parts < OPTIONS_SINCE:
-        warnings = (Problem(source.shown, source.line_of('"fio version"'), 1,
-                            f"fio {release} JSON does not record the jobs' options (fio 2.3 "
-                            "and later do), so runs of other settings (rw, bs, iodepth...) "
-                            "cannot be told apart: import together only runs of one job file",
-                            warning=True),)
-    system = {"tools": {"fio": release}}
-    return Imported(round_document(label, _started(source, data, parts), system, metrics),
-                    release, warnings)
+    return data, release, parts
 
 
 def _version(version: str) -> Version:
