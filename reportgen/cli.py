@@ -186,15 +186,23 @@ def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ..
                              "(threads, mutex), or the OLTP script (oltp_read_write...).")
 @click.option("--tool-version", help="The tool's version, when its output does not say "
                                      "(hyperfine).")
+@click.option("--shell", help="hyperfine: the shell its commands ran in, as given to its "
+                              "--shell ('none' for -N); recorded in params.")
+@click.option("--keep-failed-runs", is_flag=True,
+              help="hyperfine: import runs whose command failed (recorded under -i) instead "
+                   "of marking the metric failed.")
 @reports_errors
 def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system: str | None,
-            test: str | None, tool_version: str | None) -> None:
+            test: str | None, tool_version: str | None, shell: str | None,
+            keep_failed_runs: bool) -> None:
     """Write one results file from TOOL's output files (each file one round)."""
     from reportgen.importers import ImportFailure, import_files, write
     from reportgen.importers.common import Options
 
     for option, value, only in (("--system", system, "pts"), ("--test", test, "sysbench"),
-                                ("--tool-version", tool_version, "hyperfine")):
+                                ("--tool-version", tool_version, "hyperfine"),
+                                ("--shell", shell, "hyperfine"),
+                                ("--keep-failed-runs", keep_failed_runs or None, "hyperfine")):
         if value is not None and tool != only:
             raise ImportFailure(f"reportgen import: {option} applies to {only} only")
     if test is not None and tool == "sysbench":
@@ -207,7 +215,9 @@ def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system
         raise ImportFailure(f"reportgen import: --label: expected a short name of lower-case "
                             f"letters, digits, '_' and '-', starting with a letter; got "
                             f"{label!r}")
-    done = import_files(tool, files, label, Options(system, test, tool_version))
+    done = import_files(tool, files, label, Options(
+        system=system, test=test, tool_version=tool_version, shell=shell,
+        keep_failed=keep_failed_runs))
     for warning in done.warnings:
         click.echo(str(warning), err=True)
     write(done.doc, output)

@@ -67,14 +67,16 @@ def test_fio_figures_units_and_params() -> None:
         ("MiB/s", "higher"), ("IO/s", "higher"), ("us", "lower"), ("us", "lower"),
         ("us", "lower")]
     assert metrics["fio.r.read.bw"]["params"] == {
-        "rw": "randread", "bs": "4k", "iodepth": "1", "numjobs": "1", "direct": "0",
-        "fsync": "0", "fdatasync": "0"}
+        "rw": "randread", "rwmixread": "50", "bs": "4k", "iodepth": "1", "numjobs": "1",
+        "ioengine": "psync", "direct": "0", "fsync": "0", "fdatasync": "0", "size": "64M",
+        "runtime": "3"}
     two = _metrics("fio-two-jobs")
     # global options apply to every job; a job's own options win
     assert two["fio.seqread.read.bw"]["params"]["bs"] == "64k"  # type: ignore[index]
     assert two["fio.syncwrite.write.bw"]["params"] == {
-        "rw": "randwrite", "bs": "4k", "iodepth": "1", "numjobs": "1", "direct": "0",
-        "fsync": "0", "fdatasync": "16"}
+        "rw": "randwrite", "rwmixread": "50", "bs": "4k", "iodepth": "1", "numjobs": "1",
+        "ioengine": "psync", "direct": "0", "fsync": "0", "fdatasync": "16", "size": "16M",
+        "runtime": "1"}
     assert not [m for m in two if ".seqread.write." in m or ".syncwrite.read." in m]
 
 
@@ -202,9 +204,12 @@ BAD = [
     ("fio-empty", "fio", _text("empty.json", "\n"), (), "empty.json:1:1: empty file"),
     ("fio-truncated", "fio", _cut("fio/idle-1.json", 3000), (),
      "cut-idle-1.json:120:9: truncated fio JSON output: the file ends inside the JSON"),
-    ("fio-old-version", "fio", _edited("fio/idle-1.json", "fio-3.33", "fio-2.21"), (),
-     ("edited-idle-1.json:2:1: unknown fio version 'fio-2.21': this importer reads the JSON "
-     "of fio 3.x")),
+    ("fio-unknown-version", "fio", _edited("fio/idle-1.json", "fio-3.33", "fio-4.0"), (),
+     ("edited-idle-1.json:2:1: unknown fio version 'fio-4.0': this importer reads the JSON "
+     "of fio 2.0.10 (the first to write JSON) to 3.x")),
+    ("fio-before-json", "fio", _edited("fio/idle-1.json", "fio-3.33", "fio-2.0.9"), (),
+     ("edited-idle-1.json:2:1: unknown fio version 'fio-2.0.9': this importer reads the JSON "
+     "of fio 2.0.10 (the first to write JSON) to 3.x")),
     ("fio-given-hyperfine", "fio", _fixture("hyperfine/idle-1.json"), (),
      'hyperfine/idle-1.json:1:1: not fio JSON output: no "fio version" key'),
     ("fio-given-sysbench", "fio", _fixture("sysbench/cpu-idle-1.txt"), (),
@@ -308,9 +313,11 @@ def test_rounds_measured_differently_are_not_pooled(here: Path) -> None:
     assert (done.exit_code, done.output) == (
         2, ("fio/idle-1.json, edited-idle-2.json: cannot be pooled as rounds of one "
            "environment: metric 'fio.r.read.bw' was measured with a different params "
-           "({'rw': 'randread', 'bs': '4k', 'iodepth': '1', 'numjobs': '1', 'direct': '0', "
-           "'fsync': '0', 'fdatasync': '0'} and {'rw': 'randread', 'bs': '8k', 'iodepth': "
-           "'1', 'numjobs': '1', 'direct': '0', 'fsync': '0', 'fdatasync': '0'})\n"))
+           "({'rw': 'randread', 'rwmixread': '50', 'bs': '4k', 'iodepth': '1', 'numjobs': "
+           "'1', 'ioengine': 'psync', 'direct': '0', 'fsync': '0', 'fdatasync': '0', "
+           "'size': '64M', 'runtime': '3'} and {'rw': 'randread', 'rwmixread': '50', 'bs': "
+           "'8k', 'iodepth': '1', 'numjobs': '1', 'ioengine': 'psync', 'direct': '0', "
+           "'fsync': '0', 'fdatasync': '0', 'size': '64M', 'runtime': '3'})\n"))
     assert not (here / "out.json").exists()
 
 
@@ -319,6 +326,9 @@ def test_rounds_measured_differently_are_not_pooled(here: Path) -> None:
                            "letters, digits, '_' and '-', starting with a letter; got 'Guest'")),
     (("--label", "x", "--system", "A"), "reportgen import: --system applies to pts only"),
     (("--label", "x", "--test", "cpu"), "reportgen import: --test applies to sysbench only"),
+    (("--label", "x", "--shell", "none"), "reportgen import: --shell applies to hyperfine only"),
+    (("--label", "x", "--keep-failed-runs"),
+     "reportgen import: --keep-failed-runs applies to hyperfine only"),
 ])
 def test_command_line_mistakes(here: Path, args: tuple[str, ...], message: str) -> None:
     stage("fio/idle-1.json", here)
