@@ -221,6 +221,12 @@ def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system
     for warning in done.warnings:
         click.echo(str(warning), err=True)
     write(done.doc, output)
+    # A failed metric is kept in the file (the report shows it as failed), but
+    # the person importing should hear of it now, not at build time.
+    for metric in done.doc["metrics"]:
+        if metric.get("status") == "failed":
+            click.echo(f"{output}: warning: metric '{metric['id']}' failed: {metric['error']}",
+                       err=True)
     count = len(done.doc["metrics"])
     click.echo(f"wrote {output}: {count} metric(s), {len(done.doc['rounds'])} round(s), "
                f"label '{label}'", err=True)

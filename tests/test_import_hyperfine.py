@@ -52,7 +52,10 @@ def results(relative: str) -> list[dict[str, Any]]:
 def test_exit_code_makes_the_metric_failed(here: Path) -> None:
     """hyperfine -i --runs 10 'sleep 0.01; exit 3': "exit_codes" is ten 3s."""
     (found,), printed = imported(here, "hyperfine/exit3.json")
-    assert printed == "wrote out.json: 1 metric(s), 1 round(s), label 'x'\n"
+    assert printed == (
+        "out.json: warning: metric 'hyperfine.sleep_0_01_exit_3.wall' failed: the command "
+        "failed in 10 of 10 runs (exit code 3): give --keep-failed-runs to import such runs "
+        "anyway\nwrote out.json: 1 metric(s), 1 round(s), label 'x'\n")
     assert (found["id"], found["status"], found["samples"], found["error"]) == (
         "hyperfine.sleep_0_01_exit_3.wall", "failed", [],
         ("the command failed in 10 of 10 runs (exit code 3): give --keep-failed-runs to "
@@ -102,7 +105,10 @@ def test_true_with_a_shell_has_too_many_zero_runs(here: Path) -> None:
     median is 0: the metric is failed, with the way to measure it."""
     assert results("hyperfine/true.json")[0]["times"].count(0.0) == 20
     (found,), printed = imported(here, "hyperfine/true.json")
-    assert printed == "wrote out.json: 1 metric(s), 1 round(s), label 'x'\n"
+    assert printed == (
+        "out.json: warning: metric 'hyperfine.true.wall' failed: 20 of 30 runs took 0 s "
+        f"(below what hyperfine can time), too many to leave out: {ADVICE}\n"
+        "wrote out.json: 1 metric(s), 1 round(s), label 'x'\n")
     assert (found["id"], found["status"], found["error"]) == (
         "hyperfine.true.wall", "failed",
         (f"20 of 30 runs took 0 s (below what hyperfine can time), too many to leave out: "
