@@ -352,6 +352,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:  # ended meanwhile
+        pass
+
+
 class Freezer:
     """SIGSTOP to an sshd's processes, as a hypervisor's process stopped; and
     afterwards SIGCONT, and SIGKILL for whatever has not ended 30 s later."""
@@ -366,7 +373,7 @@ class Freezer:
             self.stopped.append(listener)
         while new := [pid for pid in _under(listener) if pid not in self.stopped]:
             for pid in new:  # a process may fork until it is stopped: look again
-                os.kill(pid, signal.SIGSTOP)
+                _signal(pid, signal.SIGSTOP)
                 self.stopped.append(pid)
         return self.stopped
 
@@ -374,17 +381,14 @@ class Freezer:
         """SIGCONT to all; the sessions' processes that did not end within 30 s
         (then killed)."""
         for pid in self.stopped:
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
+            _signal(pid, signal.SIGCONT)
         sessions = [pid for pid in self.stopped if pid != listener]
         deadline = time.monotonic() + 30
         while any(map(_alive, sessions)) and time.monotonic() < deadline:
             time.sleep(0.2)
         left = [pid for pid in sessions if _alive(pid)]
         for pid in left:
-            os.kill(pid, signal.SIGKILL)
+            _signal(pid, signal.SIGKILL)
         self.stopped = []
         return left
 
