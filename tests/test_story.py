@@ -165,3 +165,15 @@ def test_one_reason_once() -> None:
     both = "2 of 2 inconclusive: samples vary by 30% to 38%: the differences are within the noise"
     assert f"- Both: {both}" in formats["txt"] and f"- Both: {both}" in formats["md"]
     assert f"{both}</span>" in formats["page"]
+
+
+def test_several_rules_are_each_said_once_with_their_counts() -> None:
+    """m scatters (CV 30%, worked out above) over five rounds; c has three
+    rounds a side: one inconclusive by each rule."""
+    base, other = NOISY["m"]
+    a = analyse(report(environment("native", in_rounds("m", base), in_rounds("c", [10] * 3)),
+                       environment("guest", in_rounds("m", other), in_rounds("c", [40] * 3))))
+    line = ("2 of 2 inconclusive: 1 with too few rounds (3 rounds, need >= 5); "
+            "1 within the noise (samples vary by 30%)")
+    assert a.headline.envs[0].undecided == line
+    assert line in pages(a)["txt"] and card(a).undecided == (line,)
