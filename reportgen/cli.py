@@ -2,7 +2,9 @@
 
 Errors in the user's input are ReportgenError subclasses whose message is
 already the full ``file:line:col: message`` text: they are printed as they
-are, with exit status 2 and no traceback.  SIGINT, SIGTERM and SIGHUP stop
+are, with exit status 2 and no traceback.  A write the system refuses (an
+OSError, or a WriteRefused found before anything was written) is one line and
+exit status 1.  SIGINT, SIGTERM and SIGHUP stop
 every command with one line naming the signal and exit status 128 + its
 number (reportgen.core.signals).
 """
@@ -21,7 +23,7 @@ import click
 
 from reportgen import __version__
 from reportgen.core import signals
-from reportgen.core.errors import ReportgenError, printable
+from reportgen.core.errors import ReportgenError, WriteRefused, printable
 
 # numpy's OpenBLAS starts a thread per core when it is imported, which cost a
 # tenth of a second of a one-report rebuild here; reportgen calls no BLAS
@@ -54,6 +56,9 @@ def reports_errors(func: F) -> F:
         except ReportgenError as exc:
             click.echo(printable(str(exc)), err=True)
             sys.exit(EXIT_INPUT)
+        except WriteRefused as exc:
+            click.echo(printable(str(exc)), err=True)
+            sys.exit(EXIT_ENVIRONMENT)
         except OSError as exc:
             click.echo(printable(environment_error(exc)), err=True)
             sys.exit(EXIT_ENVIRONMENT)

@@ -483,4 +483,5 @@ def card(analysis: Analysis) -> Card:
                                  wording.direction(c))
                       for c in analysis.comparisons),
         undecided=undecided_lines(analysis.headline),
+        data=tuple(name for name, _ in report.data_files()),
     )

@@ -74,6 +74,7 @@ class Card:
     # The headline's inconclusive lines (``7 of 10 inconclusive: 3 rounds, need >= 5``),
     # one per environment that has any, named when the report compares several.
     undecided: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()  # the report's files under data/ (Report.data_files)
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns, as the headline lists them: `worse` results only."""
@@ -84,4 +85,4 @@ class Card:
         """The inverse of ``dataclasses.asdict``, as the build manifest stores it."""
         return cls(data["slug"], data["title"], data["date"], data["author"], data["baseline"],
                    tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]),
-                   tuple(data.get("undecided", ())))
+                   tuple(data.get("undecided", ())), tuple(data["data"]))

@@ -116,6 +116,12 @@ class BuildError(ReportgenError):
     """A report could not be rendered; the message names the report and why."""
 
 
+class WriteRefused(Exception):
+    """The system refuses a write the build needs (permission, read-only file
+    system, full disk): one line naming the path and what to do, exit status 1
+    like any other refused write (not 2: the input is fine)."""
+
+
 def display(path: Path) -> str:
     """How a path is shown in messages: relative to the working dir when inside it."""
     try:
