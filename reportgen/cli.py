@@ -131,7 +131,7 @@ def check(site_file: Path, strict: bool, verbose: bool) -> None:
     for line in summary([w for w in warnings if w not in errors], verbose):
         click.echo(line, err=True)
     if errors:
-        raise InputError(errors)
+        raise InputError(Problem.as_errors(errors))
     click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
 
 

@@ -10,7 +10,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # C0 and C1 control characters other than newline and tab, and lone surrogates.
@@ -35,6 +35,11 @@ class Problem:
     def escalated(warnings: list[Problem]) -> list[Problem]:
         """The warnings --strict turns into errors."""
         return [w for w in warnings if w.strict]
+
+    @staticmethod
+    def as_errors(warnings: list[Problem]) -> list[Problem]:
+        """Warnings that --strict failed on, printed as the errors they now are."""
+        return [replace(w, warning=False) for w in warnings]
 
     @property
     def kind(self) -> str:

@@ -86,7 +86,7 @@ class Warn:
         for line in errors.summary(shown, self.verbose):
             self.log(line)
         if failing:
-            raise InputError(failing)
+            raise InputError(Problem.as_errors(failing))
 
 
 def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) -> Result:
