@@ -52,7 +52,7 @@ def test_schema_is_valid_and_documented_beside_the_results_schema() -> None:
 
 
 def test_every_example_validates(site: Path) -> None:
-    for slug in ("bhyve-smp", "firecracker-aa"):
+    for slug in ("bhyve-smp", "firecracker-aa", "qemu-tcg"):
         VALIDATOR.validate(json.loads((site / slug / "analysis.json").read_text()))
 
 
@@ -195,7 +195,7 @@ def test_written_whatever_the_formats(tmp_path: Path) -> None:
 
 def test_index_links_each_report_analysis(site: Path) -> None:
     index = (site / "index.html").read_text()
-    for slug in ("bhyve-smp", "firecracker-aa"):
+    for slug in ("bhyve-smp", "firecracker-aa", "qemu-tcg"):
         assert f'<a href="{slug}/analysis.json">analysis.json</a>' in index
         assert (site / slug / "analysis.json").is_file()
 

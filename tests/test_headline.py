@@ -177,7 +177,7 @@ def test_one_row_per_compared_environment() -> None:
     assert [(h.env, h.geomean) for h in a.headline.envs] == [("kvm", 2.0), ("jail", 1.0)]
 
 
-@pytest.fixture(scope="module", params=["bhyve-smp", "firecracker-aa"])
+@pytest.fixture(scope="module", params=["bhyve-smp", "firecracker-aa", "qemu-tcg"])
 def example(request: pytest.FixtureRequest) -> Analysis:
     return analyse(report_yml.load_report(EXAMPLES / request.param).report)
 

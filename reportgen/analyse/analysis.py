@@ -16,6 +16,7 @@ from reportgen.analyse import compare, stats, wording
 from reportgen.analyse.comparability import incomparable, oversubscribed
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import Headline, headline, undecided_lines
+from reportgen.analyse.provenance import provenance
 from reportgen.core import figures, units
 from reportgen.core.cards import Card, CardMetric
 from reportgen.core.markdown import escape
@@ -484,4 +485,5 @@ def card(analysis: Analysis) -> Card:
                       for c in analysis.comparisons),
         undecided=undecided_lines(analysis.headline),
         data=tuple(name for name, _ in report.data_files()),
+        provenance=provenance(report),
     )

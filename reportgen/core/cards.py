@@ -75,6 +75,7 @@ class Card:
     # one per environment that has any, named when the report compares several.
     undecided: tuple[str, ...] = ()
     data: tuple[str, ...] = ()  # the report's files under data/ (Report.data_files)
+    provenance: str = ""  # who measured the figures (analyse.provenance)
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns, as the headline lists them: `worse` results only."""
@@ -85,4 +86,5 @@ class Card:
         """The inverse of ``dataclasses.asdict``, as the build manifest stores it."""
         return cls(data["slug"], data["title"], data["date"], data["author"], data["baseline"],
                    tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]),
-                   tuple(data.get("undecided", ())), tuple(data["data"]))
+                   tuple(data.get("undecided", ())), tuple(data["data"]),
+                   data.get("provenance", ""))
