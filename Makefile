@@ -19,7 +19,7 @@ test: $(BIN)/reportgen
 	$(BIN)/python -m pytest -q
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/ruff check reportgen tests probes
+	$(BIN)/ruff check reportgen tests probes examples
 
 # Rewrite the golden files under tests/golden/ from the example report and the
 # four-env fixture, and the expected messages under tests/fixtures/.
@@ -29,7 +29,7 @@ golden: $(BIN)/reportgen
 lint: $(BIN)/reportgen
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/ruff check reportgen tests probes
+	$(BIN)/ruff check reportgen tests probes examples
 
 clean:
 	rm -rf output $(VENV)

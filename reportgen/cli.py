@@ -2,7 +2,9 @@
 
 Errors in the user's input are ReportgenError subclasses whose message is
 already the full ``file:line:col: message`` text: they are printed as they
-are, with exit status 2 and no traceback.  SIGINT, SIGTERM and SIGHUP stop
+are, with exit status 2 and no traceback.  A write the system refuses (an
+OSError, or a WriteRefused found before anything was written) is one line and
+exit status 1.  SIGINT, SIGTERM and SIGHUP stop
 every command with one line naming the signal and exit status 128 + its
 number (reportgen.core.signals).
 """
@@ -21,7 +23,7 @@ import click
 
 from reportgen import __version__
 from reportgen.core import signals
-from reportgen.core.errors import ReportgenError, printable
+from reportgen.core.errors import ReportgenError, WriteRefused, printable
 
 # numpy's OpenBLAS starts a thread per core when it is imported, which cost a
 # tenth of a second of a one-report rebuild here; reportgen calls no BLAS
@@ -54,6 +56,9 @@ def reports_errors(func: F) -> F:
         except ReportgenError as exc:
             click.echo(printable(str(exc)), err=True)
             sys.exit(EXIT_INPUT)
+        except WriteRefused as exc:
+            click.echo(printable(str(exc)), err=True)
+            sys.exit(EXIT_ENVIRONMENT)
         except OSError as exc:
             click.echo(printable(environment_error(exc)), err=True)
             sys.exit(EXIT_ENVIRONMENT)
@@ -126,7 +131,7 @@ def check(site_file: Path, strict: bool, verbose: bool) -> None:
     for line in summary([w for w in warnings if w not in errors], verbose):
         click.echo(line, err=True)
     if errors:
-        raise InputError(errors)
+        raise InputError(Problem.as_errors(errors))
     click.echo(f"{site_file}: {len(analyses)} report(s) OK", err=True)
 
 
@@ -182,30 +187,51 @@ def new(directory: Path, more_results: tuple[Path, ...], results: tuple[Path, ..
               help="The results file to write.")
 @click.option("--system", help="pts: the system (its Identifier) to import, when the file "
                                "holds several.")
-@click.option("--test", type=click.Choice(["cpu", "memory", "fileio", "threads", "mutex"]),
-              help="sysbench: the test that wrote the output, when it does not say "
-                   "(threads, mutex).")
+@click.option("--test", help="sysbench: the test that wrote the output, when it does not say "
+                             "(threads, mutex), or the OLTP script (oltp_read_write...).")
 @click.option("--tool-version", help="The tool's version, when its output does not say "
                                      "(hyperfine).")
+@click.option("--shell", help="hyperfine: the shell its commands ran in, as given to its "
+                              "--shell ('none' for -N); recorded in params.")
+@click.option("--keep-failed-runs", is_flag=True,
+              help="hyperfine: import runs whose command failed (recorded under -i) instead "
+                   "of marking the metric failed.")
 @reports_errors
 def import_(tool: str, files: tuple[Path, ...], label: str, output: Path, system: str | None,
-            test: str | None, tool_version: str | None) -> None:
+            test: str | None, tool_version: str | None, shell: str | None,
+            keep_failed_runs: bool) -> None:
     """Write one results file from TOOL's output files (each file one round)."""
     from reportgen.importers import ImportFailure, import_files, write
     from reportgen.importers.common import Options
 
     for option, value, only in (("--system", system, "pts"), ("--test", test, "sysbench"),
-                                ("--tool-version", tool_version, "hyperfine")):
+                                ("--tool-version", tool_version, "hyperfine"),
+                                ("--shell", shell, "hyperfine"),
+                                ("--keep-failed-runs", keep_failed_runs or None, "hyperfine")):
         if value is not None and tool != only:
             raise ImportFailure(f"reportgen import: {option} applies to {only} only")
+    if test is not None and tool == "sysbench":
+        from reportgen.importers.sysbench import TESTS
+
+        if test not in TESTS:
+            raise ImportFailure(f"reportgen import: --test: expected one of {', '.join(TESTS)}; "
+                                f"got {test!r}")
     if not LABEL.fullmatch(label):
         raise ImportFailure(f"reportgen import: --label: expected a short name of lower-case "
                             f"letters, digits, '_' and '-', starting with a letter; got "
                             f"{label!r}")
-    done = import_files(tool, files, label, Options(system, test, tool_version))
+    done = import_files(tool, files, label, Options(
+        system=system, test=test, tool_version=tool_version, shell=shell,
+        keep_failed=keep_failed_runs))
     for warning in done.warnings:
         click.echo(str(warning), err=True)
     write(done.doc, output)
+    # A failed metric is kept in the file (the report shows it as failed), but
+    # the person importing should hear of it now, not at build time.
+    for metric in done.doc["metrics"]:
+        if metric.get("status") == "failed":
+            click.echo(f"{output}: warning: metric '{metric['id']}' failed: {metric['error']}",
+                       err=True)
     count = len(done.doc["metrics"])
     click.echo(f"wrote {output}: {count} metric(s), {len(done.doc['rounds'])} round(s), "
                f"label '{label}'", err=True)

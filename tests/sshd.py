@@ -42,6 +42,7 @@ class Server:
     port: int
     user: str
     config: Path  # the client's ssh_config
+    pid: int  # the listening sshd; each connection is served by processes under it
 
     @property
     def target(self) -> str:
@@ -122,7 +123,7 @@ Host 127.0.0.1
     proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(root / "sshd_config")],
                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
-        served = Server(root, port, user, config)
+        served = Server(root, port, user, config, proc.pid)
         _wait_until_up(served, proc)
         yield served
     finally:

@@ -52,7 +52,7 @@ def test_schema_is_valid_and_documented_beside_the_results_schema() -> None:
 
 
 def test_every_example_validates(site: Path) -> None:
-    for slug in ("bhyve-smp", "firecracker-aa"):
+    for slug in ("bhyve-smp", "firecracker-aa", "qemu-tcg"):
         VALIDATOR.validate(json.loads((site / slug / "analysis.json").read_text()))
 
 
@@ -82,9 +82,9 @@ def test_example_content(example: dict[str, Any]) -> None:
     s = 182.0 / 46.0
     assert {k: v for k, v in getpid.items() if k not in ("slowdown", "p_value", "interval")} == {
         "metric": "syscall.getpid", "name": "getpid() latency", "env": "guest",
-        "verdict": "worse", "label": "~4x", "tier": "moderate",
+        "verdict": "worse", "label": "~4x", "words": "~4x slower", "tier": "moderate",
         "rounds": {"baseline": 5, "env": 5}, "samples": {"baseline": 5, "env": 5},
-        "reason": None}
+        "reason": None, "rule": None}
     assert getpid["slowdown"] == pytest.approx(s, rel=1e-5)
     assert getpid["p_value"] == pytest.approx(2 / 252 * 10 / 9, rel=1e-5)
     # A bootstrap median lies between the smallest and the largest sample, so
@@ -171,6 +171,10 @@ def test_untiered_verdicts_carry_their_reason_and_no_slowdown() -> None:
     ({"verdict": "not-comparable", "tier": "not-comparable", "reason": "units"}, "slowdown"),
     ({"verdict": "inconclusive", "tier": "inconclusive"}, "reason"),
     ({"verdict": "same", "reason": "why"}, "reason"),
+    ({"verdict": "same", "rule": "p"}, "rule"),
+    ({"verdict": "inconclusive", "tier": "inconclusive", "reason": "why", "rule": None}, "rule"),
+    ({"verdict": "inconclusive", "tier": "inconclusive", "reason": "why", "rule": "luck"},
+     "rule"),
     ({"verdict": "worse", "tier": "inconclusive"}, "tier"),
     ({"verdict": "maybe"}, "verdict"),
     ({"interval": [1.0]}, "interval"),
@@ -191,7 +195,7 @@ def test_written_whatever_the_formats(tmp_path: Path) -> None:
 
 def test_index_links_each_report_analysis(site: Path) -> None:
     index = (site / "index.html").read_text()
-    for slug in ("bhyve-smp", "firecracker-aa"):
+    for slug in ("bhyve-smp", "firecracker-aa", "qemu-tcg"):
         assert f'<a href="{slug}/analysis.json">analysis.json</a>' in index
         assert (site / slug / "analysis.json").is_file()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.core.errors import BuildError
+from reportgen.core.errors import BuildError, WriteRefused
 from reportgen.site.archive import Snapshot, add_snapshot, snapshot_name, snapshots
 
 DAY = dt.date(2026, 6, 9)
@@ -106,7 +106,8 @@ def test_a_broken_index_is_an_error_naming_it(tmp_path: Path) -> None:
         snapshots(tmp_path, "r")
 
 
-def test_an_unwritable_archive_is_an_error_naming_the_report(tmp_path: Path) -> None:
+def test_an_unwritable_archive_is_a_refused_write_naming_the_report(tmp_path: Path) -> None:
     (tmp_path / "r").write_text("a file where the folder should be")
-    with pytest.raises(BuildError, match="report r: cannot write the PDF archive"):
+    with pytest.raises(WriteRefused, match=f"reportgen: {tmp_path / 'r'}: cannot write the "
+                                           "PDF archive of report r: "):
         add_snapshot(tmp_path, "r", DAY, b"%PDF-one")

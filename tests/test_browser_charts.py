@@ -34,7 +34,7 @@ from tests.golden import ROOT, build_example, cwd
 from tests.test_browser import _QuietHandler, driver  # noqa: F401  (a fixture)
 
 FOUR_ENV = ROOT / "tests" / "fixtures" / "four-env"
-EXAMPLES = ("bhyve-smp", "firecracker-aa")
+EXAMPLES = ("bhyve-smp", "firecracker-aa", "qemu-tcg")
 PAGES = ("index.html", *(f"{r}/index.html" for r in EXAMPLES), "four-env/index.html")
 SMALLEST_TEXT = 11.0  # px, at 320 px
 APART = 0.10  # of the plot's width, between the medians of a difference

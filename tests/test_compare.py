@@ -196,7 +196,9 @@ def test_interval_containing_one_is_inconclusive_not_same() -> None:
     assert noisy.change == pytest.approx(0.10)
     assert noisy.interval is not None and noisy.interval[0] < 1 < noisy.interval[1]
     assert (noisy.verdict, noisy.label, noisy.tier) == ("inconclusive", "?", "inconclusive")
-    assert noisy.reason == "CV 30%"  # its p-value, 174/252: test_verdicts, rank test
+    # its p-value, 174/252: test_verdicts, rank test; the larger CV decides first
+    assert (noisy.rule, noisy.reason) == (
+        "noise", "samples vary by 30%: the difference is within the noise")
 
 
 def test_compose_and_figure() -> None:
@@ -204,8 +206,11 @@ def test_compose_and_figure() -> None:
     assert wording.compose([("write", "-36%"), ("read", "-48%")]) == "-36% write, -48% read"
     cs = [compare.compare(steady("a", 100, "higher"), steady("a", 52, "higher"), "g", T),
           compare.compare(steady("b", 100, "higher"), steady("b", 64, "higher"), "g", T)]
-    assert wording.figure(cs) == "-36% to -48%"
-    assert wording.figure(cs[:1]) == "-48%"
+    # Higher is better: -36% and -48% are less throughput, and two metrics
+    # make a range that says so, never one that reads as an interval.
+    assert wording.figure(cs) == "36% to 48% less throughput across 2 metrics"
+    assert wording.figure(cs[:1]) == "48% less throughput"
+    assert wording.slowdown_range(cs) == "1.56x to 1.92x slower"
 
 
 def test_three_environments() -> None:
@@ -224,7 +229,7 @@ def test_three_environments() -> None:
     assert [(c.env, [(b.tier, [i.figure for i in b.items]) for b in c.blocks])
             for c in result.conclusions] == [
         ("kvm", [("negligible", ["same"])]),
-        ("bhyve", [("severe", ["~19x"])]),
+        ("bhyve", [("severe", ["~19x slower"])]),
     ]
 
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.core import atomic
+from reportgen.core.errors import WriteRefused
 from reportgen.site import archive
 from tests.golden import ERRORS, cwd, lay_out
 
@@ -141,7 +142,7 @@ def test_archive_write_failing_midway_changes_nothing(tmp_path: Path, full: str,
         return real(target, data, **options)
 
     monkeypatch.setattr(atomic, "replacing", full_disk)
-    with pytest.raises(archive.BuildError, match="No space left on device"):
+    with pytest.raises(WriteRefused, match="No space left on device"):
         archive.add_snapshot(tmp_path, "r", day, b"%PDF-two")
     assert tree(tmp_path / "r") == before
 

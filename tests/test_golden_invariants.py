@@ -117,6 +117,30 @@ def verdict_text(c: dict[str, Any]) -> str:
     return str(c["label"])
 
 
+def words_of(g: Golden, c: dict[str, Any]) -> str:
+    """A result with its direction in words: a worse `~Nx` is slower, a worse
+    change is longer (lower is better) or less throughput (higher is better);
+    any other result keeps its label."""
+    label = str(c["label"])
+    if c["verdict"] != "worse":
+        return label
+    if label.startswith("~"):
+        return f"{label} slower"
+    better = g.inputs.measured[g.inputs.baseline][c["metric"]].better
+    return f"{label.lstrip('+-')} {'longer' if better == 'lower' else 'less throughput'}"
+
+
+def undecided_of(g: Golden, env: str, found: list[dict[str, Any]] | None = None) -> str:
+    """``N of M inconclusive: <reason>``, or "" when none is; the goldens'
+    inconclusive results of one environment share one reason."""
+    found = g.of(env) if found is None else found
+    reasons = [c["reason"] for c in found if c["verdict"] == "inconclusive"]
+    if not reasons:
+        return ""
+    assert len(set(reasons)) == 1, reasons
+    return f"{len(reasons)} of {len(found)} inconclusive: {reasons[0]}"
+
+
 def label_of(g: Golden, metric: str, env: str) -> str:
     c = g.comparison(metric, env)
     return "n/a" if c is None else str(c["label"])
@@ -296,8 +320,13 @@ def test_each_verdict_follows_from_rounds_interval_p_and_change(golden: Golden) 
             if fewest < MIN_ROUNDS:
                 plural = "" if fewest == 1 else "s"
                 assert c["reason"] == f"{fewest} round{plural}, need >= {MIN_ROUNDS}", c
-            elif c["reason"].startswith("p = "):
-                assert c["p_value"] >= ALPHA and rounds_to_decimals(c["reason"][4:], c["p_value"])
+            elif c["rule"] == "p":
+                found = re.search(r"p = ([\d.]+)", c["reason"])
+                assert found and c["p_value"] >= ALPHA, c
+                assert rounds_to_decimals(found[1], c["p_value"]), c
+                # an interval that excludes 1x is said not to be enough
+                excludes = low is not None and high is not None and (low > 1 or high < 1)
+                assert c["reason"].startswith("interval excludes 1x but ") == excludes, c
         else:
             assert c["reason"] is None, c
 
@@ -348,8 +377,9 @@ def test_headline_counts_means_and_largest_slowdowns(golden: Golden) -> None:
         mean = geometric_mean(golden.inputs.slowdown(c["metric"], env) for c in chosen)
         assert h["geomean"] == pytest.approx(mean, rel=1e-5), (env, mean)
         assert h["interval"][0] <= h["interval"][1]
-        assert [(w["metric"], w["label"]) for w in h["worst"]] == [
-            (c["metric"], c["label"]) for c in largest(golden, env)]
+        assert [(w["metric"], w["label"], w["words"]) for w in h["worst"]] == [
+            (c["metric"], c["label"], words_of(golden, c)) for c in largest(golden, env)]
+        assert h["inconclusive"] == (undecided_of(golden, env) or None)
         for w in h["worst"]:
             assert w["slowdown"] == pytest.approx(golden.inputs.slowdown(w["metric"], env),
                                                   rel=1e-5)
@@ -389,8 +419,10 @@ def test_text_has_each_section_of_report_yml_with_its_badge(golden: Golden) -> N
                         for n, s in enumerate(sections, 1)]
 
 
+UNSTABLE = r"(?: \(unstable: [^)]+\))?"
 TEXT_FIGURES = re.compile(
-    rf"(?P<value>{NUMBER}) (?P<unit>[^,;]+), (?P<base_env>\S+) (?P<base>{NUMBER}) (?P=unit); "
+    rf"(?P<value>{NUMBER}) (?P<unit>[^,;(]+?){UNSTABLE}, (?P<base_env>\S+) (?P<base>{NUMBER}) "
+    rf"(?P=unit){UNSTABLE}; "
     rf"(?P<s>{NUMBER})x \(95% interval (?P<low>{NUMBER})x to (?P<high>{NUMBER})x, "
     rf"p = (?P<p>[\d.]+)\): (?P<result>.+)")
 
@@ -414,7 +446,8 @@ def test_text_figures_of_each_comparison(golden: Golden) -> None:
 
 TEXT_HEADLINE = re.compile(
     rf"- (?P<env>\S+): geometric mean (?P<mean>{NUMBER})x \(95% interval (?P<low>{NUMBER})x "
-    rf"to (?P<high>{NUMBER})x\) results: (?P<counts>.+) largest: (?P<largest>.+)")
+    rf"to (?P<high>{NUMBER})x\) results: (?P<counts>.+?)(?: largest: (?P<largest>.+?))?"
+    rf"(?: (?P<undecided>\d+ of \d+ inconclusive: .+))?")
 
 
 def test_text_headline_counts_the_verdicts(golden: Golden) -> None:
@@ -431,8 +464,11 @@ def test_text_headline_counts_the_verdicts(golden: Golden) -> None:
         assert rounds_to(e["mean"], mean), (env, e["mean"], mean)
         (h,) = [h for h in golden.analysis["headline"] if h["env"] == env]
         assert rounds_to(e["low"], h["interval"][0]) and rounds_to(e["high"], h["interval"][1])
-        assert e["largest"] == ", ".join(f"{c['name']} {c['label']}"
-                                         for c in largest(golden, env))
+        # the worse results only; then how many are inconclusive, and why
+        worse = ", ".join(f"{c['name']} {words_of(golden, c)}" for c in largest(golden, env))
+        undecided = undecided_of(golden, env)
+        assert (e["largest"] or "", e["undecided"] or "") == (
+            worse or ("" if undecided else f"none: no metric is worse in {env}"), undecided)
 
 
 def conclusion_blocks(g: Golden) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -453,16 +489,31 @@ def conclusion_blocks(g: Golden) -> list[tuple[str, list[tuple[str, str]]]]:
                             key=lambda c: g.inputs.slowdown(c["metric"], env))
             parts = []
             if tiered:
-                first, last = tiered[0]["label"], tiered[-1]["label"]
-                parts.append(first if first == last else f"{first} to {last}")
-            for verdict in UNTIERED:
-                reasons = [c["reason"] for c in found if c["verdict"] == verdict]
-                if reasons:
-                    parts.append(f"{VERDICT_WORDS[verdict]} ({'; '.join(dict.fromkeys(reasons))})")
-            by_tier[worst_tier([c["tier"] for c in found])].append((item["name"], ", ".join(parts)))
+                parts.append(range_words(g, tiered))
+            if len(found) == 1 and found[0]["verdict"] == "inconclusive":
+                parts.append(f"inconclusive ({found[0]['reason']})")
+            elif undecided_of(g, env, found):
+                parts.append(undecided_of(g, env, found))
+            reasons = [c["reason"] for c in found if c["verdict"] == "not-comparable"]
+            if reasons:
+                parts.append(f"not comparable ({'; '.join(dict.fromkeys(reasons))})")
+            by_tier[worst_tier([c["tier"] for c in found])].append((item["name"], "; ".join(parts)))
         suffix = f" ({env})" if len(g.inputs.compared) > 1 else ""
         blocks += [(f"{headings[t]}{suffix}:", items) for t, items in by_tier.items() if items]
     return blocks
+
+
+def range_words(g: Golden, tiered: list[dict[str, Any]]) -> str:
+    """Mildest to worst in words, said to be across the metrics so it never
+    reads as an interval; a shared word is said once (`36% to 48% less throughput`)."""
+    first, last = words_of(g, tiered[0]), words_of(g, tiered[-1])
+    if first == last:
+        return first
+    across = f"across {len(tiered)} metrics"
+    low, high = first.split(" ", 1), last.split(" ", 1)
+    if all(c["verdict"] == "worse" for c in (tiered[0], tiered[-1])) and low[1] == high[1]:
+        return f"{low[0]} to {high[0]} {low[1]} {across}"
+    return f"{first} to {last} {across}"
 
 
 def test_text_files_each_conclusion_under_its_worst_tier(golden: Golden) -> None:
@@ -477,7 +528,10 @@ def test_text_files_each_conclusion_under_its_worst_tier(golden: Golden) -> None
     for (heading, lines), (_, items) in zip(found, expected):
         assert len(lines) == len(items), heading
         for line, (name, figure) in zip(lines, items):
-            assert line.startswith(f"- {name}: {figure}, "), (heading, line, figure)
+            # the author's note follows after a comma, or a space when it opens
+            # with a parenthesis
+            rest = line.removeprefix(f"- {name}: {figure}")
+            assert rest != line and (rest[:2] in (", ", " (") or not rest), (heading, line, figure)
 
 
 # --- report.md ----------------------------------------------------------------------------
@@ -565,7 +619,9 @@ def test_markdown_headline_counts_the_verdicts(golden: Golden) -> None:
         assert found and rounds_to(found[1], geometric_mean(
             golden.inputs.slowdown(c["metric"], env) for c in included(golden, env)))
         assert parse_counts(counts) == headline_counts(golden, env), counts
-        assert worst == ", ".join(f"{c['name']} {c['label']}" for c in largest(golden, env))
+        worse = ", ".join(f"{c['name']} {words_of(golden, c)}" for c in largest(golden, env))
+        said = "; ".join(t for t in (worse, undecided_of(golden, env)) if t)
+        assert worst == (said or f"none: no metric is worse in {env}")
 
 
 # --- index.html ---------------------------------------------------------------------------
@@ -735,7 +791,7 @@ def test_html_headline_counts_the_verdicts(slug: str) -> None:
         assert rounds_to(high.removesuffix("x"), h["interval"][1])
         assert parse_counts(counts.text()) == headline_counts(g, env)
         assert [(badge_text(b), badge_tier(b)) for b in worst.all("span", "badge")] == [
-            (c["label"], c["tier"]) for c in largest(g, env)]
+            (words_of(g, c), c["tier"]) for c in largest(g, env)]
 
 
 # --- charts -------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ def with_verdicts(a: Analysis, verdicts: dict[str, Verdict]) -> Analysis:
         if verdict is None:
             return c
         tier = verdict if verdict in compare.UNTIERED else c.tier
-        return dataclasses.replace(c, verdict=verdict, tier=tier, reason=f"{verdict} here")
+        rule: compare.Rule = "p" if verdict == "inconclusive" else ""
+        return dataclasses.replace(c, verdict=verdict, tier=tier, reason=f"{verdict} here",
+                                   rule=rule)
 
     sections = tuple(dataclasses.replace(s, metrics=tuple(
         dataclasses.replace(m, measurements=tuple(
@@ -142,7 +144,9 @@ def test_counts_per_tier_and_worst_results_with_labels() -> None:
     assert [(w.metric_id, w.label, w.tier) for w in h.worst] == [
         ("fork", "~66x", "severe"), ("sys", "~4x", "moderate"), ("mem", "+30%", "moderate")]
     assert headline.counts_text(h) == "2 negligible, 2 moderate, 1 severe"
-    assert headline.worst_text(h) == "fork ~66x, sys ~4x, mem +30%"
+    # Lower is better: ~66x and ~4x slower, +30% is 30% longer.
+    assert headline.worst_text(h) == "fork ~66x slower, sys ~4x slower, mem 30% longer"
+    assert headline.largest_text(h) == headline.worst_text(h)
 
 
 def test_inconclusive_and_not_comparable_are_counted_but_left_out_of_the_mean() -> None:
@@ -155,14 +159,15 @@ def test_inconclusive_and_not_comparable_are_counted_but_left_out_of_the_mean() 
     assert [w.metric_id for w in h.worst] == ["a"]  # only `worse` results are worst results
     assert headline.counts_text(h) == ("0 negligible, 1 moderate, 0 severe; 1 inconclusive "
                                        "and 1 not comparable, left out of the mean")
+    assert headline.largest_text(h) == "a 100% longer; 1 of 3 inconclusive: inconclusive here"
 
 
 def test_nothing_left_to_average() -> None:
-    base = analysis(("a", [10] * 3, [20] * 3))
-    h = only(with_verdicts(base, {"a": "inconclusive"}))
+    h = only(analysis(("a", [10] * 3, [20] * 3)))  # three rounds: inconclusive
     assert (h.geomean, h.interval, h.included, h.worst) == (None, None, 0, ())
     assert headline.mean_text(h) == "n/a (no conclusive result to average)"
-    assert headline.worst_text(h) == "none: no metric is worse in guest"
+    # never "none: no metric is worse", which would read as an all-clear
+    assert headline.largest_text(h) == "1 of 1 inconclusive: 3 rounds, need >= 5"
 
 
 def test_one_row_per_compared_environment() -> None:
@@ -172,7 +177,7 @@ def test_one_row_per_compared_environment() -> None:
     assert [(h.env, h.geomean) for h in a.headline.envs] == [("kvm", 2.0), ("jail", 1.0)]
 
 
-@pytest.fixture(scope="module", params=["bhyve-smp", "firecracker-aa"])
+@pytest.fixture(scope="module", params=["bhyve-smp", "firecracker-aa", "qemu-tcg"])
 def example(request: pytest.FixtureRequest) -> Analysis:
     return analyse(report_yml.load_report(EXAMPLES / request.param).report)
 
@@ -192,9 +197,11 @@ def test_text_has_its_own_block_after_the_system_block(example: Analysis) -> Non
     block = lines[heading:rule]
     assert all(len(line) <= 78 for line in block), block
     (h,) = example.headline.envs
+    largest = f" largest: {headline.worst_text(h)}" if h.worst else ""
+    undecided = f" {h.undecided}" if h.undecided else ""
     assert " ".join(" ".join(block).split()).endswith(
         f"- {h.env}: geometric mean {headline.mean_text(h)} results: "
-        f"{headline.counts_text(h)} largest: {headline.worst_text(h)}")
+        f"{headline.counts_text(h)}{largest}{undecided}")
 
 
 def test_markdown_opens_with_the_headline_table(example: Analysis) -> None:
@@ -223,8 +230,8 @@ def test_example_figures() -> None:
                  100.0 / 106.0]   # disk.cached_read
     assert h.included == len(slowdowns)
     assert h.geomean == pytest.approx(math.prod(slowdowns) ** (1 / len(slowdowns)))
-    assert headline.worst_text(h) == ("fork()+wait latency ~66x, write+fsync throughput ~19x, "
-                                      "getpid() latency ~4x")
+    assert headline.worst_text(h) == ("fork()+wait latency ~66x slower, write+fsync throughput "
+                                      "~19x slower, getpid() latency ~4x slower")
 
 
 def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -> None:
@@ -241,7 +248,7 @@ def test_page_opens_with_the_headline_after_the_title_block(example: Analysis) -
             f'{figures.interval(h.interval) or "n/a"}</td>') in html
     for w in h.worst:  # every one is worse: coloured so, and said so in words
         assert (f'{w.name} <span class="badge verdict-worse tier-{w.tier}">'
-                f'<span class="visually-hidden">worse, {w.tier}: </span>{w.label}</span>') in html
+                f'<span class="visually-hidden">worse, {w.tier}: </span>{w.words}</span>') in html
     assert '<a href="analysis.json">analysis.json</a>' in html
     # The PDF is rendered from the same page, but has no analysis.json beside it.
     assert "analysis.json" not in render_report(example, [], Links((), ()))
@@ -257,7 +264,7 @@ def test_hostile_metric_names_stay_text_in_the_headline() -> None:
     html = render_report(a, [], Links((), ()))
     section = html[html.index('id="headline"'):html.index("</section>")]
     assert ("&lt;script&gt;alert(1)&lt;/script&gt;&amp; <span class=\"badge verdict-worse "
-            "tier-moderate\"><span class=\"visually-hidden\">worse, moderate: </span>~4x</span>"
+            "tier-moderate\"><span class=\"visually-hidden\">worse, moderate: </span>~4x slower</span>"
             ) in section
     assert "<script" not in html
-    assert "| \\<script\\>alert(1)\\</script\\>& \\~4x |" in render_markdown.render(a, {})
+    assert "| \\<script\\>alert(1)\\</script\\>& \\~4x slower |" in render_markdown.render(a, {})

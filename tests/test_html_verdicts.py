@@ -111,10 +111,10 @@ def test_the_authors_badge_takes_the_worst_verdict_of_its_section(four: Analysis
     assert [(b.verdict, b.tier) for b in composed] == own
 
 
-def test_the_index_recovers_each_verdict_from_the_card(four: Analysis) -> None:
+def test_the_index_keeps_each_verdict_on_the_card(four: Analysis) -> None:
     by_key = {(c.metric_id, c.env): c.verdict for c in four.comparisons}
     for m in card(four).metrics:
-        assert html.card_verdict(m) == by_key[m.id, m.env], m
+        assert m.verdict == by_key[m.id, m.env], m
     page = render_index("Site", [card(four)], {})
     doc = parse(page)
     assert "worse, severe" in doc.text_of("table")

@@ -67,14 +67,16 @@ def test_fio_figures_units_and_params() -> None:
         ("MiB/s", "higher"), ("IO/s", "higher"), ("us", "lower"), ("us", "lower"),
         ("us", "lower")]
     assert metrics["fio.r.read.bw"]["params"] == {
-        "rw": "randread", "bs": "4k", "iodepth": "1", "numjobs": "1", "direct": "0",
-        "fsync": "0", "fdatasync": "0"}
+        "rw": "randread", "rwmixread": "50", "bs": "4k", "iodepth": "1", "numjobs": "1",
+        "ioengine": "psync", "direct": "0", "fsync": "0", "fdatasync": "0", "size": "64M",
+        "runtime": "3"}
     two = _metrics("fio-two-jobs")
     # global options apply to every job; a job's own options win
     assert two["fio.seqread.read.bw"]["params"]["bs"] == "64k"  # type: ignore[index]
     assert two["fio.syncwrite.write.bw"]["params"] == {
-        "rw": "randwrite", "bs": "4k", "iodepth": "1", "numjobs": "1", "direct": "0",
-        "fsync": "0", "fdatasync": "16"}
+        "rw": "randwrite", "rwmixread": "50", "bs": "4k", "iodepth": "1", "numjobs": "1",
+        "ioengine": "psync", "direct": "0", "fsync": "0", "fdatasync": "16", "size": "16M",
+        "runtime": "1"}
     assert not [m for m in two if ".seqread.write." in m or ".syncwrite.read." in m]
 
 
@@ -92,7 +94,7 @@ def test_sysbench_figures_and_latency_below_its_resolution() -> None:
     threads = _metrics("sysbench-threads")["sysbench.threads.t1.events_per_s"]
     assert threads["samples"] == [2424 / 1.0002]  # total events over total time
     assert _metrics("sysbench-fileio")["sysbench.fileio.rndrw.t1.reads_per_s"]["params"] == {
-        "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
+        "test": "fileio", "threads": 1, "files": "4", "file_size": "8MiB", "block_size": "16KiB",
         "open_flags": "(none)", "rw_ratio": "1.50", "fsync_every": "100",
         "fsync_at_end": "Enabled", "io_mode": "synchronous", "mode": "rndrw"}
 
@@ -202,9 +204,12 @@ BAD = [
     ("fio-empty", "fio", _text("empty.json", "\n"), (), "empty.json:1:1: empty file"),
     ("fio-truncated", "fio", _cut("fio/idle-1.json", 3000), (),
      "cut-idle-1.json:120:9: truncated fio JSON output: the file ends inside the JSON"),
-    ("fio-old-version", "fio", _edited("fio/idle-1.json", "fio-3.33", "fio-2.21"), (),
-     ("edited-idle-1.json:2:1: unknown fio version 'fio-2.21': this importer reads the JSON "
-     "of fio 3.x")),
+    ("fio-unknown-version", "fio", _edited("fio/idle-1.json", "fio-3.33", "fio-4.0"), (),
+     ("edited-idle-1.json:2:1: unknown fio version 'fio-4.0': this importer reads the JSON "
+     "of fio 2.0.10 (the first to write JSON) to 3.x")),
+    ("fio-before-json", "fio", _edited("fio/idle-1.json", "fio-3.33", "fio-2.0.9"), (),
+     ("edited-idle-1.json:2:1: unknown fio version 'fio-2.0.9': this importer reads the JSON "
+     "of fio 2.0.10 (the first to write JSON) to 3.x")),
     ("fio-given-hyperfine", "fio", _fixture("hyperfine/idle-1.json"), (),
      'hyperfine/idle-1.json:1:1: not fio JSON output: no "fio version" key'),
     ("fio-given-sysbench", "fio", _fixture("sysbench/cpu-idle-1.txt"), (),
@@ -214,10 +219,6 @@ BAD = [
      "fio/idle-1.json:1:1: not sysbench output: no 'sysbench <version>' line"),
     ("sysbench-truncated", "sysbench", _cut("sysbench/cpu-idle-1.txt", 300), (),
      "cut-cpu-idle-1.txt:1:1: truncated sysbench output: no 'General statistics' section"),
-    ("sysbench-0.4", "sysbench", lambda into: shutil.copy(
-        FIXTURES.parent / "probes" / "sysbench-0.4.12-memory.txt", into / "old.txt"), (),
-     ("old.txt:1:1: unknown sysbench version '0.4.12': this importer reads the output of "
-     "sysbench 1.x")),
     ("sysbench-unnamed-test", "sysbench", _fixture("sysbench/mutex.txt"), (),
      ("sysbench/mutex.txt:1:1: sysbench's threads and mutex tests print no settings, so the "
      "output does not say which test made it: give --test threads or --test mutex")),
@@ -312,9 +313,11 @@ def test_rounds_measured_differently_are_not_pooled(here: Path) -> None:
     assert (done.exit_code, done.output) == (
         2, ("fio/idle-1.json, edited-idle-2.json: cannot be pooled as rounds of one "
            "environment: metric 'fio.r.read.bw' was measured with a different params "
-           "({'rw': 'randread', 'bs': '4k', 'iodepth': '1', 'numjobs': '1', 'direct': '0', "
-           "'fsync': '0', 'fdatasync': '0'} and {'rw': 'randread', 'bs': '8k', 'iodepth': "
-           "'1', 'numjobs': '1', 'direct': '0', 'fsync': '0', 'fdatasync': '0'})\n"))
+           "({'rw': 'randread', 'rwmixread': '50', 'bs': '4k', 'iodepth': '1', 'numjobs': "
+           "'1', 'ioengine': 'psync', 'direct': '0', 'fsync': '0', 'fdatasync': '0', "
+           "'size': '64M', 'runtime': '3'} and {'rw': 'randread', 'rwmixread': '50', 'bs': "
+           "'8k', 'iodepth': '1', 'numjobs': '1', 'ioengine': 'psync', 'direct': '0', "
+           "'fsync': '0', 'fdatasync': '0', 'size': '64M', 'runtime': '3'})\n"))
     assert not (here / "out.json").exists()
 
 
@@ -323,6 +326,9 @@ def test_rounds_measured_differently_are_not_pooled(here: Path) -> None:
                            "letters, digits, '_' and '-', starting with a letter; got 'Guest'")),
     (("--label", "x", "--system", "A"), "reportgen import: --system applies to pts only"),
     (("--label", "x", "--test", "cpu"), "reportgen import: --test applies to sysbench only"),
+    (("--label", "x", "--shell", "none"), "reportgen import: --shell applies to hyperfine only"),
+    (("--label", "x", "--keep-failed-runs"),
+     "reportgen import: --keep-failed-runs applies to hyperfine only"),
 ])
 def test_command_line_mistakes(here: Path, args: tuple[str, ...], message: str) -> None:
     stage("fio/idle-1.json", here)

@@ -48,7 +48,9 @@ def _epoch(seconds: float) -> str:
 def started(tool: str, relative: str) -> str:
     path = FIXTURES / relative
     if tool == "fio":  # fio's "timestamp" (the report's) less the longest job's "elapsed"
-        data = json.loads(path.read_text())
+        data = fio_result(relative)
+        if "timestamp" not in data:  # fio before 2.2.5: the file's modification time
+            return _epoch(MTIMES[relative])
         return _epoch(data["timestamp"] - max(j["elapsed"] for j in data["jobs"]))
     if tool == "pts":  # the system's <TimeStamp>, read as UTC
         stamp = ET.parse(path).getroot().findtext("System/TimeStamp") or ""
@@ -58,16 +60,32 @@ def started(tool: str, relative: str) -> str:
 
 # --- the figures a source file gives for one metric, in the metric's unit --------------
 
+def fio_result(relative: str) -> Doc:
+    """The file's last JSON document: with --status-interval fio prints one per
+    interval, the last is the result; text after it (json,normal) is not JSON."""
+    text = (FIXTURES / relative).read_text()
+    found: Doc = json.JSONDecoder().raw_decode(text, text.rindex('{\n  "fio version"'))[0]
+    return found
+
+
 def fio_figures(relative: str, metric: Doc) -> list[float]:
+    """The figure of every job whose name gives the id's job part (jobs of one
+    name get _2, _3...), in the metric's unit."""
     _, job, direction, figure = metric["id"].split(".")
-    data = json.loads((FIXTURES / relative).read_text())
-    (stats,) = [j[direction] for j in data["jobs"] if j["jobname"] == job]
-    if figure == "bw":
-        return [stats["bw_bytes"] / 2**20]  # bytes/s -> MiB/s
-    if figure == "iops":
-        return [stats["iops"]]
-    key = {"clat_p50": "50.000000", "clat_p99": "99.000000", "clat_p99_9": "99.900000"}[figure]
-    return [stats["clat_ns"]["percentile"][key] / 1000]  # ns -> us
+    named = [j for j in fio_result(relative)["jobs"]
+             if re.sub(r"[^a-z0-9]+", "_", j["jobname"].lower()) in (job, re.sub(r"_\d+$", "", job))]
+    out = []
+    for stats in (j[direction] for j in named):
+        if figure == "bw":  # bytes/s -> MiB/s; before fio 3.2 only KiB/s
+            out.append(stats["bw_bytes"] / 2**20 if "bw_bytes" in stats else stats["bw"] / 1024)
+        elif figure == "iops":
+            out.append(stats["iops"])
+        else:  # ns -> us; before fio 3.0 "clat", already in us
+            key = {"clat_p50": "50.000000", "clat_p99": "99.000000",
+                   "clat_p99_9": "99.900000"}[figure]
+            out.append(stats["clat_ns"]["percentile"][key] / 1000 if "clat_ns" in stats
+                       else stats["clat"]["percentile"][key])
+    return out
 
 
 # The text on the line where sysbench prints each figure, by the id's last part.
@@ -98,7 +116,7 @@ def sysbench_figures(relative: str, metric: Doc) -> list[float]:
 def hyperfine_figures(relative: str, metric: Doc) -> list[float]:
     results = json.loads((FIXTURES / relative).read_text())["results"]
     (times,) = [r["times"] for r in results if r["command"] == metric["params"]["command"]]
-    return list(times)  # seconds, every run
+    return [t for t in times if t != 0]  # seconds, every run but those of 0 s
 
 
 def pts_figures(relative: str, metric: Doc) -> list[float]:

@@ -217,7 +217,8 @@ def test_hyperfine_samples_are_every_time(relative: str) -> None:
     for r in results:
         assert metrics[HYPERFINE_IDS[r["command"]]]["params"] == {
             "command": r["command"], **({"parameters": r["parameters"]}
-                                        if "parameters" in r else {})}
+                                        if "parameters" in r else {}),
+            "shell": "default"}  # no --shell given: hyperfine's default shell
 
 
 def test_hyperfine_samples_by_hand() -> None:

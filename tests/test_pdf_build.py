@@ -81,7 +81,7 @@ def test_pdf_opens_with_the_computed_headline(built: Path, reader: PdfReader) ->
 
     (h,) = analyse(report_yml.load_report(built / "reports" / SLUG).report).headline.envs
     text = " ".join(reader.pages[0].extract_text().split())
-    worst = [f"{w.name} {w.label}" for w in h.worst]
+    worst = [f"{w.name} {w.words}" for w in h.worst]
     expected = ["Headline", f"{h.env} 3.02x 3.01x to 3.02x {headline.counts_text(h)}", *worst,
                 "System"]
     positions = [text.find(s) for s in expected]

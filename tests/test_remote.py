@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from reportgen.measure import remote
 from tests import sshd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +120,10 @@ def test_alternating_rounds_write_one_file_per_environment(server: sshd.Server,
     # the rounds' scratch files, here or there, are never announced as written
     assert ".reportgen-rounds-" not in done.stderr
     assert "round 2/2 done in " in done.stderr and "round 1/1" not in done.stderr
+    # each round's run is one round, and says so in the singular
+    finished = [line for line in done.stderr.splitlines()
+                if line.startswith("[1/1] syscall.getpid  ok  median ")]
+    assert len(finished) == 4 and all(" in 1 round  " in line for line in finished), finished
     assert done.stderr.splitlines()[-3:-1] == ["wrote results/native.json (2 rounds)",
                                                "wrote results/guest.json (2 rounds)"]
     (note,) = [line for line in done.stderr.splitlines() if "verdicts need" in line]
@@ -294,7 +300,191 @@ def test_time_limit(server: sshd.Server, remote_tmp: Path, tmp_path: Path) -> No
     done = probe(server, remote_tmp, tmp_path, "--ssh", server.target, "--label", "guest",
                  "--time-limit", "3", *QUICK, "--samples", "1000")
     assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == (f"reportgen probe: {server.target}: stopped after "
-                                            "the time limit of 3 s (--time-limit); nothing "
-                                            "written")
+    stopped = (f"reportgen probe: {server.target}: stopped after the time limit of 3 s "
+               "(--time-limit); ")
+    # "wrote nothing" alone when the limit came before the driver named its directory
+    assert done.stderr.splitlines()[-1] in (
+        stopped + "removed the remote temporary directory, wrote nothing",
+        stopped + "wrote nothing")
     assert written(tmp_path) == []
+
+
+def test_bounds_leave_what_the_user_set_alone(server: sshd.Server, tmp_path: Path) -> None:
+    """reportgen's ConnectTimeout and keep-alive apply unless the ssh command
+    or the ssh config sets its own (ssh -G tells, for the config)."""
+    target = remote.Target.parse(server.target)
+    ours = ["-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15", "-o",
+            "ServerAliveCountMax=4"]
+    assert remote.bounds(shlex.split(server.command()), target, 30) == ours
+    # no ssh that knows -G: ours go after the user's words, so theirs would win
+    assert remote.bounds(["false"], target, 30) == ours
+    argv = remote.ssh_argv(["false", "-o", "ConnectTimeout=3"], target, "true")
+    assert argv[:3] == ["false", "-o", "ConnectTimeout=3"]
+    assert argv[-5:] == ["-p", str(server.port), "--", f"{server.user}@127.0.0.1", "true"]
+    config = tmp_path / "ssh_config"
+    config.write_text(server.config.read_text() + "    ServerAliveInterval 7\n")
+    assert remote.bounds(["ssh", "-F", str(config)], target, 10) == ["-o", "ConnectTimeout=10"]
+    given = ["ssh", "-F", "/dev/null", "-o", "ConnectTimeout=5", "-o", "ServerAliveCountMax=9"]
+    assert remote.bounds(given, target, 30) == ["-o", "ServerAliveInterval=15"]
+
+
+def _under(pid: int) -> list[int]:
+    """The processes under ``pid`` (children of every thread), nearest first."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop(0)
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(word) for word in (task / "children").read_text().split()]
+            except OSError:  # gone meanwhile
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:  # ended meanwhile
+        pass
+
+
+class Freezer:
+    """SIGSTOP to an sshd's processes, as a hypervisor's process stopped; and
+    afterwards SIGCONT, and SIGKILL for whatever has not ended 30 s later."""
+
+    def __init__(self) -> None:
+        self.stopped: list[int] = []
+
+    def stop(self, listener: int, *, listener_too: bool) -> list[int]:
+        """Stop the sessions under ``listener`` (and it): what serves the run."""
+        if listener_too:
+            os.kill(listener, signal.SIGSTOP)
+            self.stopped.append(listener)
+        while new := [pid for pid in _under(listener) if pid not in self.stopped]:
+            for pid in new:  # a process may fork until it is stopped: look again
+                _signal(pid, signal.SIGSTOP)
+                self.stopped.append(pid)
+        return self.stopped
+
+    def resume(self, listener: int) -> list[int]:
+        """SIGCONT to all; the sessions' processes that did not end within 30 s
+        (then killed)."""
+        for pid in self.stopped:
+            _signal(pid, signal.SIGCONT)
+        sessions = [pid for pid in self.stopped if pid != listener]
+        deadline = time.monotonic() + 30
+        while any(map(_alive, sessions)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = [pid for pid in sessions if _alive(pid)]
+        for pid in left:
+            _signal(pid, signal.SIGKILL)
+        self.stopped = []
+        return left
+
+
+@pytest.fixture
+def freezer(server: sshd.Server) -> Iterator[Freezer]:
+    frozen = Freezer()
+    try:
+        yield frozen
+    finally:
+        frozen.resume(server.pid)  # nothing stays stopped, whatever the test did
+
+
+def _after(proc: subprocess.Popen[str], timeout: float) -> list[str]:
+    """What the run still printed on stderr, once it ended."""
+    _, rest = proc.communicate(timeout=timeout)
+    lines: list[str] = rest.splitlines()
+    return lines
+
+
+def _only_progress(lines: list[str]) -> None:
+    """Nothing but the probes' progress lines: no traceback, none of ssh's messages."""
+    assert all(re.match(r"\[1/1\] syscall\.getpid  ", line) for line in lines), lines
+
+
+def test_frozen_machine_ends_at_the_time_limit(server: sshd.Server, remote_tmp: Path,
+                                               tmp_path: Path, freezer: Freezer) -> None:
+    """A guest whose hypervisor got SIGSTOP during a round: the whole remote end
+    (sshd and everything under it) stops.  The time limit ends the round, the
+    cleanup cannot connect either, and the one final line says what is left
+    and how to remove it; that command then works once the machine is back."""
+    command = server.command("user", "-o", f"SetEnv=TMPDIR={remote_tmp}")
+    limit = 30
+    began = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "probe",
+                             "--env", f"guest=ssh:{server.target}", "--env", "native=local",
+                             "--rounds", "1", "-o", "results", "--time-limit", str(limit),
+                             *QUICK, "--samples", "100000"], cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, REPORTGEN_SSH_COMMAND=command))
+    try:
+        _started(proc, remote_tmp)
+        (left,) = remote_tmp.glob("reportgen-remote-*")
+        freezer.stop(server.pid, listener_too=True)
+        lines = _after(proc, limit + 60)
+        took = time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 2
+    assert took < limit + 30, took
+    by_hand = shlex.join([*shlex.split(command), "-p", str(server.port),
+                          f"{server.user}@127.0.0.1", f"rm -rf {left}"])
+    assert re.fullmatch(re.escape(f"reportgen probe: {server.target}: stopped after the time "
+                                  f"limit of {limit} s (--time-limit); wrote nothing, and could "
+                                  f"not remove {left} there (")
+                        + r"[^()]+"  # ssh's reason, or "no answer within 15 s"
+                        + re.escape(f"); remove it with: {by_hand}"), lines[-1]), lines[-1]
+    _only_progress(lines[:-1])
+    assert left.exists() and list((tmp_path / "results").iterdir()) == []
+    assert freezer.resume(server.pid) == []  # the driver ends once it finds the link gone
+    removal = subprocess.run(shlex.split(by_hand), stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert removal.returncode == 0, removal.stderr
+    assert not left.exists()
+
+
+def test_keep_alive_ends_a_run_whose_machine_stopped_answering(
+        server: sshd.Server, remote_tmp: Path, tmp_path: Path, freezer: Freezer) -> None:
+    """No --time-limit (six hours by default): ssh's keep-alive finds the
+    stopped session dead.  The keep-alive options in the user's ssh command
+    are used instead of reportgen's 15 s x 4; sshd itself still answers, so
+    the second ssh call removes the directory while the driver is stopped."""
+    command = server.command("user", "-o", f"SetEnv=TMPDIR={remote_tmp}",
+                             "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
+                             "-o", "LogLevel=INFO")
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "probe", "--ssh", server.target,
+                             "--label", "guest", *QUICK, "--samples", "100000"], cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, REPORTGEN_SSH_COMMAND=command))
+    try:
+        _started(proc, remote_tmp)
+        (left,) = remote_tmp.glob("reportgen-remote-*")
+        stopped = freezer.stop(server.pid, listener_too=False)
+        assert len(stopped) >= 3  # sshd's two for the session, the driver, the probes
+        lines = _after(proc, 120)  # with a 6 h limit, only the keep-alive ends it
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 2
+    assert lines[-1] == (f"reportgen probe: {server.target}: lost the connection before the "
+                         "probes finished: Timeout, server 127.0.0.1 not responding; removed "
+                         "the remote temporary directory, wrote nothing")
+    _only_progress(lines[:-1])
+    assert not left.exists()  # removed by the second call, the driver still stopped
+    assert written(tmp_path) == []
+    assert freezer.resume(server.pid) == []

@@ -13,7 +13,6 @@ from reportgen.read import results
 from reportgen.read.report_yml import load_report
 from reportgen.read.results import load_results
 from reportgen.render import pdf as render_pdf
-from reportgen.site.reports import data_files
 from tests.golden import ERRORS, lay_out, run_build
 
 
@@ -144,7 +143,7 @@ def test_files_of_one_label_are_pooled_as_rounds(tmp_path: Path) -> None:
     attached = render_pdf.pdf_inputs(report)[1]
     assert [(a.name, a.content) for a in attached] == [(f.name, f.content)
                                                        for f in report.inputs]
-    assert data_files(report) == [("native.json", "results/native.json"),
+    assert report.data_files() == [("native.json", "results/native.json"),
                                   ("guest.1.json", "results/guest-2.json"),
                                   ("guest.2.json", "results/guest.json")]
 

@@ -296,7 +296,7 @@ def test_mixed_tools_scaffold_warns_at_the_new_report(project: Path, tmp_path: P
         "tool c-helper vs python-fallback (results/native.json vs results/guest.json)")
     built = run("check", "--strict")
     assert built.exit_code == 2
-    assert "reports/mixed/report.yml:14:3: warning: TODO left from `reportgen new`: replace " \
+    assert "reports/mixed/report.yml:14:3: TODO left from `reportgen new`: replace " \
            "it with your own words" in built.stderr.splitlines()
 
 

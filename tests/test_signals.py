@@ -63,7 +63,6 @@ def example_site(tmp_path: Path) -> Path:
     project.mkdir()
     shutil.copy(ROOT / "site.yml", project)
     shutil.copytree(ROOT / "reports", project / "reports")
-    shutil.copytree(ROOT / "examples", project / "examples")  # site.yml lists its series
     return project
 
 

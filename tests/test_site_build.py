@@ -154,14 +154,13 @@ def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
     report.write_text(report.read_text().replace("Done.", "See [above](#nowhere)."))
     status, stderr = run_build_with(root, "--strict")
     assert status == 2
-    warning = stderr.splitlines()[-1]
-    assert warning.endswith(":8: warning: broken link '#nowhere': no anchor '#nowhere' in "
-                            "index.html")
+    error = stderr.splitlines()[-1]
+    assert error.endswith(":8: broken link '#nowhere': no anchor '#nowhere' in index.html")
     assert not (root / "output").exists()
     assert run_build(root)[0] == 0  # without --strict it is a warning
     lines = (root / "output" / "r" / "index.html").read_text().splitlines()
     line = next(n for n, text in enumerate(lines, 1) if 'href="#nowhere"' in text)
-    assert warning.startswith(f"r/index.html:{line}:8: ")
+    assert error.startswith(f"r/index.html:{line}:8: ")
 
 
 def test_archive_override_keeps_snapshots_out_of_the_site_archive(tmp_path: Path) -> None:

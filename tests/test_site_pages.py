@@ -26,8 +26,9 @@ def metric(metric_id: str, median: float, env: str = "guest", name: str = "") ->
     slowdown = median / 100
     label = "same" if slowdown < 1.03 else f"+{round((slowdown - 1) * 100)}%"
     tier = "negligible" if slowdown < 1.15 else "moderate"
+    verdict, words = ("same", "same") if label == "same" else ("worse", f"{label[1:]} longer")
     return CardMetric(metric_id, name or metric_id.upper(), "ns", env, 100.0, median,
-                      slowdown, label, tier)
+                      slowdown, label, tier, verdict, words)
 
 
 def make_card(slug: str, date: str, *metrics: CardMetric, title: str = "",
@@ -123,7 +124,7 @@ def test_history_anchors_are_unique_and_resolve(tmp_path: Path) -> None:
 
 def test_hostile_titles_names_and_labels_are_escaped_in_the_history() -> None:
     cs = [make_card(s, d, CardMetric("x.y", HOSTILE, HOSTILE, HOSTILE, 1.0, 2.0, 2.0, HOSTILE,
-                                     "moderate"), title=HOSTILE, author=HOSTILE)
+                                     "moderate", "worse", HOSTILE), title=HOSTILE, author=HOSTILE)
           for s, d in (("a", "2026-01-01"), ("b", "2026-02-01"))]
     html = index(cs)
     assert 'id="history"' in html
@@ -176,7 +177,8 @@ def test_feed_has_one_entry_per_report_with_absolute_urls(tmp_path: Path) -> Non
     summary = entries[0].find("a:summary", NS)
     assert summary is not None and summary.get("type") == "text"
     assert summary.text == ("Largest slowdowns against native: "
-                            "X.Y in kvm: +200% (3.00x); X, renamed in guest: +10% (1.10x).")
+                            "X.Y in kvm: 200% longer (3.00x); X, renamed in guest: 10% longer "
+                            "(1.10x).")
 
 
 def test_feed_names_the_site_as_author_when_a_report_has_none() -> None:

@@ -49,12 +49,13 @@ def verdict(base: list[float], other: list[float], noise: float | None = None
     ([100, 101, 99, 100.5, 99.5], [110, 111, 109, 110.5, 109.5], ("worse", "+10%", "")),
     ([100, 101, 99, 100.5, 99.5], [90, 91, 89, 90.5, 89.5], ("better", "vm faster", "")),
     # rounds that overlap: not significant
-    ([100, 110, 90, 105, 95], [104, 112, 96, 108, 100], ("inconclusive", "?", "p = 0.46")),
+    ([100, 110, 90, 105, 95], [104, 112, 96, 108, 100], ("inconclusive", "?", "p = 0.46, need < 0.05")),
     # significant, but the median is inside the band and the interval reaches past it
     ([100, 101, 99, 100.5, 99.5], [102, 103.5, 101, 102.5, 104],
-     ("inconclusive", "?", "interval reaches past \u00b13.00%")),
+     ("inconclusive", "?", "the change is within \u00b13.00% but its interval reaches past it")),
     # scattered rounds: the spread is the reason
-    ([100, 60, 140, 90, 120], [110, 70, 150, 95, 130], ("inconclusive", "?", "CV 30%")),
+    ([100, 60, 140, 90, 120], [110, 70, 150, 95, 130],
+     ("inconclusive", "?", "samples vary by 30%: the difference is within the noise")),
 ])
 def test_rules(base: list[float], other: list[float], expected: tuple[str, str, str]) -> None:
     assert verdict(base, other) == expected
@@ -198,9 +199,10 @@ def test_inconclusive_is_never_filed_as_fine() -> None:
     result = analyse(rep)
     blocks = [(b.tier, [(i.name, i.figure) for i in b.items]) for b in result.conclusions[0].blocks]
     assert blocks == [("negligible", [("A", "same")]),
-                      ("inconclusive", [("Both", "same, inconclusive (1 round, need >= 5)")])]
-    worst = card(result).worst(3)
-    assert [(m.id, m.label, m.tier) for m in worst] == [("b", "?", "inconclusive")]
+                      ("inconclusive", [("Both", "same; 1 of 2 inconclusive: 1 round, need >= 5")])]
+    # The index lists no inconclusive result among the slowdowns; it says why instead.
+    assert card(result).worst(3) == ()
+    assert card(result).undecided == ("1 of 2 inconclusive: 1 round, need >= 5",)
     text = render_text.render(result)
     assert "Inconclusive: the data cannot tell:" in text
     assert ("- b: guest 30.0 ns, native 10.0 ns; 3.00x (95% interval 3.00x to 3.00x, p =\n"
@@ -269,10 +271,15 @@ def test_page_and_index_show_inconclusive_with_its_reason() -> None:
             '<span class="badge verdict-worse tier-moderate"><span class="visually-hidden">'
             'worse, moderate: </span>+100%</span> <span class="reason">worse, moderate</span>'
             '</td>') in page
+    # The index lists a, worse, in words; b, 3x apart but inconclusive, only
+    # in the line that says how many are inconclusive and why.
     index = render_index("Site", [card(result)], {})
-    assert ('<td class="verdict" role="cell"><span class="badge verdict-inconclusive '
-            'tier-inconclusive" title="inconclusive"><span class="visually-hidden">inconclusive: '
-            '</span>?</span> <span class="reason">inconclusive</span></td>') in index
+    assert ('<td class="verdict" role="cell"><span class="badge verdict-worse tier-moderate">'
+            '<span class="visually-hidden">worse, moderate: </span>100% longer</span></td>'
+            ) in index
+    assert "verdict-inconclusive" not in index
+    assert ('<p class="note undecided">1 of 2 inconclusive: 1 round, need &gt;= 5</p>'
+            ) in index
 
 
 def test_adjusted_p_values_follow_benjamini_hochberg() -> None:
@@ -297,4 +304,8 @@ def test_one_lucky_metric_among_many_is_not_a_difference() -> None:
     among = analyse(report(native, guest))
     found = next(c for c in among.comparisons if c.metric_id == "lucky")
     # Raw 2/252, the smallest of ten (the others' are 1): 10 * 2/252 = 0.079.
-    assert (found.verdict, found.label, found.reason) == ("inconclusive", "?", "p = 0.08")
+    # Every round of it lies apart, so its interval excludes 1x: the reason says why
+    # that is not enough.
+    assert (found.verdict, found.label, found.rule, found.reason) == (
+        "inconclusive", "?", "p",
+        "interval excludes 1x but p = 0.08 after adjusting for 10 metrics, need < 0.05")

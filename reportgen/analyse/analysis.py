@@ -15,7 +15,8 @@ from functools import cached_property
 from reportgen.analyse import compare, since, stats, wording
 from reportgen.analyse.comparability import incomparable, oversubscribed
 from reportgen.analyse.compare import Comparison
-from reportgen.analyse.headline import Headline, headline
+from reportgen.analyse.headline import Headline, headline, undecided_lines
+from reportgen.analyse.provenance import provenance
 from reportgen.analyse.since import Since, since_part
 from reportgen.core import figures, units
 from reportgen.core.cards import Card, CardMetric
@@ -240,7 +241,7 @@ def _comparisons(report: Report, bands: dict[str, float],
                 else compare.compare(ref, metric, env.label, report.thresholds,
                                      noise=bands.get(metric_id), p=p_values[name],
                                      drift=(drift[0], p_values[name + DRIFT_KEY])
-                                     if drift else None))
+                                     if drift else None, tests=len(tested)))
     return table
 
 
@@ -486,6 +487,10 @@ def card(analysis: Analysis) -> Card:
         author=report.author, baseline=report.baseline,
         environments=tuple(e.label for e in report.environments),
         metrics=tuple(CardMetric(c.metric_id, names[c.metric_id], c.unit, c.env, c.base_median,
-                                 c.median, c.slowdown, c.label, c.tier)
+                                 c.median, c.slowdown, c.label, c.tier, c.verdict,
+                                 wording.direction(c))
                       for c in analysis.comparisons),
+        undecided=undecided_lines(analysis.headline),
+        data=tuple(name for name, _ in report.data_files()),
+        provenance=provenance(report),
     )

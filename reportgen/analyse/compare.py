@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,21 @@ VERDICTS: tuple[Verdict, ...] = ("same", "inconclusive", "worse", "better", "not
 UNTIERED: tuple[Verdict, ...] = ("inconclusive", "not-comparable")
 
 
+# The rule that made a comparison inconclusive, in the order judge() tries them:
+# too few rounds, the drift, samples that vary too much, a p-value too high, or
+# a median inside the band with an interval that reaches past it.
+Rule = Literal["", "rounds", "drift", "noise", "p", "band"]
+RULES: tuple[Rule, ...] = ("rounds", "drift", "noise", "p", "band")
+
+
+class Decision(NamedTuple):
+    """What judge() decides: the verdict, and for inconclusive the rule and the reason."""
+
+    verdict: Verdict
+    rule: Rule = ""
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One metric of one environment against the baseline."""
@@ -48,9 +63,12 @@ class Comparison:
     tier: str  # one of TIERS, or the verdict itself when it is UNTIERED
     verdict: Verdict = "same"
     p_value: float | None = None  # significance test on round medians
-    reason: str = ""  # why, for inconclusive and not-comparable
+    reason: str = ""  # why, for inconclusive and not-comparable, in words
+    rule: Rule = ""  # which rule made it inconclusive (RULES), for summaries of several
     rounds: tuple[int, int] = (1, 1)  # rounds of the baseline and of env
     samples: tuple[int, int] = (0, 0)  # samples of the baseline and of env
+    cv: float = 0.0  # the larger coefficient of variation of the two sides' samples
+    tests: int = 1  # comparisons whose p-values were adjusted together with this one
     # The bootstrap draws the interval came from (empty without an interval),
     # kept so the headline combines them rather than drawing them again.
     draws: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0),
@@ -72,27 +90,57 @@ def change_interval(interval: tuple[float, float], better: Better) -> tuple[floa
 
 def judge(change: float, interval: tuple[float, float] | None, p: float | None,
           rounds: tuple[int, int], cv: float, better: Better, band: float,
-          drift: Drifted | None = None) -> tuple[Verdict, str]:
-    """The verdict and, for inconclusive, why; first matching rule wins.
-    ``drift`` is given when the two sides were measured one after the other:
-    the machine's drift and the adjusted p-value of the test with the drift
-    taken out, which a difference must pass too."""
+          drift: Drifted | None = None, tests: int = 1) -> Decision:
+    """The verdict and, for inconclusive, the rule and why in words; first
+    matching rule wins.  ``drift`` is given when the two sides were measured
+    one after the other: the machine's drift and the adjusted p-value of the
+    test with the drift taken out, which a difference must pass too; ``tests``
+    is how many p-values ``p`` was adjusted together with."""
     fewest = min(rounds)
     if fewest < MIN_ROUNDS:
-        return "inconclusive", f"{fewest} round{'' if fewest == 1 else 's'}, need >= {MIN_ROUNDS}"
+        return Decision("inconclusive", "rounds", rounds_reason(fewest))
     if interval is not None:
         low, high = change_interval(interval, better)
         if -band < low and high < band:
-            return "same", ""
+            return Decision("same")
     if p is not None and p < ALPHA and abs(change) >= band:
         if drift is not None and not _beyond_drift(change, better, *drift):
-            return "inconclusive", drift_reason(drift[0], drift[1])
-        return ("worse" if (change > 0) == (better == "lower") else "better"), ""
+            return Decision("inconclusive", "drift", drift_reason(drift[0], drift[1]))
+        return Decision("worse" if (change > 0) == (better == "lower") else "better")
+    significant = p is not None and p < ALPHA
+    # An interval that excludes 1x beside `?` needs the test's word on it first.
+    if not significant and interval is not None and (interval[0] > 1 or interval[1] < 1):
+        return Decision("inconclusive", "p", p_reason(p, tests, interval))
     if cv >= CV_LIMIT:
-        return "inconclusive", f"CV {round(cv * 100)}%"
-    if p is None or p >= ALPHA:
-        return "inconclusive", figures.p_is(p)
-    return "inconclusive", f"interval reaches past {figures.band(band)}"
+        return Decision("inconclusive", "noise", noise_reason(cv))
+    if not significant:
+        return Decision("inconclusive", "p", p_reason(p, tests, interval))
+    return Decision("inconclusive", "band",
+                    f"the change is within {figures.band(band)} but its interval reaches past it")
+
+
+def rounds_reason(fewest: int) -> str:
+    """``3 rounds, need >= 5``."""
+    return f"{fewest} round{'' if fewest == 1 else 's'}, need >= {MIN_ROUNDS}"
+
+
+def noise_reason(cv: float) -> str:
+    """``samples vary by 26%: the difference is within the noise``."""
+    return f"samples vary by {round(cv * 100)}%: the difference is within the noise"
+
+
+def adjusted(p: float | None, tests: int) -> str:
+    """``p = 0.16 after adjusting for 10 metrics``; the bare p-value for one test."""
+    return figures.p_is(p) + (f" after adjusting for {tests} metrics" if tests > 1 else "")
+
+
+def p_reason(p: float | None, tests: int, interval: tuple[float, float] | None) -> str:
+    """Why a p-value does not make a difference; when the interval excludes
+    1x, why that is not enough: the interval is one metric's, the p-value
+    allows for the report testing every metric at once."""
+    excludes = interval is not None and (interval[0] > 1 or interval[1] < 1)
+    text = f"{adjusted(p, tests)}, need < {ALPHA}"
+    return f"interval excludes 1x but {text}" if excludes else text
 
 
 # When two sides were measured one after the other: the machine's drift, and
@@ -137,29 +185,31 @@ def tier(s: float, neutral: bool, thresholds: Thresholds) -> str:
 
 def compare(base: Metric, other: Metric, env: str, thresholds: Thresholds, *,
             noise: float | None = None, p: float | None | Literal["raw"] = "raw",
-            drift: Drifted | None = None) -> Comparison:
+            drift: Drifted | None = None, tests: int = 1) -> Comparison:
     """Compare one metric of ``env`` with the baseline's.  ``noise`` is the
     metric's noise band when an A/A run widened it (default: thresholds.noise);
     ``p`` is the p-value adjusted for the report's other comparisons
     (:func:`stats.adjusted_p_values`), by default this comparison's own;
     ``drift``, for sides measured one after the other, the drift and the
-    adjusted p-value of the test that takes it out (see :func:`judge`)."""
+    adjusted p-value of the test that takes it out (see :func:`judge`);
+    ``tests``, how many p-values ``p`` was adjusted together with."""
     base_median, value = stats.median(base.samples), stats.median(other.samples)
     s = stats.slowdown(base_median, value, base.better)
     change = value / base_median - 1
     draws = stats.interval_draws(base, other, stats.seed(base.id, env))
     interval = stats.percentile_interval(draws) if draws.size else None
     if p == "raw":
-        p = stats.p_value(base, other)
+        p, tests = stats.p_value(base, other), 1  # its own, adjusted for nothing
     rounds = (len(set(base.round_numbers)), len(set(other.round_numbers)))
     cv = max(stability(base.samples).cv, stability(other.samples).cv)
     band = thresholds.noise if noise is None else noise
-    verdict, reason = judge(change, interval, p, rounds, cv, base.better, band, drift)
+    verdict, rule, reason = judge(change, interval, p, rounds, cv, base.better, band, drift,
+                                  tests)
     text = label(verdict, s, change, env, thresholds)
     level = verdict if verdict in UNTIERED else tier(s, verdict != "worse", thresholds)
     return Comparison(base.id, env, base.unit, base.better, base_median, value, s, change,
-                      interval, text, level, verdict, p, reason, rounds,
-                      (len(base.samples), len(other.samples)), draws)
+                      interval, text, level, verdict, p, reason, rule, rounds,
+                      (len(base.samples), len(other.samples)), cv, tests, draws)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 Per compared environment, as benchstat's geomean row does it: the geometric
 mean of its slowdowns with a 95% interval, how many comparisons fall in each
 tier (and how many are inconclusive or not comparable, which the mean leaves
-out), and the largest slowdowns.  Pure functions over the comparisons; no I/O.
+out), the largest slowdowns (``worse`` results only), and how many results are
+inconclusive and why.  Pure functions over the comparisons; no I/O.  The site
+index's card takes its largest slowdowns and inconclusive lines from here
+too (:func:`undecided_lines`, :func:`reportgen.core.cards.largest`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reportgen.analyse import stats
+from reportgen.analyse import stats, wording
 from reportgen.analyse.compare import UNTIERED, Comparison
 from reportgen.core import figures
+from reportgen.core.cards import largest
 from reportgen.core.model import TIERS, Report
 
 WORST_IN_HEADLINE = 3  # largest slowdowns listed per environment
@@ -32,6 +36,7 @@ class Worst:
     label: str
     slowdown: float
     tier: str
+    words: str  # the label with its direction: ``~66x slower``, ``36% less throughput``
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class EnvHeadline:
     included: int  # comparisons in the geometric mean
     counts: tuple[tuple[str, int], ...]  # (tier or untiered verdict, count), COUNTED order
     worst: tuple[Worst, ...]  # verdict `worse` only, largest slowdown first
+    undecided: str = ""  # ``7 of 10 inconclusive: 3 rounds, need >= 5``; "" when none is
 
     @property
     def left_out(self) -> tuple[tuple[str, int], ...]:
@@ -68,17 +74,17 @@ def _env(env: str, comparisons: Sequence[Comparison],
          names: dict[str, str]) -> EnvHeadline:
     included = [c for c in comparisons if c.verdict not in UNTIERED]
     counts = tuple((word, sum(1 for c in comparisons if c.tier == word)) for word in COUNTED)
-    worse = sorted((c for c in comparisons if c.verdict == "worse"),
-                   key=lambda c: (-c.slowdown, c.metric_id))
-    worst = tuple(Worst(c.metric_id, names[c.metric_id], c.label, c.slowdown, c.tier)
-                  for c in worse[:WORST_IN_HEADLINE])
+    worst = tuple(Worst(c.metric_id, names[c.metric_id], c.label, c.slowdown, c.tier,
+                        wording.direction(c))
+                  for c in largest(comparisons, WORST_IN_HEADLINE))
+    undecided = wording.undecided(comparisons)
     if not included:
-        return EnvHeadline(env, None, None, 0, counts, worst)
+        return EnvHeadline(env, None, None, 0, counts, worst, undecided)
     mean = geometric_mean(np.array([c.slowdown for c in included]))
     # An included comparison has at least MIN_ROUNDS rounds a side, so draws to combine.
     draws = np.vstack([c.draws for c in included])
     interval = stats.percentile_interval(geometric_mean(draws))
-    return EnvHeadline(env, float(mean), interval, len(included), counts, worst)
+    return EnvHeadline(env, float(mean), interval, len(included), counts, worst, undecided)
 
 
 def geometric_mean(slowdowns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -105,7 +111,22 @@ def counts_text(h: EnvHeadline) -> str:
 
 
 def worst_text(h: EnvHeadline) -> str:
-    """``fork()+wait latency ~66x, getpid() latency ~4x``."""
-    if not h.worst:
-        return f"none: no metric is worse in {h.env}"
-    return ", ".join(f"{w.name} {w.label}" for w in h.worst)
+    """``fork()+wait latency ~66x slower, getpid() latency ~4x slower``; empty
+    when no result is worse."""
+    return ", ".join(f"{w.name} {w.words}" for w in h.worst)
+
+
+def largest_text(h: EnvHeadline) -> str:
+    """What follows the counts, in one line: the largest slowdowns, then how
+    many results are inconclusive and why.  ``none: no metric is worse`` only
+    when nothing was left inconclusive, so it never reads as an all-clear
+    that the data cannot give."""
+    parts = [text for text in (worst_text(h), h.undecided) if text]
+    return "; ".join(parts) or f"none: no metric is worse in {h.env}"
+
+
+def undecided_lines(h: Headline) -> tuple[str, ...]:
+    """Each environment's inconclusive line, named when the report compares several."""
+    several = len(h.envs) > 1
+    return tuple(f"{e.env}: {e.undecided}" if several else e.undecided
+                 for e in h.envs if e.undecided)

@@ -8,8 +8,34 @@ analysis nor numpy, so that process does not load them for cards alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+
+class Ranked(Protocol):
+    """A compared result as :func:`largest` ranks it (a comparison or a card's metric)."""
+
+    @property
+    def metric_id(self) -> str: ...
+    @property
+    def env(self) -> str: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def slowdown(self) -> float: ...
+
+
+R = TypeVar("R", bound=Ranked)
+
+
+def largest(results: Iterable[R], count: int) -> tuple[R, ...]:
+    """The ``count`` largest slowdowns among ``results`` whose verdict is
+    ``worse``, never an inconclusive one: largest first, ties by metric id,
+    then environment.  The headline and the site index both list these."""
+    worse = sorted((r for r in results if r.verdict == "worse"),
+                   key=lambda r: (-r.slowdown, r.metric_id, r.env))
+    return tuple(worse[:count])
 
 
 @dataclass(frozen=True)
@@ -25,6 +51,12 @@ class CardMetric:
     slowdown: float
     label: str
     tier: str
+    verdict: str  # one of analyse.compare.VERDICTS
+    words: str  # the label with its direction (analyse.wording.direction)
+
+    @property
+    def metric_id(self) -> str:
+        return self.id
 
 
 @dataclass(frozen=True)
@@ -39,16 +71,20 @@ class Card:
     baseline: str
     environments: tuple[str, ...]
     metrics: tuple[CardMetric, ...]
+    # The headline's inconclusive lines (``7 of 10 inconclusive: 3 rounds, need >= 5``),
+    # one per environment that has any, named when the report compares several.
+    undecided: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()  # the report's files under data/ (Report.data_files)
+    provenance: str = ""  # who measured the figures (analyse.provenance)
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:
-        """The largest slowdowns that are real costs (not ``same`` or faster)."""
-        # Inconclusive results stay, coloured apart; not comparable ones have no slowdown.
-        costs = [m for m in self.metrics if m.tier != "not-comparable"
-                 and m.label != "same" and m.slowdown >= 1]
-        return tuple(sorted(costs, key=lambda m: (-m.slowdown, m.id, m.env))[:count])
+        """The largest slowdowns, as the headline lists them: `worse` results only."""
+        return largest(self.metrics, count)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Card:
         """The inverse of ``dataclasses.asdict``, as the build manifest stores it."""
         return cls(data["slug"], data["title"], data["date"], data["author"], data["baseline"],
-                   tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]))
+                   tuple(data["environments"]), tuple(CardMetric(**m) for m in data["metrics"]),
+                   tuple(data.get("undecided", ())), tuple(data["data"]),
+                   data.get("provenance", ""))

@@ -10,7 +10,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # C0 and C1 control characters other than newline and tab, and lone surrogates.
@@ -35,6 +35,11 @@ class Problem:
     def escalated(warnings: list[Problem]) -> list[Problem]:
         """The warnings --strict turns into errors."""
         return [w for w in warnings if w.strict]
+
+    @staticmethod
+    def as_errors(warnings: list[Problem]) -> list[Problem]:
+        """Warnings that --strict failed on, printed as the errors they now are."""
+        return [replace(w, warning=False) for w in warnings]
 
     @property
     def kind(self) -> str:
@@ -114,6 +119,12 @@ class InputError(ReportgenError):
 
 class BuildError(ReportgenError):
     """A report could not be rendered; the message names the report and why."""
+
+
+class WriteRefused(Exception):
+    """The system refuses a write the build needs (permission, read-only file
+    system, full disk): one line naming the path and what to do, exit status 1
+    like any other refused write (not 2: the input is fine)."""
 
 
 def display(path: Path) -> str:

@@ -155,6 +155,21 @@ class Report:
         """The environments compared against the baseline."""
         return tuple(e for e in self.environments if e.label != self.baseline)
 
+    def data_files(self) -> list[tuple[str, str]]:
+        """(name under data/, results file) for every results file of the report:
+        ``<label>.json``, or ``<label>.<n>.json`` for the n-th of the files pooled
+        into one environment (labels have no dots, so the names cannot clash).
+        Every page links these very names."""
+        copies = []
+        for env in self.environments:
+            names = env.file_names or (env.file_name,)
+            if len(names) == 1:
+                copies.append((f"{env.label}.json", names[0]))
+            else:
+                copies.extend((f"{env.label}.{n}.json", name)
+                              for n, name in enumerate(names, 1))
+        return copies
+
 
 @dataclass(frozen=True)
 class SeriesSpec:

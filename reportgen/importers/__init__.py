@@ -1,7 +1,8 @@
 """`reportgen import`: one results file from the output of a tool people already use.
 
-Each module reads one tool's output into a results document of one round
-(see docs/import.md for what each reads and how it names metrics); several
+Each module reads one tool's output into a results document of one round (a
+sysbench log of several alike runs: one round per run; see docs/import.md for
+what each reads and how it names metrics); several
 files of one tool are pooled as rounds by :func:`reportgen.read.results.pool`, and
 the file is written only once the loader has read it back without a problem.
 """

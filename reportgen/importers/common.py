@@ -63,13 +63,13 @@ def read_source(path: Path, shown: str) -> Source:
     return Source(shown, path.name, text, hashlib.sha256(content).hexdigest(), mtime)
 
 
-def slug(text: str) -> str:
+def slug(text: str, limit: int = MAX_SLUG) -> str:
     """A tool's own name as one id part: lower case, runs of other characters
-    as ``_``; longer than MAX_SLUG: cut, plus 8 hex digits of its SHA-1."""
+    as ``_``; longer than ``limit``: cut, plus 8 hex digits of its SHA-1."""
     out = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
-    if len(out) > MAX_SLUG:
+    if len(out) > limit:
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
-        out = out[:MAX_SLUG - 9].rstrip("_") + "_" + digest
+        out = out[:limit - 9].rstrip("_") + "_" + digest
     return out
 
 
@@ -146,6 +146,8 @@ class Options:
     system: str | None = None  # pts: which system of the result file
     test: str | None = None  # sysbench: the test, when its output does not say
     tool_version: str | None = None  # when the output does not say (hyperfine)
+    shell: str | None = None  # hyperfine: the shell its commands ran in (none for -N)
+    keep_failed: bool = False  # hyperfine: import runs whose command failed (-i)
 
 
 @dataclass(frozen=True)
@@ -161,16 +163,47 @@ class Imported:
 def json_data(source: Source, what: str) -> Any:
     """The file's JSON; lines before it (notes some tools print first) are
     blanked, so positions in messages stay those of the file."""
+    text = _from_first_object(source, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _json_problem(source, what, text, exc) from None
+
+
+def json_documents(source: Source, what: str) -> list[Any]:
+    """Every JSON document of the file, in order: a tool may print one per
+    interval (fio --status-interval), and text between or after them is
+    another of its output formats (fio --output-format=json,normal), which is
+    skipped up to the next line that opens a JSON object."""
+    text = _from_first_object(source, what)
+    decoder = json.JSONDecoder()
+    documents: list[Any] = []
+    opening = _OPENING.search(text)
+    while opening:
+        try:
+            value, end = decoder.raw_decode(text, opening.end() - 1)
+        except json.JSONDecodeError as exc:
+            raise _json_problem(source, what, text, exc) from None
+        documents.append(value)
+        opening = _OPENING.search(text, end)
+    return documents
+
+
+_OPENING = re.compile(r"^[ \t]*\{", re.MULTILINE)  # a line that opens a JSON object
+
+
+def _from_first_object(source: Source, what: str) -> str:
+    """The text from the first line that opens a JSON object, earlier lines blanked."""
     lines = source.text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.lstrip().startswith("{")), None)
     if first is None:
         raise source.fail(f"not {what}: no JSON object in the file")
-    text = "\n" * first + "\n".join(lines[first:])
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
-            raise source.fail(f"truncated {what}: the file ends inside the JSON",
-                              exc.lineno, exc.colno) from None
-        raise source.fail(f"not {what}: JSON syntax error: {exc.msg}",
-                          exc.lineno, exc.colno) from None
+    return "\n" * first + "\n".join(lines[first:])
+
+
+def _json_problem(source: Source, what: str, text: str,
+                  exc: json.JSONDecodeError) -> InputError:
+    if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+        return source.fail(f"truncated {what}: the file ends inside the JSON",
+                           exc.lineno, exc.colno)
+    return source.fail(f"not {what}: JSON syntax error: {exc.msg}", exc.lineno, exc.colno)

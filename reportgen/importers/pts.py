@@ -2,10 +2,12 @@
 
 A result file may hold several systems (its ``<System>`` entries, each with an
 ``<Identifier>``); one import reads one of them: the only one, or the one
-``--system`` names.  Ids: ``pts.<test>.<arguments>``: the test profile's name
+``--system`` names.  Ids: ``pts.<test>[.<arguments>]``: the test profile's name
 without its namespace and version (``pts/simdjson-2.0.1`` -> ``simdjson``) and
-the result's arguments (its description when it has none), each made an id
-part by :func:`~reportgen.importers.common.slug`.
+the result's arguments (its description when it has none; nothing for a test
+run without options), each made an id part by
+:func:`~reportgen.importers.common.slug`.  Neither the PTS version nor the unit
+ever becomes part of an id, so a test keeps its id across PTS versions.
 
 The XML is parsed by defusedxml with document type declarations refused: a
 result file has none, and entity declarations are how a hostile file makes a
@@ -44,6 +46,7 @@ UNITS = {"Seconds": "s", "Milliseconds": "ms", "Microseconds": "us", "Nanosecond
          "Bytes": "B", "MiB/s": "MiB/s", "MB/s": "MB/s", "GB/s": "GB/s", "GiB/s": "GiB/s"}
 TEST = re.compile(r"(?:[^/]*/)?(.+?)(?:-\d+(?:\.\d+)*)?")
 FACT = re.compile(r"(?:^|, )([A-Z][A-Za-z -]*): ")
+CLIENT = re.compile(r"Phoronix Test Suite v?\d[\w.]*")
 CORES = re.compile(r"\s*\((\d+) Cores?(?: / (\d+) Threads?)?\)\s*$")
 
 
@@ -51,16 +54,18 @@ def read(source: Source, label: str, options: Options) -> Imported:
     root = _parse(source)
     systems = [s.findtext("Identifier", "").strip() for s in root.findall("System")]
     if not systems:
-        raise source.fail(f"not a {WHAT}: no <System> in it")
+        client = root.findtext("Generated/TestClient", "").strip()
+        written = f"written by {client}; " if client else ""
+        raise source.fail(f"not a {WHAT} this importer reads: no <System> in it ({written}this "
+                          "importer reads the result files of PTS 5 and later)")
     chosen = _choose(source, systems, options.system)
     system = root.findall("System")[systems.index(chosen)]
     version = (system.findtext("TestClientVersion") or "").strip() or _client(root)
     tool = f"Phoronix Test Suite {version}".strip()
-    taken: set[str] = set()
     metrics: list[dict[str, Any]] = []
     warnings: list[Problem] = []
-    for result in root.findall("Result"):
-        made = _result(source, result, chosen, tool, taken, warnings)
+    for result, key in _keys(root.findall("Result")):
+        made = _result(source, result, key, chosen, tool, warnings)
         if made is not None:
             metrics.append(made)
     if not metrics:
@@ -110,14 +115,46 @@ def _client(root: Element) -> str:
     return found.group(1) if found else ""
 
 
-def _result(source: Source, result: Element, system: str, tool: str, taken: set[str],
+def _description(result: Element) -> str:
+    """The result's description; PTS 5 wrote its own name and version there for a test
+    run without options ("Phoronix Test Suite v5.2.1"), which says nothing of the test."""
+    text = result.findtext("Description", "").strip()
+    return "" if CLIENT.fullmatch(text) else text
+
+
+def _keys(results: list[Element]) -> list[tuple[Element, str]]:
+    """Each benchmark result and its id: ``pts.<test>[.<arguments or description>]``.
+    Results that share test and arguments (figures of one run, such as compression and
+    decompression speed) each get the part of their description after its last " - "
+    (the whole description when those parts are alike), then ``_2``, ``_3``..."""
+    found: list[tuple[Element, str]] = []
+    for result in results:
+        profile = result.findtext("Identifier", "").strip()
+        if not profile:
+            continue  # PTS's own figures (test install time and size), not a benchmark
+        test = TEST.fullmatch(profile)
+        option = result.findtext("Arguments", "").strip() or _description(result)
+        found.append((result, ".".join(["pts", slug(test.group(1) if test else profile),
+                                        *([slug(option)] if option else [])])))
+    taken: set[str] = set()
+    out: list[tuple[Element, str]] = []
+    for result, key in found:
+        group = [r for r, k in found if k == key]
+        if len(group) > 1:
+            tails = [_description(r).rsplit(" - ", 1)[-1] for r in group]
+            whole = len(set(tails)) < len(tails)
+            tail = _description(result) if whole else tails[group.index(result)]
+            key = f"{key}_{slug(tail)}" if tail else key
+        out.append((result, unique(key, taken)))
+    return out
+
+
+def _result(source: Source, result: Element, key: str, system: str, tool: str,
             warnings: list[Problem]) -> dict[str, Any] | None:
     profile = result.findtext("Identifier", "").strip()
-    if not profile:
-        return None  # PTS's own figures (test install time and size), not a benchmark
     title = result.findtext("Title", "").strip()
     arguments = result.findtext("Arguments", "").strip()
-    description = result.findtext("Description", "").strip()
+    description = _description(result)
     entries = [e for e in result.iterfind("Data/Entry")
                if e.findtext("Identifier", "").strip() == system]
     if not entries:
@@ -129,12 +166,7 @@ def _result(source: Source, result: Element, system: str, tool: str, taken: set[
                                 f"left out '{name}': its proportion {proportion!r} is neither "
                                 "HIB nor LIB, so it has no direction", warning=True))
         return None
-    test = TEST.fullmatch(profile)
-    key = f"pts.{slug(test.group(1) if test else profile)}.{slug(arguments or description)}"
     scale = result.findtext("Scale", "").strip()
-    if key in taken:  # a test that reports several figures for the same arguments
-        key = f"{key}_{slug(scale)}"
-    key = unique(key, taken)
     params = {"test": profile, "arguments": arguments,
               "app_version": result.findtext("AppVersion", "").strip()}
     samples = [_sample(e) for e in entries]

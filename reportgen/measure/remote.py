@@ -9,12 +9,19 @@ arguments travel inside the header, so no remote quoting is involved.
 
 The driver owns its temporary directory: it removes it when the probes end,
 when it is signalled, and when its stdin closes (the connection dropped or
-we stopped it).  If we are interrupted after the directory was announced, a
-second ssh call removes it as well, in case the first session never noticed.
+we stopped it).  When a run ends without the driver saying it removed the
+directory (stopped, timed out, connection lost), a second ssh call removes
+it; when that cannot reach the machine either, the final line names what is
+left there and the command that removes it.
+
+Every ssh call is bounded: ConnectTimeout for the connection, ServerAlive*
+for a machine that stops answering mid-run, and the second call as a whole
+by CLEANUP_LIMIT, so a frozen guest ends a run instead of holding it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -40,6 +47,20 @@ EXIT_NO_PYTHON, EXIT_OLD_PYTHON, EXIT_COPY_FAILED = 90, 91, 93
 _TARGET = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>[^@\s:]+|\[[0-9A-Fa-f:.]+\])"
                      r"(?::(?P<port>[0-9]+))?$")
 _REMOTE_DIR = re.compile(r"^/[A-Za-z0-9_./-]*/reportgen-remote-[A-Za-z0-9_]+$")
+
+# Bounds on the ssh calls (seconds), for a guest that may be slow but not dead:
+# a QEMU guest without acceleration under load answers in seconds, so the
+# bounds that declare it gone leave ten times that or more (docs/probes.md,
+# "When the machine stops answering").  The user's ssh command or ssh config
+# can set the first three.
+CONNECT_TIMEOUT = 30  # TCP connect and ssh's greeting
+ALIVE_INTERVAL = 15  # silence after which ssh asks the server whether it is there
+ALIVE_COUNT = 4  # unanswered asks in a row after which ssh gives up: about a minute
+DRIVER_GRACE = 5  # for the driver to clean up and end once its stdin closed
+STOP_GRACE = 2  # for ssh to end on SIGTERM (at once), and its output after it
+CLEANUP_CONNECT = 10  # the second call's ConnectTimeout
+CLEANUP_LIMIT = 15  # the second call as a whole
+READ_GRACE = 10  # for ssh's output to end once ssh has
 
 # Runs on the measured machine with its python3: Python 3.8 and the standard
 # library, and a syntax old interpreters can still parse to report their age.
@@ -167,10 +188,53 @@ def ssh_command(explicit: str | None) -> list[str]:
     return words
 
 
-def ssh_argv(command: Sequence[str], target: Target, remote: str) -> list[str]:
-    """ssh in batch mode: stdin carries our data, so ssh must never ask for a password."""
-    port = ["-p", target.port] if target.port else []
-    return [*command, "-o", "BatchMode=yes", *port, "--", target.login, remote]
+def _port(target: Target) -> list[str]:
+    return ["-p", target.port] if target.port else []
+
+
+def ssh_argv(command: Sequence[str], target: Target, remote: str,
+             connect: int = CONNECT_TIMEOUT) -> list[str]:
+    """ssh in batch mode (stdin carries our data, so ssh must never ask for a
+    password), bounded by :func:`bounds`."""
+    return [*command, "-o", "BatchMode=yes", *bounds(command, target, connect),
+            *_port(target), "--", target.login, remote]
+
+
+def bounds(command: Sequence[str], target: Target, connect: int) -> list[str]:
+    """``-o`` options for ConnectTimeout and the keep-alive, less those the
+    user's ssh command or ssh config already set.
+
+    ssh keeps the first value it gets for an option and reads its command
+    line before its config files: put after the user's words, ours lose to
+    theirs but would beat ~/.ssh/config, so ``ssh -G`` tells what the config
+    sets.  A setting equal to ssh's default (no timeout, no keep-alive) is
+    taken as not set.
+    """
+    given = _configured(tuple(command), target)
+    options = []
+    if given.get("connecttimeout", "none") == "none":
+        options.append(f"ConnectTimeout={connect}")
+    if given.get("serveraliveinterval", "0") == "0":
+        options.append(f"ServerAliveInterval={ALIVE_INTERVAL}")
+        if given.get("serveralivecountmax", "3") == "3":
+            options.append(f"ServerAliveCountMax={ALIVE_COUNT}")
+    return [word for option in options for word in ("-o", option)]
+
+
+@functools.lru_cache(maxsize=8)
+def _configured(command: tuple[str, ...], target: Target) -> dict[str, str]:
+    """What ``ssh -G`` says ssh would use for ``target`` (lower-case names);
+    empty when the command is no ssh that knows -G."""
+    try:
+        done = subprocess.run([*command, "-G", *_port(target), "--", target.login],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=CLEANUP_CONNECT, check=False, start_new_session=True)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if done.returncode != 0:
+        return {}
+    pairs = (line.split(" ", 1) for line in done.stdout.splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
 
 
 @dataclass
@@ -184,6 +248,7 @@ class Session:
     old_python: str | None = None
     cut: bool = False
     tail: list[str] = field(default_factory=list)
+    ssh_said: str | None = None  # ssh's own last message, e.g. why it gave up
     finished: threading.Event = field(default_factory=threading.Event)
 
     def read(self, stream: IO[bytes], echo: IO[str]) -> None:
@@ -194,6 +259,9 @@ class Session:
                 self._tagged(line[len(TAG):].split(" "))
                 continue
             self.tail = (self.tail + [line])[-5:]
+            if raw.endswith(b"\r\n"):  # ssh's own message: summed up in the final line
+                self.ssh_said = line
+                continue
             if self.remote_dir is None:
                 continue  # ssh's or the shell's complaint: summed up in one line at the end
             if self.remote_dir in line:
@@ -246,25 +314,27 @@ def run(target: Target, command: Sequence[str], probe_args: Sequence[str], outpu
     chunks: list[bytes] = []
     collector = threading.Thread(target=_collect, args=(proc.stdout, chunks), daemon=True)
     collector.start()
+    where = f"reportgen probe: {target.text}"
     try:
         status = proc.wait(timeout=time_limit)
-        collector.join()
-        session.finished.wait()
     except subprocess.TimeoutExpired:
-        _end(proc, target, command, session)
-        raise RunError(f"reportgen probe: {target.text}: stopped after the time limit "
-                       f"of {time_limit:g} s (--time-limit); nothing written") from None
+        _end(proc, session)
+        raise RunError(f"{where}: stopped after the time limit of {time_limit:g} s "
+                       f"(--time-limit); {_cleanup(target, command, session)}") from None
     except Stopped as stop:
-        _end(proc, target, command, session)
-        echo.write(f"reportgen probe: {target.text}: stopped by {stop.name}; removed the "
-                   "remote temporary directory, wrote nothing\n")
+        _end(proc, session)
+        echo.write(f"{where}: stopped by {stop.name}; {_cleanup(target, command, session)}\n")
         return stop.status
     finally:
         _close(proc.stdin)
+    collector.join(timeout=READ_GRACE)
+    session.finished.wait(timeout=READ_GRACE)
     data = b"".join(chunks)
     if session.results_size is not None and len(data) > session.results_size:
         data = data[-session.results_size:]  # what a login script printed comes first
     problem = _problem(target, status, session, data)
+    if problem and session.remote_dir and not session.removed:
+        problem += "; " + _cleanup(target, command, session)
     if problem:
         raise RunError(problem)
     atomic.write_bytes(output, data)
@@ -293,21 +363,47 @@ def _close(stream: IO[bytes]) -> None:
         pass
 
 
-def _end(proc: subprocess.Popen[bytes], target: Target, command: Sequence[str],
-         session: Session) -> None:
-    """Stop the session and make sure the remote directory is gone."""
+def _end(proc: subprocess.Popen[bytes], session: Session) -> None:
+    """Stop the session: close the driver's lifeline (it stops the probes and
+    removes its directory), then end ssh if the driver has not within
+    DRIVER_GRACE (a frozen machine never answers)."""
     assert proc.stdin is not None
-    _close(proc.stdin)  # the driver's lifeline: it stops the probes and cleans up
+    _close(proc.stdin)
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=DRIVER_GRACE)
     except subprocess.TimeoutExpired:
         proc.terminate()
-        proc.wait()
-    session.finished.wait(timeout=15)
-    if session.remote_dir and not session.removed:
-        cleanup = ssh_argv(command, target, "rm -rf " + shlex.quote(session.remote_dir))
-        subprocess.run(cleanup, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60, check=False)
+        try:
+            proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    session.finished.wait(timeout=STOP_GRACE)
+
+
+def _cleanup(target: Target, command: Sequence[str], session: Session) -> str:
+    """Make sure the remote directory is gone; say so, or what is left and how
+    to remove it, as the end of the run's final line."""
+    if session.removed:
+        return "removed the remote temporary directory, wrote nothing"
+    if session.remote_dir is None:
+        return "wrote nothing"  # the driver made no directory, or never said so
+    remove = "rm -rf " + session.remote_dir  # _REMOTE_DIR: nothing to quote
+    argv = ssh_argv(command, target, remove, connect=CLEANUP_CONNECT)
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=CLEANUP_LIMIT, check=False,
+                              start_new_session=True)
+    except subprocess.TimeoutExpired:
+        why = f"no answer within {CLEANUP_LIMIT} s"
+    else:
+        if done.returncode == 0:
+            return "removed the remote temporary directory, wrote nothing"
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        why = said[-1].strip().rstrip(".") if said else f"ssh exit status {done.returncode}"
+    by_hand = shlex.join([*command, *_port(target), target.login, remove])
+    return (f"wrote nothing, and could not remove {session.remote_dir} there ({why}); "
+            f"remove it with: {by_hand}")
 
 
 def _problem(target: Target, status: int, session: Session, data: bytes) -> str | None:
@@ -332,7 +428,8 @@ def _problem(target: Target, status: int, session: Session, data: bytes) -> str 
         if any("No space left" in line for line in session.tail):
             return f"{where}: no space left in the remote temporary directory"
         if session.cut or not session.removed:  # the driver always says it cleaned up
-            return f"{where}: lost the connection before the probes finished"
+            why = f": {session.ssh_said.rstrip('.')}" if session.ssh_said else ""
+            return f"{where}: lost the connection before the probes finished{why}"
         return f"{where}: the probes wrote no results: {said}"
     if len(data) != session.results_size:
         return f"{where}: lost the connection while fetching the results"

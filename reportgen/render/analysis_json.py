@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reportgen.analyse import wording
 from reportgen.analyse.analysis import Analysis
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import EnvHeadline
@@ -51,6 +52,7 @@ def _comparison(c: Comparison, name: str) -> dict[str, Any]:
         "env": c.env,
         "verdict": c.verdict,
         "label": c.label,
+        "words": wording.direction(c),
         "tier": c.tier,
         "slowdown": _number(c.slowdown) if shown else None,
         "interval": _pair(c.interval) if shown else None,
@@ -58,6 +60,7 @@ def _comparison(c: Comparison, name: str) -> dict[str, Any]:
         "rounds": {"baseline": c.rounds[0], "env": c.rounds[1]},
         "samples": {"baseline": c.samples[0], "env": c.samples[1]},
         "reason": c.reason or None,
+        "rule": c.rule or None,
     }
 
 
@@ -85,8 +88,9 @@ def _headline(h: EnvHeadline) -> dict[str, Any]:
         "interval": _pair(h.interval),
         "included": h.included,
         "counts": dict(h.counts),
-        "worst": [{"metric": w.metric_id, "name": w.name, "label": w.label,
+        "worst": [{"metric": w.metric_id, "name": w.name, "label": w.label, "words": w.words,
                    "slowdown": _number(w.slowdown)} for w in h.worst],
+        "inconclusive": h.undecided or None,
     }
 
 

@@ -9,7 +9,6 @@ escaped.  Pages use relative links only, so the site works from file://.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,13 +84,13 @@ def environment() -> jinja2.Environment:
     env.globals.update(
         quantity=figures.quantity, ratio=figures.ratio, percent=figures.percent,
         interval=figures.interval, number=figures.number, tiers=TIERS,
-        section_tier=section_tier, slowdown_range=slowdown_range, status_text=status_text,
+        section_tier=section_tier, slowdown_range=wording.slowdown_range,
+        status_text=status_text,
         counts_text=headline.counts_text,
         p_value=figures.p_value, verdict_text=wording.verdict_text, untiered=compare.UNTIERED,
         noise_intro=noise_intro, noise_text=noise_text,
         unit=figures.unit, badge_groups=badge_groups, chart_svg=lambda chart: Markup(inline(chart)),
         verdict_words=verdict_words, result_words=result_words, worst_verdict=worst_verdict,
-        card_verdict=card_verdict,
     )
     return env
 
@@ -242,16 +241,6 @@ def worst_verdict(comparisons: Sequence[Comparison]) -> tuple[str, str]:
     return verdict, max(tiers, key=TIERS.index) if verdict == "worse" else tiers[0]
 
 
-def card_verdict(metric: CardMetric) -> str:
-    """The verdict of a site index's comparison, from what its card keeps: the
-    tier (an untiered one is the verdict), the label (`same`) and the slowdown."""
-    if metric.tier in compare.UNTIERED:
-        return metric.tier
-    if metric.label == "same":
-        return "same"
-    return "better" if metric.slowdown < 1 else "worse"
-
-
 def verdict_words(verdict: str, tier: str) -> str:
     """The verdict in words, as a badge's accessible name begins: ``worse, moderate``."""
     if verdict == "worse":
@@ -281,16 +270,6 @@ def glue_figures(text: str) -> Markup:
     from its name or unit, so a note that wraps in a narrow cell wraps between
     its parts (``unstable: | CV 26%, | 1 outlier``)."""
     return Markup("&nbsp;").join(escape(part) for part in _GLUED.split(text))
-
-
-def slowdown_range(comparisons: Sequence[Comparison]) -> str:
-    """``3.96x``, or ``1.56x to 1.92x`` for a conclusion over several metrics."""
-    values = sorted(c.slowdown for c in comparisons if not math.isnan(c.slowdown))
-    if not values:
-        return figures.ratio(math.nan)
-    if figures.ratio(values[0]) == figures.ratio(values[-1]):
-        return figures.ratio(values[0])
-    return figures.interval((values[0], values[-1]))
 
 
 def status_text(measurement: Measurement) -> str:

@@ -49,7 +49,7 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
         for block in env.blocks:
             heading = f"{block.heading} ({env.env})" if several else block.heading
             out += [f"**{escape(heading)}**", ""]
-            out += [f"- {escape(i.name)}: {escape(i.figure)}" + (f", {escape(i.note)}" if i.note else "")
+            out += [f"- {escape(i.name)}: {escape(wording.with_note(i.figure, i.note))}"
                     for i in block.items] + [""]
     if "overview" in charts:
         out += [f"![Slowdown per metric]({charts['overview']})", ""]
@@ -62,7 +62,7 @@ def _headline(analysis: Analysis) -> list[str]:
     out = ["## Headline", "",
            f"Computed from the measurements: slowdowns against {escape(analysis.report.baseline)}.",
            ""]
-    rows = [[h.env, headline.mean_text(h), headline.counts_text(h), headline.worst_text(h)]
+    rows = [[h.env, headline.mean_text(h), headline.counts_text(h), headline.largest_text(h)]
             for h in analysis.headline.envs]
     return out + _table(["Environment", "Geometric mean", "Results", "Largest slowdowns"],
                         rows) + [""]

@@ -108,6 +108,7 @@ def render(job: Job) -> Pdf:
             raise BuildError(fetcher.refused[0])
         set_metadata(document.metadata, job.meta)
         _drop_local_links(document)
+        _drop_dead_anchors(document)
         stamp = dt.datetime.combine(job.meta.date, dt.time())
         files = [weasyprint.Attachment(file_obj=io.BytesIO(a.content), name=a.name,
                                        description=a.name, created=stamp, modified=stamp,
@@ -138,3 +139,16 @@ def _drop_local_links(document: Any) -> None:
     for page in document.pages:
         page.links[:] = [link for link in page.links
                          if not (link[0] == "external" and str(link[1]).startswith("file:"))]
+
+
+def _drop_dead_anchors(document: Any) -> None:
+    """Remove in-page links to an anchor the document does not have; the link
+    text stays.
+
+    The link check reports them (docs/site.md, "Link check": a warning, an
+    error with --strict) whatever the formats; WeasyPrint would log each one
+    as an error, which would fail the PDF alone."""
+    anchors = {name for page in document.pages for name in page.anchors}
+    for page in document.pages:
+        page.links[:] = [link for link in page.links
+                         if not (link[0] == "internal" and link[1] not in anchors)]

@@ -2,8 +2,8 @@
 
 When WeasyPrint moves a chart to the top of the next page although the page
 before had room for most of it, this module writes the CSS rules that cap the
-chart's height so it stays there (at most SHRINK_LIMIT smaller), lays out
-again, and, given the rules the previous build asked for, does the plain
+chart's height so it stays there (drawn at least SHRINK_LIMIT of its size,
+so its text stays legible), lays out again, and, given the rules the previous build asked for, does the plain
 layout in a forked copy of the process while this one tries the guess.  It
 owns only the fitting; the layout itself is the caller's ``lay_out``.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from reportgen.core.lifeline import die_with
 
-SHRINK_LIMIT = 0.7  # a chart is made at most this much smaller to stay on its page
+SHRINK_LIMIT = 0.85  # a chart is drawn at least this big to stay on its page: text >= 8.5 pt
 FIT_PASSES = 2  # extra layouts at most: fitting one chart can move the next
 PX_PER_MM = 96 / 25.4
 
@@ -100,8 +100,9 @@ class _Forked:
 
 def _fit_moved_charts(document: Any) -> list[str]:
     """CSS that caps the height of each chart WeasyPrint moved to the top of a new
-    page although the page before had room for most of it (SHRINK_LIMIT), so
-    the chart is drawn a little smaller there instead of leaving a gap."""
+    page although the page before had room for it drawn at least SHRINK_LIMIT
+    of its size, so the chart is drawn a little smaller there instead of
+    leaving a gap.  Only the image shrinks: its caption and margins do not."""
     rules = []
     for before, page in zip(document.pages, document.pages[1:]):
         area = page._page_box  # WeasyPrint's laid-out boxes
@@ -113,11 +114,10 @@ def _fit_moved_charts(document: Any) -> list[str]:
                 continue
             if box.position_y - top > 1:
                 break  # not at the top of the page: it was not moved
-            room = _room_left(before._page_box)
-            needed = box.margin_height()
-            extra = needed - box.height  # margins, borders, padding
-            if SHRINK_LIMIT * needed <= room < needed:
-                height = (room - extra - 2) / PX_PER_MM
+            image = next((b for b in _boxes(box) if type(b).__name__ in _IMAGES), None)
+            over = box.margin_height() - _room_left(before._page_box)
+            if image is not None and 0 < over <= (1 - SHRINK_LIMIT) * image.height:
+                height = (image.height - over - 2) / PX_PER_MM
                 rules.append(f"#{ident} svg, #{ident} img "
                              f"{{ max-height: {height:.1f}mm !important; }}")
             break
@@ -135,7 +135,8 @@ def _room_left(page_box: Any) -> float:
     return max(0.0, float(bottom - used))
 
 
-_LEAVES = {"LineBox", "TableRowBox", "BlockReplacedBox", "InlineReplacedBox"}
+_IMAGES = {"BlockReplacedBox", "InlineReplacedBox"}
+_LEAVES = {"LineBox", "TableRowBox", *_IMAGES}
 
 
 def _boxes(box: Any) -> Iterator[Any]:

@@ -14,6 +14,7 @@ from reportgen.analyse import headline, wording
 from reportgen.analyse.analysis import (
     Analysis,
     EnvConclusions,
+    Measurement,
     SectionView,
     evidence,
     noise_intro,
@@ -76,10 +77,14 @@ def _headline(analysis: Analysis) -> list[str]:
     baseline = analysis.report.baseline
     lines = ["", _fill(f"Headline (computed from the measurements, against {baseline}):")]
     for h in analysis.headline.envs:
-        for text in (f"- {h.env}: geometric mean {headline.mean_text(h)}",
-                     f"results: {headline.counts_text(h)}",
-                     f"largest: {headline.worst_text(h)}"):
-            lines.append(_fill(text, first="" if text.startswith("- ") else "  "))
+        texts = [f"- {h.env}: geometric mean {headline.mean_text(h)}",
+                 f"results: {headline.counts_text(h)}"]
+        # The worse results, then the inconclusive line (headline.largest_text in two lines).
+        if h.worst or not h.undecided:
+            texts.append(f"largest: {headline.worst_text(h) or headline.largest_text(h)}")
+        if h.undecided:
+            texts.append(h.undecided)
+        lines += [_fill(text, first="" if text.startswith("- ") else "  ") for text in texts]
     return lines
 
 
@@ -101,13 +106,20 @@ def _figures(analysis: Analysis, section: SectionView) -> list[str]:
             if m.comparison is None or base.median is None or m.median is None:
                 continue
             c = m.comparison
-            unstable = "; ".join(f"unstable samples in {x.env} ({x.unstable})"
-                                 for x in (base, m) if x.unstable)
+            # Unstable samples are noted beside their median, as in the Markdown
+            # table, unless the verdict's reason already says how much they vary.
+            noted = c.rule != "noise"
             lines.append(_fill(
-                f"- {metric.name}: {m.env} {figures.quantity(m.median, m.metric.unit)}, "
-                f"{base.env} {figures.quantity(base.median, base.metric.unit)}; {evidence(c)}: "
-                f"{wording.verdict_text(c)}" + (f"; {unstable}" if unstable else "")))
+                f"- {metric.name}: {_median(m, noted)}, {_median(base, noted)}; "
+                f"{evidence(c)}: {wording.verdict_text(c)}"))
     return lines
+
+
+def _median(m: Measurement, noted: bool) -> str:
+    """``guest 182 ns``, ``run-b 5.10 ms (unstable: CV 22%)``."""
+    unstable = f" (unstable: {m.unstable})" if noted and m.unstable else ""
+    value = m.metric.status if m.median is None else figures.quantity(m.median, m.metric.unit)
+    return f"{m.env} {value}{unstable}"
 
 
 def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
@@ -118,6 +130,5 @@ def _conclusions(env: EnvConclusions, several: bool) -> list[str]:
         heading = f"{block.heading} ({env.env})" if several else block.heading
         lines.append(f"{heading}:")
         for item in block.items:
-            note = f", {item.note}" if item.note else ""
-            lines.append(_fill(f"- {item.name}: {item.figure}{note}"))
+            lines.append(_fill(f"- {item.name}: {wording.with_note(item.figure, item.note)}"))
     return lines

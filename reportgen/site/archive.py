@@ -9,7 +9,8 @@ Layout, one folder per report::
 A snapshot is written only when its content is new, through a temporary file
 that is synced and then linked into place, so a snapshot is either whole or
 absent and an existing file is never replaced.  Nothing here deletes a
-snapshot.  ``index.json`` and ``SHA256SUMS`` are rewritten atomically from the
+snapshot, but for those a build has just added when the build then fails
+(:func:`adding`).  ``index.json`` and ``SHA256SUMS`` are rewritten atomically from the
 snapshots on disk, so a lost or stale index is repaired by the next build.
 """
 
@@ -20,12 +21,13 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reportgen.core import atomic
-from reportgen.core.errors import BuildError
+from reportgen.core.errors import BuildError, WriteRefused
 
 INDEX = "index.json"
 SUMS = "SHA256SUMS"
@@ -54,9 +56,9 @@ def add_snapshot(archive_dir: Path, slug: str, date: dt.date, pdf: bytes) -> Sna
     The PDF, ``index.json`` and ``SHA256SUMS`` change together: all three are
     encoded and written to synced temporary files first, so a full disk or an
     unencodable name changes nothing; then the PDF is linked into place and
-    the two lists replaced.  Raises :class:`BuildError` if the archive cannot
-    be written, or if a file with the snapshot's name holds other content (it
-    is left untouched).
+    the two lists replaced.  Raises :class:`WriteRefused` if the archive cannot
+    be written, :class:`BuildError` if a file with the snapshot's name holds
+    other content (it is left untouched).
     """
     folder = Path(archive_dir) / slug
     snap = _snapshot(slug, date, pdf)
@@ -71,9 +73,65 @@ def add_snapshot(archive_dir: Path, slug: str, date: dt.date, pdf: bytes) -> Sna
             listed = _merge(folder, slug, _read_index(folder, slug), snap)
             _commit(folder, pdf if fresh else None, snap.file, *_lists(slug, listed))
     except OSError as exc:
-        raise BuildError(f"report {slug}: cannot write the PDF archive in {folder}:"
-                         f" {exc.strerror or exc}") from None
+        raise WriteRefused(f"reportgen: {folder}: cannot write the PDF archive of report "
+                           f"{slug}: {exc.strerror or exc}") from None
     return snap
+
+
+Pending = tuple[str, dt.date, bytes]  # slug, report date, PDF
+
+
+def add_all(archive_dir: Path, pending: Sequence[Pending]) -> None:
+    """Add every ``pending`` snapshot (into an archive that is not live yet)."""
+    for slug, date, pdf in pending:
+        add_snapshot(archive_dir, slug, date, pdf)
+
+
+@contextlib.contextmanager
+def adding(archive_dir: Path, pending: Sequence[Pending]) -> Iterator[None]:
+    """Add the ``pending`` snapshots, then run the block; when adding one of
+    them or the block fails (the build's last step, replacing its output),
+    take back every snapshot added here, so the archive is as it was."""
+    undo: list[_Before] = []
+    try:
+        for slug, date, pdf in pending:
+            folder = Path(archive_dir) / slug
+            undo.append(_Before.of(folder))
+            undo[-1].added = add_snapshot(archive_dir, slug, date, pdf).file
+        yield
+    except BaseException:
+        for before in reversed(undo):
+            before.restore()
+        raise
+
+
+@dataclass
+class _Before:
+    """A report's archive folder before a snapshot was added: enough to undo the add."""
+
+    folder: Path
+    existed: bool
+    pdfs: set[str]
+    lists: dict[str, bytes | None]  # index.json and SHA256SUMS, None when absent
+    added: str = field(default="")
+
+    @classmethod
+    def of(cls, folder: Path) -> _Before:
+        lists = {name: (folder / name).read_bytes() if (folder / name).is_file() else None
+                 for name in (INDEX, SUMS)}
+        return cls(folder, folder.is_dir(), {p.name for p in folder.glob("*.pdf")}, lists)
+
+    def restore(self) -> None:
+        if not self.existed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        for name, content in self.lists.items():  # the lists first: they never name a lost file
+            if content is None:
+                (self.folder / name).unlink(missing_ok=True)
+            else:
+                atomic.write_bytes(self.folder / name, content)
+        if self.added and self.added not in self.pdfs:
+            (self.folder / self.added).unlink(missing_ok=True)
 
 
 def with_snapshot(archive_dir: Path, slug: str, date: dt.date, pdf: bytes) -> list[Snapshot]:

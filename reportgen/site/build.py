@@ -1,10 +1,12 @@
 """`reportgen build`: the pipeline as a short script.
 
-plan what changed -> carry unchanged reports over -> load, check, analyse and
-render what changed into a staging dir (in parallel, each report in one
-worker) -> index, link check, manifest -> swap the staging dir in as the new
-output.  Every stage lives in its own module; this
-one only says in which order they run.
+check that the output and archive can be written -> plan what changed ->
+carry unchanged reports over -> load, check, analyse and render what changed
+into a staging dir (in parallel, each report in one worker) -> index, link
+check -> only then, as the last steps, add the PDF snapshots to the archive
+and swap the staging dir in as the new output; a failure at either undoes the
+other.  Every stage lives in its own module; this one only says in which
+order they run (docs/site.md, "The order of a build").
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from reportgen.core import errors
 from reportgen.core.errors import InputError, Problem, printable
 from reportgen.core.model import Site
 from reportgen.read import site_yml
-from reportgen.site import cache, linkcheck, output, series_pages
+from reportgen.site import archive, cache, linkcheck, output, series_pages
 
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
@@ -60,8 +62,9 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     started = time.monotonic()
     previous = cache.read(site_yml.output_dir(site_file, output_dir))
     site = site_yml.load_site(site_file, output_dir, formats, archive_dir,
-                          validated=previous.site_file if previous else "")
+                              validated=previous.checked if previous else None)
     output.check_output_dir(site.output, site, site_file)
+    output.check_parent(site.output)
     with output.locked(site.output, log):
         return _build(site, Warn(log, strict, verbose, known), log, started, pool)
 
@@ -83,7 +86,7 @@ class Warn:
         for line in errors.summary(shown, self.verbose):
             self.log(line)
         if failing:
-            raise InputError(failing)
+            raise InputError(Problem.as_errors(failing))
 
 
 def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) -> Result:
@@ -97,6 +100,9 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
 
     if warn.strict and Problem.escalated(plan.kept_warnings):
         warn(plan.kept_warnings)  # fails before rendering anything
+    output.check_replaceable(site.output)
+    if "pdf" in site.formats and not site.archive.is_relative_to(site.output):
+        output.check_archive(site.archive, (d.name for d in plan.changed))
     from reportgen.site import reports as render  # matplotlib and WeasyPrint: only when rendering
 
     with output.staging(site.output) as stage:
@@ -109,17 +115,29 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
         warn(plan.kept_warnings + warnings)
         for r in rendered:
             log(f"built {r.slug} ({', '.join(site.formats)}) in {r.seconds:.1f} s")
-        render.archive_pdfs(rendered, site, stage)
-        manifest = cache.record(site.source_key, site, plan, rendered)
-        render.site(manifest.cards(), site, stage,
+        snapshots = render.snapshots(rendered, site, stage)
+        # An archive inside the output gets its snapshots in the new output's
+        # copy (hard links: the live one is untouched) and goes live with it.
+        staged = output.carry_over(site.archive, site.output, stage)
+        if staged is not None:
+            archive.add_all(staged, snapshots)
+        manifest = cache.record(site.source_key, plan, rendered)
+        # The series pages go into the staging directory like the index,
+        # so the link check reads them and they go live with the swap.
+        render.site(manifest.cards(), site, stage, staged or site.archive,
                     series_pages.pages(manifest, plan.links, site, stage, previous))
-        output.carry_over(site.archive, site.output, stage)
         pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
         broken = linkcheck.check(stage, (site.archive,), pages)
         manifest.keep_pages(pages)
         warn(broken)
-        output.write(stage / cache.MANIFEST, manifest.dump())
-        output.publish(stage, site.output)
+        # Everything that can fail has run.  Last, an archive outside the
+        # output gets its snapshots and the new output replaces the old; if
+        # either fails, the snapshots are taken back and the old output stays.
+        with archive.adding(site.archive, snapshots if staged is None else []):
+            cache.seal(manifest, site.source_key, site, plan, rendered, staged or site.archive)
+            output.write(stage / cache.MANIFEST, manifest.dump())
+            old = output.publish(stage, site.output)
+        output.discard(old)
     log(f"rendered {len(rendered)} of {len(site.report_dirs)} report(s) into "
         f"{errors.display(site.output)} in {time.monotonic() - started:.1f} s")
     return Result(site.output, [r.slug for r in rendered],

@@ -145,11 +145,12 @@ def inputs_key(report_dir: Path, listed: Listed | None = None) -> str:
 
 
 def report_key(report_dir: Path, site: Site, listed: Listed | None = None,
-               chained: str = "", inputs: str = "") -> str:
+               chained: str = "", inputs: str = "", archive_dir: Path | None = None) -> str:
     """Everything one report's output depends on; ``chained`` is what it
     depends on in other reports (series.chained), ``inputs`` its inputs_key
-    when already taken."""
-    index = site.archive / report_dir.name / "index.json"
+    when already taken, ``archive_dir`` where its archive index is read
+    (default: the site's archive)."""
+    index = (archive_dir or site.archive) / report_dir.name / "index.json"
     archive = index.read_text() if index.is_file() else ""
     parts = [inputs or inputs_key(report_dir, listed), code_key(), ",".join(site.formats),
              site.paper, site.base_url, site.title, archive, chained]
@@ -182,13 +183,23 @@ class Entry:
     series: dict[str, Any] = field(default_factory=dict)
 
 
+def checked_key(source_key: str) -> str:
+    """site.yml's text and the code that found it valid: a new release may
+    check more strictly, so its first build checks site.yml again."""
+    return hashlib.sha256(f"{source_key} {code_key()}".encode()).hexdigest()
+
+
 @dataclass
 class Manifest:
-    site_file: str  # sha256 of site.yml as last built (it was valid then)
+    site_file: str  # checked_key of site.yml as last built (it was valid then)
     site: str
     reports: dict[str, Entry] = field(default_factory=dict)
     listed: Listed = field(default_factory=dict)  # see report_files
     series: dict[str, str] = field(default_factory=dict)  # series id -> key of its pages
+
+    def checked(self, source_key: str) -> bool:
+        """Whether this code found a site.yml with this text valid before."""
+        return self.site_file == checked_key(source_key)
 
     def unchanged(self, slug: str, key: str, output: Path) -> bool:
         entry = self.reports.get(slug)
@@ -261,19 +272,28 @@ def plan(source_key: str, site: Site, previous: Manifest | None) -> Plan:
     return Plan(False, changed, kept, keys, known, links, inputs)
 
 
-def record(source_key: str, site: Site, plan: Plan, rendered: Sequence[Rendered]) -> Manifest:
-    """The manifest of a finished build: the kept entries and every rendered report."""
-    manifest = Manifest(source_key, "", dict(plan.kept), plan.listed)
+def record(source_key: str, plan: Plan, rendered: Sequence[Rendered]) -> Manifest:
+    """The manifest of a build: the kept entries and every rendered report;
+    :func:`seal` completes it once the archive holds the new snapshots."""
+    manifest = Manifest(checked_key(source_key), "", dict(plan.kept), plan.listed)
     for r in rendered:
-        key = plan.keys[r.slug]
-        if "pdf" in site.formats:
-            # Taken again after rendering: the new PDF snapshot changed the archive
-            # index the report page depends on, and the next build must see it as done.
-            key = report_key(next(d for d in plan.changed if d.name == r.slug), site, plan.listed,
-                             plan.links.chained(r.slug, plan.inputs), plan.inputs[r.slug])
-        manifest.reports[r.slug] = Entry(key, r.charts, asdict(r.card),
+        manifest.reports[r.slug] = Entry(plan.keys[r.slug], r.charts, asdict(r.card),
                                          [asdict(w) for w in r.warnings],
                                          tests={"key": r.tests[0], "p_values": r.tests[1]},
                                          pdf_fits=list(r.pdf_fits), series=r.series)
-    manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})
     return manifest
+
+
+def seal(manifest: Manifest, source_key: str, site: Site, plan: Plan,
+         rendered: Sequence[Rendered], archive: Path) -> None:
+    """The keys of the finished build, read from ``archive`` (where this
+    build's snapshots are) once they are added."""
+    if "pdf" in site.formats:
+        # Taken again after rendering: the new PDF snapshot changed the archive
+        # index the report page depends on, and the next build must see it as done.
+        for r in rendered:
+            report_dir = next(d for d in plan.changed if d.name == r.slug)
+            manifest.reports[r.slug].key = report_key(
+                report_dir, site, plan.listed, plan.links.chained(r.slug, plan.inputs),
+                plan.inputs[r.slug], archive)
+    manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})

@@ -92,12 +92,15 @@ def atom(title: str, base_url: str, cards: Sequence[Card]) -> bytes:
 
 
 def summary(card: Card) -> str:
-    """The report's largest slowdowns in one line of plain text."""
+    """The report's largest slowdowns and how many results are inconclusive,
+    as its card on the site index gives them, in plain text."""
     worst = card.worst(WORST_IN_FEED)
-    if not worst:
-        return f"No slowdowns: every metric is the same as {card.baseline} or faster."
-    parts = [f"{m.name} in {m.env}: {m.label} ({figures.ratio(m.slowdown)})" for m in worst]
-    return f"Largest slowdowns against {card.baseline}: " + "; ".join(parts) + "."
+    sentences = [f"{line}." for line in card.undecided]
+    if worst:
+        parts = [f"{m.name} in {m.env}: {m.words} ({figures.ratio(m.slowdown)})" for m in worst]
+        sentences.insert(0, f"Largest slowdowns against {card.baseline}: " + "; ".join(parts) + ".")
+    return " ".join(sentences) or \
+        f"No slowdowns: every metric is the same as {card.baseline} or faster."
 
 
 def _timestamp(date: str) -> str:

@@ -52,10 +52,28 @@ class _Collector(HTMLParser):
 
 
 def scan(path: Path) -> Page:
+    return scan_text(path.read_text(encoding="utf-8"))
+
+
+def scan_text(html: str) -> Page:
     collector = _Collector()
-    collector.feed(path.read_text(encoding="utf-8"))
+    collector.feed(html)
     collector.close()
     return collector.page
+
+
+def missing_anchors(html: str, shown: str) -> tuple[Problem, ...]:
+    """In-page links of ``html`` to an anchor it lacks, as the link check
+    words them, for a page only a PDF is made from (``shown``: the PDF's path
+    in the site); at line 1, column 1, as a PDF has no lines."""
+    page = scan_text(html)
+    name = shown.rsplit("/", 1)[-1]
+    return tuple(Problem(shown, 1, 1, f"broken link '{url}': no anchor '#{parts.fragment}' in "
+                         f"{name}", warning=True)
+                 for url, _line, _col in page.links
+                 for parts in [urlsplit(url)]
+                 if not (parts.scheme or parts.netloc or parts.path) and parts.fragment
+                 and unquote(parts.fragment) not in page.ids)
 
 
 def pages(root: Path, known: Mapping[str, Page] | None = None) -> dict[str, Page]:

@@ -9,14 +9,14 @@ because the new tree simply does not have them.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reportgen.core.errors import InputError, Problem
+from reportgen.core.errors import InputError, Problem, WriteRefused
 from reportgen.core.lifeline import libc
 from reportgen.core.model import Site
 from reportgen.site.cache import MANIFEST
@@ -91,16 +91,83 @@ def remove_stale(output: Path) -> None:
             shutil.rmtree(stale)
 
 
+def check_parent(output: Path) -> None:
+    """Refuse, before the lock is taken, an output whose directory the build
+    cannot write in: the lock, the staging directory and the swap live there."""
+    _writable(_existing(output.parent), "the build writes its lock and staging directory in "
+              "the output's parent; choose another output directory with -o")
+
+
+def check_replaceable(output: Path) -> None:
+    """Refuse, before anything is written, an output the swap could not
+    replace: the previous tree is deleted after it, which needs write
+    permission on each of its directories."""
+    if output.is_dir() and not output.is_symlink():
+        for folder, _dirs, _files in os.walk(output):
+            _writable(Path(folder), "the previous output is removed once the new one "
+                      f"replaces it; make it writable (chmod -R u+w '{output}') or choose "
+                      "another output directory with -o")
+
+
+def check_archive(archive: Path, slugs: Iterable[str]) -> None:
+    """Refuse, before anything is written, a PDF archive the build could not add to."""
+    why = ("the PDF archive gets the new snapshots; make it writable, set another archive: "
+           "in site.yml, or leave pdf out of --formats")
+    _writable(_existing(archive), why)
+    for slug in slugs:
+        if (archive / slug).is_dir():
+            _writable(archive / slug, why)
+
+
+def _existing(path: Path) -> Path:
+    """``path`` or its nearest existing ancestor (where mkdir would write)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _writable(folder: Path, why: str) -> None:
+    """Raise WriteRefused naming ``folder`` unless the build can create and
+    delete entries in it, on a file system with room; ``why`` says why the
+    build writes there and what to do."""
+    reason = ""
+    try:
+        stats = os.statvfs(folder)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    else:
+        if stats.f_flag & os.ST_RDONLY:
+            reason = "read-only file system"
+        elif not folder.is_dir():
+            reason = "not a directory"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            reason = "permission denied"
+        elif (stats.f_bfree if os.geteuid() == 0 else stats.f_bavail) == 0:
+            reason = "no space left on device"  # root may use the reserved blocks
+    if reason:
+        raise WriteRefused(f"reportgen: {folder}: cannot write here ({reason}): {why}")
+
+
 @contextmanager
 def staging(output: Path) -> Iterator[Path]:
-    """A fresh directory beside ``output``, removed unless it was published."""
+    """A fresh directory beside ``output``, removed unless it was published.
+
+    Made with the umask's permissions, as any new directory (mkdtemp's 0700
+    would become the published site's and lock a web server out)."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
+    while True:
+        stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
+        try:
+            stage.mkdir()
+            break
+        except FileExistsError:
+            continue
     try:
         yield stage
     finally:
-        if stage.exists():
-            shutil.rmtree(stage)
+        # Never an error of its own: after a swap this is the previous output,
+        # and whatever stays is removed by the next build (remove_stale).
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write(path: Path, content: bytes) -> None:
@@ -129,25 +196,42 @@ def carry_reports(output: Path, stage: Path, slugs: Iterable[str]) -> None:
         link_tree(output / slug, stage / slug)
 
 
-def carry_over(path: Path, output: Path, stage: Path) -> None:
-    """Link ``path`` of the current output (if there) into the new one."""
-    if path.is_dir() and path.is_relative_to(output):
-        link_tree(path, stage / path.relative_to(output))
+def carry_over(path: Path, output: Path, stage: Path) -> Path | None:
+    """Link ``path`` of the current output (if there) into the new one; where
+    it is in the new one, or None when ``path`` lies outside the output."""
+    if not path.is_relative_to(output):
+        return None
+    staged = stage / path.relative_to(output)
+    if path.is_dir():
+        link_tree(path, staged)
+    return staged
 
 
-def publish(stage: Path, output: Path) -> None:
-    """Make ``stage`` the new ``output``."""
+def publish(stage: Path, output: Path) -> Path | None:
+    """Make ``stage`` the new ``output``: the build's last change, done whole
+    or not at all.  Returns where the previous output now is, for the caller
+    to remove once the build is done (None when there was none)."""
     if output.exists() and _exchange(stage, output):
-        shutil.rmtree(stage)  # stage now holds the previous output
-        return
+        return stage  # stage now holds the previous output
     old = output.with_name(f".{output.name}.old")
     if old.exists():
         shutil.rmtree(old)
     if output.exists():
         output.rename(old)
-    stage.rename(output)
-    if old.exists():
-        shutil.rmtree(old)
+    try:
+        stage.rename(output)
+    except BaseException:
+        if old.exists() and not output.exists():
+            old.rename(output)
+        raise
+    return old if old.exists() else None
+
+
+def discard(old: Path | None) -> None:
+    """Remove the previous output once the new one is in place; what cannot
+    be removed now is removed by the next build."""
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

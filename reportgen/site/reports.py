@@ -24,7 +24,7 @@ from reportgen.core.cards import Card
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
 from reportgen.render import pdf as render_pdf
-from reportgen.site import archive, cache, feeds, series
+from reportgen.site import archive, cache, feeds, linkcheck, series
 from reportgen.site.output import link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
@@ -117,8 +117,8 @@ def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> cache.Ren
     except InputError as exc:
         return exc.problems
     written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
-    return cache.Rendered(analysis.report.slug, analysis.report.date, card(analysis), warnings,
-                    written.charts, time.monotonic() - began,
+    return cache.Rendered(analysis.report.slug, analysis.report.date, card(analysis),
+                    warnings + list(written.warnings), written.charts, time.monotonic() - began,
                     (keys[0], dict(analysis.p_values)), written.pdf_fits,
                     _series_point(analysis, job) if job.in_series else {})
 
@@ -182,26 +182,14 @@ class Pool:
         self.executor.shutdown(cancel_futures=True)
 
 
-def data_files(rep: Report) -> list[tuple[str, str]]:
-    """(name under data/, results file) for every results file of the report:
-    ``<label>.json``, or ``<label>.<n>.json`` for the n-th of the files pooled
-    into one environment (labels have no dots, so the names cannot clash)."""
-    copies = []
-    for env in rep.environments:
-        names = env.file_names or (env.file_name,)
-        if len(names) == 1:
-            copies.append((f"{env.label}.json", names[0]))
-        else:
-            copies.extend((f"{env.label}.{n}.json", name) for n, name in enumerate(names, 1))
-    return copies
-
-
 @dataclass(frozen=True)
 class Written:
-    """What the next build of a report can reuse: its chart key and the PDF's fits."""
+    """What the next build of a report can reuse: its chart key and the PDF's
+    fits; and the PDF's broken in-page links when no HTML page is built."""
 
     charts: str
     pdf_fits: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
 
 def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
@@ -223,7 +211,7 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
     drawn = _charts(analysis, site.output / rep.slug / "charts", out / "charts",
                     reuse=key == reuse_charts)
     inputs = {f.name: f.content for f in rep.inputs}
-    copies = data_files(rep)
+    copies = rep.data_files()
     for name, source in copies:
         write(out / "data" / name, inputs[source])
     data = tuple(name for name, _ in copies)
@@ -248,6 +236,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
                                     attachments=attachments, paper=site.paper, guess=pdf_guess,
                                     renderer=renderer)
         write(out / "report.pdf", pdf.content)
+        if "html" not in site.formats:  # else the link check reads the page itself
+            return Written(key, pdf.fits, linkcheck.missing_anchors(html, f"{rep.slug}/report.pdf"))
     if "html" in site.formats:
         pending = (rep.date, pdf.content) if pdf else None
         links = render_html.Links(built, data, snapshot_links(site, rep.slug, pending),
@@ -276,19 +266,21 @@ def assets(stage: Path) -> None:
         write(stage / name, content)
 
 
-def site(cards: Sequence[Card], site: Site, stage: Path,
+def site(cards: Sequence[Card], site: Site, stage: Path, archive_dir: Path | None = None,
          series: Sequence[IndexEntry] = ()) -> None:
     """The site's own pages: the index (with ``series``, what it shows of
     each series) and 404.html; with a base_url, also sitemap.xml and the Atom
     feed (which, with report.md's chart links, are the only files with
-    absolute URLs)."""
+    absolute URLs).  The index links the snapshots listed in ``archive_dir``
+    (default: the site's archive; build.py passes the new output's copy of it)."""
     if "html" not in site.formats:
         return
     from reportgen.render import html as render_html
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
-    links = {c.slug: render_html.Links(built, tuple(f"{e}.json" for e in c.environments),
-                                       snapshot_links(site, c.slug), analysis=True)
+    links = {c.slug: render_html.Links(built, c.data,
+                                       snapshot_links(site, c.slug, listed_in=archive_dir),
+                                       analysis=True)
              for c in cards}
     feed = ""
     if site.base_url:
@@ -300,28 +292,29 @@ def site(cards: Sequence[Card], site: Site, stage: Path,
     write(stage / "404.html", render_html.render_not_found(site.title).encode())
 
 
-def archive_pdfs(rendered: Sequence[cache.Rendered], site: Site, stage: Path) -> None:
-    """Add each rendered PDF to the archive: only here, in the main process,
-    once every report rendered, so a failed or killed build adds nothing."""
+def snapshots(rendered: Sequence[cache.Rendered], site: Site, stage: Path
+              ) -> list[archive.Pending]:
+    """The snapshot of each rendered PDF, for the main process to archive once
+    every check has passed (build.py), so a failed or killed build adds nothing."""
     if "pdf" not in site.formats:
-        return
-    for r in rendered:
-        archive.add_snapshot(site.archive, r.slug, r.date,
-                             (stage / r.slug / "report.pdf").read_bytes())
+        return []
+    return [(r.slug, r.date, (stage / r.slug / "report.pdf").read_bytes()) for r in rendered]
 
 
-def snapshot_links(site: Site, slug: str, pending: tuple[dt.date, bytes] | None = None
-                   ) -> tuple[tuple[str, str], ...]:
+def snapshot_links(site: Site, slug: str, pending: tuple[dt.date, bytes] | None = None, *,
+                   listed_in: Path | None = None) -> tuple[tuple[str, str], ...]:
     """(label, href relative to the report page) of every archived PDF, with
-    the ``pending`` (date, PDF) this build is about to archive.
+    the ``pending`` (date, PDF) this build is about to archive; ``listed_in``
+    is where the archive is read (default: the site's archive).
 
     Only an archive inside the site can be linked: a link out of it would
     break as soon as the site is copied to its host."""
     if not site.archive.is_relative_to(site.output):
         return ()
     page_dir = site.output / slug
-    listed = (archive.with_snapshot(site.archive, slug, *pending) if pending
-              else archive.snapshots(site.archive, slug))
+    where = listed_in or site.archive
+    listed = (archive.with_snapshot(where, slug, *pending) if pending
+              else archive.snapshots(where, slug))
     return tuple((f"{s.date} ({s.sha256[:8]})",
                   quote(os.path.relpath(site.archive / slug / s.file, page_dir)))
                  for s in listed)

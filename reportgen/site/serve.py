@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from reportgen.core import errors
-from reportgen.core.errors import Problem, ReportgenError
+from reportgen.core.errors import Problem, ReportgenError, WriteRefused
 from reportgen.read import site_yml
 from reportgen.render.html import templates_dir
 from reportgen.site import build as build_mod
@@ -170,7 +170,7 @@ class Preview:
                                         log=self.log, pool=self._pool, verbose=self.verbose,
                                         known=self.warnings)
                 self.warnings = built.warnings
-            except ReportgenError as exc:
+            except (ReportgenError, WriteRefused) as exc:
                 error: str | None = str(exc)
                 self.log(f"build failed; still serving the last good build:\n{exc}")
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the preview
