@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from reportgen.analyse import compare, stats, wording
+from reportgen.analyse import compare, since, stats, wording
 from reportgen.analyse.comparability import incomparable, oversubscribed
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import Headline, headline, undecided_lines
 from reportgen.analyse.provenance import provenance
+from reportgen.analyse.since import Since, since_part
 from reportgen.core import figures, units
 from reportgen.core.cards import Card, CardMetric
 from reportgen.core.markdown import escape
@@ -133,6 +134,7 @@ class Analysis:
     # The adjusted p-value of every test on round medians, as "metric/env": what a later
     # analysis of the same data may be given instead of testing again.
     p_values: Mapping[str, float | None] = field(default_factory=dict, compare=False)
+    since: Since | None = None  # against the earlier report it follows (analyse/since.py)
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -151,16 +153,19 @@ class Analysis:
         return headline(self.report, self.comparisons, names)
 
 
-def analyse(report: Report, p_values: Mapping[str, float | None] | None = None) -> Analysis:
+def analyse(report: Report, p_values: Mapping[str, float | None] | None = None,
+            earlier: Report | None = None) -> Analysis:
     """The report analysed.  ``p_values`` are the adjusted p-values an earlier
     analysis of the same results gave (``Analysis.p_values``); an environment
     whose tests are all among them is not tested again, which spares an edit of
-    the prose loading scipy."""
+    the prose loading scipy.  ``earlier`` is the report it follows, if any."""
     report = units.harmonise(report)
     floors = noise_floors(report)
     p_values = dict(p_values or {})
-    table = _comparisons(report, {m: f.band for m, f in floors.items()}, p_values)
-    resolve = _Resolver(report, table)
+    bands = noise_bands(floors)
+    table = _comparisons(report, bands, p_values)
+    found = since_part(report, earlier, bands, table) if earlier else None
+    resolve = _Resolver(report, table, found, earlier)
     sections = tuple(_section(report, i, s, table, resolve)
                      for i, s in enumerate(report.sections, start=1))
     return Analysis(
@@ -176,6 +181,7 @@ def analyse(report: Report, p_values: Mapping[str, float | None] | None = None) 
         noise_floor=tuple(NoiseRow(m, report.noise[0].metrics[m].name, f)
                           for m, f in floors.items() if report.noise),
         p_values=p_values,
+        since=found,
     )
 
 
@@ -294,6 +300,11 @@ def noise_floors(report: Report) -> dict[str, compare.NoiseFloor]:
     return {m: compare.noise_floor(a.metrics[m], b.metrics[m], report.thresholds)
             for m in a.metrics if m in b.metrics and a.metrics[m].usable
             and b.metrics[m].usable}
+
+
+def noise_bands(floors: Mapping[str, compare.NoiseFloor]) -> dict[str, float]:
+    """Each metric's noise band, from its noise floor."""
+    return {m: f.band for m, f in floors.items()}
 
 
 def drift_notes(report: Report) -> tuple[str, ...]:
@@ -435,10 +446,12 @@ def system_fact(env: Environment, field: str) -> str:
 class _Resolver:
     """Replaces placeholders with figures from the comparison table."""
 
-    def __init__(self, report: Report, table: Table) -> None:
+    def __init__(self, report: Report, table: Table, found: Since | None = None,
+                 earlier: Report | None = None) -> None:
         self.report = report
         self.table = table
-        self.scope = scope(report)
+        self.since = found
+        self.scope = scope(report, earlier)
 
     def __call__(self, text: Text, *, markdown: bool = True) -> str:
         def lookup(ref: Ref) -> str:
@@ -448,28 +461,22 @@ class _Resolver:
         return substitute(text.markdown, self.scope, lookup)
 
     def value(self, ref: Ref) -> str:
+        if ref.since:
+            assert self.since is not None  # the scope has since names only then
+            return since.value(self.since, ref)
         env = self.report.environment(ref.env)
         if ref.metric is None:
             return system_fact(env, ref.field)
         metric = env.metrics[ref.metric]
         if ref.field == "value":
             return figures.quantity(stats.median(metric.samples), metric.unit)
-        c = self.table[ref.metric, ref.env]
-        if c.verdict == "not-comparable" and ref.field not in ("label", "tier"):
-            return "n/a"  # measured differently: there is no figure to give
-        return {
-            "ratio": lambda: figures.ratio(c.slowdown),
-            "delta": lambda: figures.signed_quantity(c.median - c.base_median, c.unit),
-            "change": lambda: figures.percent(c.change),
-            "label": lambda: c.label,
-            "tier": lambda: c.tier,
-            "interval": lambda: figures.interval(c.interval) or "n/a",
-        }[ref.field]()
+        return compare.field_text(self.table[ref.metric, ref.env], ref.field)
 
 
-def scope(report: Report) -> Scope:
+def scope(report: Report, earlier: Report | None = None) -> Scope:
     metrics = {metric_id for e in report.environments for metric_id in e.metrics}
-    return Scope(metrics, [e.label for e in report.environments], report.baseline)
+    return Scope(metrics, [e.label for e in report.environments], report.baseline,
+                 since.scope(report, earlier) if earlier else None)
 
 
 def card(analysis: Analysis) -> Card:

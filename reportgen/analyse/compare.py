@@ -270,3 +270,17 @@ def not_comparable(base: Metric, other: Metric, env: str, reason: str) -> Compar
                       "not-comparable", "not-comparable", reason=reason,
                       rounds=(len(set(base.round_numbers)), len(set(other.round_numbers))),
                       samples=(len(base.samples), len(other.samples)))
+
+
+def field_text(c: Comparison, field: str) -> str:
+    """A comparison field as a placeholder gives it (docs/formats.md, Placeholders)."""
+    if c.verdict == "not-comparable" and field not in ("label", "tier"):
+        return "n/a"  # measured differently: there is no figure to give
+    return {
+        "ratio": lambda: figures.ratio(c.slowdown),
+        "delta": lambda: figures.signed_quantity(c.median - c.base_median, c.unit),
+        "change": lambda: figures.percent(c.change),
+        "label": lambda: c.label,
+        "tier": lambda: c.tier,
+        "interval": lambda: figures.interval(c.interval) or "n/a",
+    }[field]()

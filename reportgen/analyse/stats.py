@@ -126,6 +126,16 @@ def interval_draws(base: Metric, other: Metric, seed: int,
     return slowdown_draws(base, other, seed, resamples)
 
 
+def median_interval(metric: Metric, seed: int,
+                    resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float] | None:
+    """The 95% interval of one environment's median by the same two-level
+    bootstrap (rounds, then samples within them); None with fewer than
+    MIN_SAMPLES_FOR_INTERVAL samples."""
+    if len(metric.samples) < MIN_SAMPLES_FOR_INTERVAL:
+        return None
+    return percentile_interval(_resampled_medians(metric, np.random.default_rng(seed), resamples))
+
+
 def percentile_interval(draws: npt.NDArray[np.float64]) -> tuple[float, float]:
     """The central BOOTSTRAP_LEVEL interval of bootstrap draws (percentile method)."""
     tail = (1 - BOOTSTRAP_LEVEL) / 2 * 100

@@ -68,10 +68,16 @@ def measured(analysis: Analysis) -> list[Figure]:
     report = analysis.report
     found = [Figure(stats.median(m.samples), m.unit, f"{metric_id} in {env.label}")
              for env in report.environments for metric_id, m in env.metrics.items() if m.usable]
-    for c in analysis.comparisons:
+    compared = [(c, f"{c.metric_id} in {c.env}") for c in analysis.comparisons]
+    if analysis.since:  # the report against the one it follows, and that one's medians
+        since = analysis.since
+        found += [Figure(r.then, r.comparison.unit, f"{r.metric_id} in {r.env} in {since.slug}")
+                  for r in since.rows]
+        compared += [(r.comparison, f"{r.metric_id} in {r.env} since {since.slug}")
+                     for r in since.rows]
+    for c, what in compared:
         if c.verdict == "not-comparable":  # no ratio, change or interval to quote
             continue
-        what = f"{c.metric_id} in {c.env}"
         found += [Figure(c.slowdown, "x", f"{what}, ratio"),
                   Figure(1 / c.slowdown, "x", f"{what}, inverse ratio"),
                   Figure(abs(c.change) * 100, "%", f"{what}, change"),

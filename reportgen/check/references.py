@@ -20,8 +20,10 @@ from reportgen.core.model import Report
 from reportgen.core.placeholders import PlaceholderError, hint, refs
 
 
-def check_references(doc: Document, report: Report) -> list[Problem]:
-    """Metric ids, placeholders and links in the author's text."""
+def check_references(doc: Document, report: Report, earlier: Report | None = None
+                     ) -> list[Problem]:
+    """Metric ids, placeholders and links in the author's text; ``since.``
+    placeholders are looked up in ``earlier``, the report this one follows."""
     problems: list[Problem] = []
     data = doc.data
     t = report.thresholds
@@ -36,7 +38,7 @@ def check_references(doc: Document, report: Report) -> list[Problem]:
             problems.extend(_check_metric(doc, report, ("conclusions", "items", i, "metrics", j),
                                           metric_id))
     for path in text_paths(data):
-        problems.extend(_check_text(doc, report, path))
+        problems.extend(_check_text(doc, report, path, earlier))
     return problems
 
 
@@ -74,17 +76,26 @@ def text_at(doc: Document, path: KeyPath) -> str:
     return str(value)
 
 
-def _check_text(doc: Document, report: Report, path: KeyPath) -> list[Problem]:
-    from reportgen.analyse.analysis import scope as report_scope  # numpy: as in checks.analysed()
+def _check_text(doc: Document, report: Report, path: KeyPath, earlier: Report | None
+                ) -> list[Problem]:
+    from reportgen.analyse import since  # numpy: as in checks.analysed()
+    from reportgen.analyse.analysis import scope as report_scope
 
     text = text_at(doc, path)
-    scope = report_scope(report)
+    scope = report_scope(report, earlier)
     problems = []
     for offset, expr, ref in refs(text, scope):
         line, col = doc.text_position(path, offset, text)
         if isinstance(ref, PlaceholderError):
             problems.append(Problem(doc.path, line, col, ref.message))
-        elif ref.metric is not None and not _usable(report, ref.metric, ref.env, ref.field):
+        elif ref.since and earlier is not None and ref.metric is not None and \
+                not since.usable(report, earlier, ref.metric, ref.env):
+            problems.append(Problem(doc.path, line, col,
+                                    f"placeholder '{{{{ {expr} }}}}' has no figure: metric "
+                                    f"'{ref.metric}' was not measured successfully in "
+                                    f"'{ref.env}' in this report or in '{earlier.slug}'"))
+        elif not ref.since and ref.metric is not None and \
+                not _usable(report, ref.metric, ref.env, ref.field):
             problems.append(Problem(doc.path, line, col,
                                     f"placeholder '{{{{ {expr} }}}}' has no figure: metric "
                                     f"'{ref.metric}' was not measured successfully in "

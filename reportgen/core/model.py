@@ -145,6 +145,7 @@ class Report:
     keywords: tuple[str, ...] = ()
     inputs: tuple[InputFile, ...] = ()
     noise: tuple[Environment, Environment] | None = None  # an A/A run: one environment twice
+    follows: str = ""  # report.yml's `follows:`: the earlier report, as the author named it
 
     def environment(self, label: str) -> Environment:
         return next(e for e in self.environments if e.label == label)
@@ -171,6 +172,14 @@ class Report:
 
 
 @dataclass(frozen=True)
+class SeriesSpec:
+    """A series site.yml lists: its title and its reports' slugs, in order."""
+
+    title: str
+    reports: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Site:
     """site.yml: which report directories to build, how and where."""
 
@@ -183,3 +192,4 @@ class Site:
     root: Path  # the directory holding site.yml
     source_key: str = ""  # sha256 of site.yml's text, to recognise it next time
     paper: str = "A4"
+    series: tuple[SeriesSpec, ...] = ()  # site.yml's `series:`

@@ -8,12 +8,15 @@ is an error.  The grammar (see docs/formats.md):
 * ``{{ <metric> [<env>] <field> }}``    a comparison field; the environment may
   be left out when the report compares exactly one environment to the baseline
 * ``{{ system <env> <field> }}``        a system fact from the results file
+* ``{{ since <metric> [<env>] [<field>] }}`` the same fields for the report
+  against the earlier report it follows (``follows:`` in report.yml)
 
 with the parts joined by dots.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -33,6 +36,7 @@ class Ref:
     metric: str | None  # None for a system fact
     env: str
     field: str
+    since: bool = False  # against the earlier report (``since.`` prefix), not the baseline
 
 
 class PlaceholderError(ValueError):
@@ -49,6 +53,9 @@ class Scope:
     metrics: Collection[str]
     envs: Sequence[str]
     baseline: str
+    # What ``since.`` placeholders may name: the metrics and environments of
+    # both the report and the one it follows (no baseline); None without follows.
+    since: Scope | None = None
 
     @property
     def default_env(self) -> str | None:
@@ -72,6 +79,8 @@ def parse(expr: str, scope: Scope) -> Ref:
         raise PlaceholderError(0, f"malformed placeholder {shown}: expected dotted names such "
                                   "as {{ syscall.getpid.guest }}")
     parts = expr.split(".")
+    if parts[0] == "since" and len(parts) > 1 and expr not in scope.metrics:
+        return _parse_since(parts[1:], shown, scope)
     if parts[0] == "system":
         return _parse_system(parts[1:], shown, scope)
     for cut in range(len(parts), 0, -1):
@@ -81,6 +90,23 @@ def parse(expr: str, scope: Scope) -> Ref:
     guess = _closest_prefix(parts, scope.metrics)
     raise PlaceholderError(0, f"unknown placeholder {shown}: no metric named '{guess}'"
                               f"{hint(guess, scope.metrics)}")
+
+
+def _parse_since(rest: list[str], shown: str, scope: Scope) -> Ref:
+    """``since.<metric>[.<env>][.<field>]``: a figure of the report against the
+    one it follows, named like a figure against the baseline."""
+    if scope.since is None:
+        raise PlaceholderError(0, f"placeholder {shown} compares with an earlier report, but "
+                                  "report.yml names none: add 'follows:'")
+    if rest[0] == "system":
+        raise PlaceholderError(0, f"placeholder {shown}: system facts have no 'since'; write "
+                                  "{{ system.<env>.<field> }}")
+    inner = ".".join(rest)
+    try:
+        ref = parse(inner, scope.since)
+    except PlaceholderError as exc:  # name the placeholder as the author wrote it
+        raise PlaceholderError(0, exc.message.replace(f"'{{{{ {inner} }}}}'", shown)) from None
+    return dataclasses.replace(ref, since=True)
 
 
 def _parse_metric(metric: str, rest: list[str], shown: str, scope: Scope) -> Ref:

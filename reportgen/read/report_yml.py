@@ -251,6 +251,7 @@ def _build_report(report_dir: Path, doc: Document, envs: list[Environment],
         summary=_text(doc, ("summary",)),
         thresholds=Thresholds(**data.get("thresholds", {})),
         keywords=tuple(data.get("keywords", [])),
+        follows=data.get("follows", ""),
         inputs=tuple(inputs),
     )
 

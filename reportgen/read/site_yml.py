@@ -8,14 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reportgen.core.documents import (
+    Document,
     KeyPath,
     parse_yaml,
     read_document,
 )
 from reportgen.core.errors import CONTROL, InputError, Problem, display
 from reportgen.core.model import (
+    SeriesSpec,
     Site,
 )
+from reportgen.core.placeholders import hint
 from reportgen.read import validate
 
 FORMATS = ("html", "pdf", "txt", "md")
@@ -62,6 +65,7 @@ def load_site(site_file: Path, output: Path | None = None,
     slugs = [d.name for d in report_dirs]
     for slug in sorted({s for s in slugs if slugs.count(s) > 1}):
         problems.append(doc.problem(("reports",), f"two report directories are named '{slug}'"))
+    series = _series(doc, slugs, problems)
     if problems:
         raise InputError(problems)
     return Site(
@@ -74,7 +78,27 @@ def load_site(site_file: Path, output: Path | None = None,
         root=root,
         source_key=source_key,
         paper=data.get("paper", "A4"),
+        series=series,
     )
+
+
+def _series(doc: Document, slugs: list[str], problems: list[Problem]) -> tuple[SeriesSpec, ...]:
+    """site.yml's ``series:``, each name a report of the site, each report in one series."""
+    found = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(doc.data.get("series", [])):
+        for j, slug in enumerate(raw["reports"]):
+            if slug not in slugs:
+                problems.append(doc.problem(("series", i, "reports", j),
+                                            f"series: no report '{slug}' in this site"
+                                            f"{hint(slug, slugs)}"))
+            elif slug in seen:
+                problems.append(doc.problem(("series", i, "reports", j),
+                                            f"series: report '{slug}' is already in series "
+                                            f"{seen[slug] + 1}; a report is in one series"))
+            seen.setdefault(slug, i)
+        found.append(SeriesSpec(raw["title"], tuple(raw["reports"])))
+    return tuple(found)
 
 
 def _not_a_report_dir(match: Path, root: Path) -> str:

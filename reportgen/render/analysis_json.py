@@ -16,6 +16,7 @@ from reportgen.analyse import wording
 from reportgen.analyse.analysis import Analysis
 from reportgen.analyse.compare import Comparison
 from reportgen.analyse.headline import EnvHeadline
+from reportgen.analyse.since import Since
 
 FORMAT = "reportgen-analysis/1"
 ANALYSIS_FILE = "analysis.json"
@@ -31,7 +32,8 @@ def document(analysis: Analysis) -> dict[str, Any]:
     report = analysis.report
     names = {m.id: m.name for s in analysis.sections for m in s.metrics}
     ordered = sorted(analysis.comparisons, key=lambda c: (c.metric_id, c.env))
-    return {
+    found = {"since": _since(analysis.since)} if analysis.since else {}
+    return found | {
         "format": FORMAT,
         "report": {"slug": report.slug, "title": report.title,
                    "date": report.date.isoformat(), "baseline": report.baseline,
@@ -59,6 +61,23 @@ def _comparison(c: Comparison, name: str) -> dict[str, Any]:
         "samples": {"baseline": c.samples[0], "env": c.samples[1]},
         "reason": c.reason or None,
         "rule": c.rule or None,
+    }
+
+
+def _since(found: Since) -> dict[str, Any]:
+    """The report against the one it follows: each comparison now against
+    then (slowdown > 1: worse now), and how each slowdown against the shared
+    baseline moved."""
+    return {
+        "report": {"slug": found.slug, "title": found.title, "date": found.date.isoformat()},
+        "baseline": found.baseline or None,
+        "comparisons": [_comparison(r.comparison, r.name) | {
+                            "then": _number(r.then), "now": _number(r.now), "unit": r.comparison.unit}
+                        for r in sorted(found.rows, key=lambda r: (r.metric_id, r.env))],
+        "slowdowns": [{"metric": m.metric_id, "name": m.name, "env": m.env,
+                       "then": None if m.then is None else _number(m.then),
+                       "now": None if m.now is None else _number(m.now)}
+                      for m in sorted(found.moved, key=lambda m: (m.metric_id, m.env))],
     }
 
 

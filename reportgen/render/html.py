@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
@@ -116,15 +117,16 @@ def render_report(analysis: Analysis, charts: Sequence[Chart], links: Links, *,
 
 
 def render_index(title: str, cards: Sequence[Card], links: Mapping[str, Links], *,
-                 feed: str = "") -> str:
+                 feed: str = "", series: Sequence[Any] = ()) -> str:
     """The HTML of output/index.html: every report, newest first, then the history
     of the metrics they share.  ``feed`` is the relative href of the Atom feed,
-    when the build writes one."""
+    when the build writes one; ``series`` what it shows of each series
+    (render/series.IndexEntry)."""
     ordered = sorted(cards, key=lambda c: (c.date, c.slug), reverse=True)
     entries = [_IndexEntry.of(c, links.get(c.slug, Links((), ()))) for c in ordered]
     return environment().get_template("index.html").render(
         title=title, entries=entries, history=history(cards),
-        feed=_relative(feed) if feed else "")
+        feed=_relative(feed) if feed else "", series=series)
 
 
 def render_not_found(title: str) -> str:

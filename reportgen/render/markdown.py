@@ -16,6 +16,7 @@ from reportgen.analyse import headline, wording
 from reportgen.analyse.analysis import Analysis, MetricView, evidence, noise_intro, noise_text
 from reportgen.core import figures
 from reportgen.core.markdown import escape, escape_html
+from reportgen.render import since
 
 
 def render(analysis: Analysis, charts: dict[str, str]) -> str:
@@ -29,6 +30,7 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
     rows = list(analysis.system) + [("Date", report.date.isoformat())]
     out += _table(["System", "Value"], [[k, v] for k, v in rows]) + [""]
     out += _headline(analysis)
+    out += since.markdown(analysis.since, _table)
     out += ["## Analysis and notes", ""]
     out += [f"> **Note:** {escape(note)}\n" for note in analysis.notes]
     if analysis.noise_floor:

@@ -21,6 +21,7 @@ from reportgen.analyse.analysis import (
     noise_text,
 )
 from reportgen.core import figures, markdown
+from reportgen.render import since
 
 LINE = 78
 RULE = "=" * LINE
@@ -32,6 +33,7 @@ def render(analysis: Analysis) -> str:
         lines += [markdown.to_text(analysis.intro), ""]
     lines += _system(analysis)
     lines += _headline(analysis)
+    lines += since.text(analysis.since, _fill)
     lines += [RULE, "ANALYSIS AND NOTES", RULE]
     lines += _notes(analysis)
     for i, section in enumerate(analysis.sections):

@@ -23,7 +23,7 @@ from reportgen.core import errors
 from reportgen.core.errors import InputError, Problem, printable
 from reportgen.core.model import Site
 from reportgen.read import site_yml
-from reportgen.site import archive, cache, linkcheck, output
+from reportgen.site import archive, cache, linkcheck, output, series_pages
 
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
@@ -108,7 +108,7 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
     with output.staging(site.output) as stage:
         render.assets(stage)
         output.carry_reports(site.output, stage, plan.kept)
-        rendered = render.reports(plan.changed, site, stage, previous, pool)
+        rendered = render.reports(plan.changed, site, stage, previous, pool, plan.links)
         warnings = [w for r in rendered for w in r.warnings]
         # kept and new reports' warnings summed up together; with --strict,
         # before anything is called built
@@ -122,7 +122,10 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
         if staged is not None:
             archive.add_all(staged, snapshots)
         manifest = cache.record(site.source_key, plan, rendered)
-        render.site(manifest.cards(), site, stage, staged or site.archive)
+        # The series pages go into the staging directory like the index,
+        # so the link check reads them and they go live with the swap.
+        render.site(manifest.cards(), site, stage, staged or site.archive,
+                    series_pages.pages(manifest, plan.links, site, stage, previous))
         pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
         broken = linkcheck.check(stage, (site.archive,), pages)
         manifest.keep_pages(pages)
@@ -147,7 +150,7 @@ def _analyse_all(report_dirs: tuple[Path, ...]) -> list[tuple[Analysis, list[Pro
     analysed: list[tuple[Analysis, list[Problem]]] = []
     for report_dir in report_dirs:
         try:
-            analysed.append(checks.analysed(report_dir))
+            analysed.append(checks.analysed(report_dir, reports=report_dirs))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:

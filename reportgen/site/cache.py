@@ -26,6 +26,7 @@ from reportgen.core.documents import parse_yaml
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
 from reportgen.read.report_yml import default_results
+from reportgen.site import series
 from reportgen.site.linkcheck import Page
 
 if TYPE_CHECKING:  # the analysis loads numpy, which a build's main process does without
@@ -96,9 +97,11 @@ class Rendered:
     seconds: float
     tests: tuple[str, dict[str, float | None]] = ("", {})  # tests_key and the p-values
     pdf_fits: tuple[str, ...] = ()  # see render_pdf.Pdf
+    series: dict[str, Any] = field(default_factory=dict)  # its point in a series (series.py)
 
 
-# Report dir name -> [sha256 of its report.yml, the results names it lists or None].
+# Report dir name -> [sha256 of its report.yml, the results names it lists or None,
+# its `follows:` and its `date` as written ("" when absent)]: see report_files.
 Listed = dict[str, Any]
 
 
@@ -118,14 +121,16 @@ def report_files(report_dir: Path, listed: Listed | None = None) -> list[Path]:
         raw = (report_dir / "report.yml").read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
         seen = listed.get(report_dir.name)
-        if isinstance(seen, list) and len(seen) == 2 and seen[0] == sha:
+        if isinstance(seen, list) and len(seen) == 4 and seen[0] == sha:
             names = seen[1]
         else:
             data = parse_yaml(raw.decode("utf-8"), "", printable=False).data
-            found = data.get("results") if isinstance(data, dict) else None
+            data = data if isinstance(data, dict) else {}
+            found = data.get("results")
             names = ([n for n in found if isinstance(n, str)] if isinstance(found, list)
                      else None)
-            listed[report_dir.name] = [sha, names]
+            listed[report_dir.name] = [sha, names] + [
+                str(data[k]) if isinstance(data.get(k), str) else "" for k in ("follows", "date")]
     except (OSError, UnicodeDecodeError, InputError):
         pass  # the loader will say what is wrong
     paths = ([report_dir / n for n in names] if names is not None
@@ -134,14 +139,22 @@ def report_files(report_dir: Path, listed: Listed | None = None) -> list[Path]:
             if p.resolve().is_relative_to(root) and p.is_file()]
 
 
+def inputs_key(report_dir: Path, listed: Listed | None = None) -> str:
+    """The files the loader reads for one report, and nothing else."""
+    return digest_files(report_files(report_dir, listed), report_dir)
+
+
 def report_key(report_dir: Path, site: Site, listed: Listed | None = None,
-               archive_dir: Path | None = None) -> str:
-    """Everything one report's output depends on; ``archive_dir`` is where its
-    archive index is read (default: the site's archive)."""
+               chained: str = "", inputs: str = "", archive_dir: Path | None = None) -> str:
+    """Everything one report's output depends on; ``chained`` is what it
+    depends on in other reports (series.chained), ``inputs`` its inputs_key
+    when already taken, ``archive_dir`` where its archive index is read
+    (default: the site's archive)."""
     index = (archive_dir or site.archive) / report_dir.name / "index.json"
     archive = index.read_text() if index.is_file() else ""
-    return digest_files(report_files(report_dir, listed), report_dir, code_key(),
-                        ",".join(site.formats), site.paper, site.base_url, site.title, archive)
+    parts = [inputs or inputs_key(report_dir, listed), code_key(), ",".join(site.formats),
+             site.paper, site.base_url, site.title, archive, chained]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def site_key(source_key: str, report_keys: dict[str, str]) -> str:
@@ -165,6 +178,9 @@ class Entry:
     # The chart-fitting rules the first layout of the report's PDF asked for:
     # the next build passes them to render_pdf as its guess.
     pdf_fits: list[str] = field(default_factory=list)
+    # Its medians and the step from the report before it, when it is in a series
+    # (analyse/series.py): the series pages are made from these alone.
+    series: dict[str, Any] = field(default_factory=dict)
 
 
 def checked_key(source_key: str) -> str:
@@ -179,6 +195,7 @@ class Manifest:
     site: str
     reports: dict[str, Entry] = field(default_factory=dict)
     listed: Listed = field(default_factory=dict)  # see report_files
+    series: dict[str, str] = field(default_factory=dict)  # series id -> key of its pages
 
     def checked(self, source_key: str) -> bool:
         """Whether this code found a site.yml with this text valid before."""
@@ -231,6 +248,8 @@ class Plan:
     kept: dict[str, Entry]  # slug -> entry of reports carried over as they are
     keys: dict[str, str] = field(default_factory=dict)  # slug -> report_key, taken once
     listed: Listed = field(default_factory=dict)
+    links: series.Links = field(default_factory=series.Links)  # the site's series
+    inputs: dict[str, str] = field(default_factory=dict)  # slug -> inputs_key
 
     @property
     def kept_warnings(self) -> list[Problem]:
@@ -240,14 +259,17 @@ class Plan:
 def plan(source_key: str, site: Site, previous: Manifest | None) -> Plan:
     names = {d.name for d in site.report_dirs}
     known = {k: v for k, v in previous.listed.items() if k in names} if previous else {}
-    keys = {d.name: report_key(d, site, known) for d in site.report_dirs}
+    inputs = {d.name: inputs_key(d, known) for d in site.report_dirs}
+    links = series.links(site, known)
+    keys = {d.name: report_key(d, site, known, links.chained(d.name, inputs), inputs[d.name])
+            for d in site.report_dirs}
     if previous is not None and previous.site == site_key(source_key, keys):
-        return Plan(True, (), dict(previous.reports), keys)
+        return Plan(True, (), dict(previous.reports), keys, known, links)
     changed = tuple(d for d in site.report_dirs if previous is None
                     or not previous.unchanged(d.name, keys[d.name], site.output))
     kept = {d.name: previous.reports[d.name] for d in site.report_dirs
             if previous is not None and d not in changed}
-    return Plan(False, changed, kept, keys, known)
+    return Plan(False, changed, kept, keys, known, links, inputs)
 
 
 def record(source_key: str, plan: Plan, rendered: Sequence[Rendered]) -> Manifest:
@@ -258,7 +280,7 @@ def record(source_key: str, plan: Plan, rendered: Sequence[Rendered]) -> Manifes
         manifest.reports[r.slug] = Entry(plan.keys[r.slug], r.charts, asdict(r.card),
                                          [asdict(w) for w in r.warnings],
                                          tests={"key": r.tests[0], "p_values": r.tests[1]},
-                                         pdf_fits=list(r.pdf_fits))
+                                         pdf_fits=list(r.pdf_fits), series=r.series)
     return manifest
 
 
@@ -271,5 +293,7 @@ def seal(manifest: Manifest, source_key: str, site: Site, plan: Plan,
         # index the report page depends on, and the next build must see it as done.
         for r in rendered:
             report_dir = next(d for d in plan.changed if d.name == r.slug)
-            manifest.reports[r.slug].key = report_key(report_dir, site, plan.listed, archive)
+            manifest.reports[r.slug].key = report_key(
+                report_dir, site, plan.listed, plan.links.chained(r.slug, plan.inputs),
+                plan.inputs[r.slug], archive)
     manifest.site = site_key(source_key, {s: e.key for s, e in manifest.reports.items()})

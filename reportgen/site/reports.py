@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from reportgen.core import lifeline, resources
@@ -24,7 +24,7 @@ from reportgen.core.cards import Card
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
 from reportgen.render import pdf as render_pdf
-from reportgen.site import archive, cache, feeds, linkcheck
+from reportgen.site import archive, cache, feeds, linkcheck, series
 from reportgen.site.output import link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
@@ -33,6 +33,7 @@ from reportgen.site.output import link_tree, write
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
     from reportgen.render.charts import Chart
+    from reportgen.render.series import IndexEntry
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,14 @@ class _Job:
     reuse: str  # chart key of the previous output's charts, "" when there are none
     tests: tuple[str, dict[str, float | None]] = ("", {})  # the previous build's, as Rendered
     pdf_fits: tuple[str, ...] = ()  # the previous build's, as Rendered
+    in_series: bool = False  # compute its point in a series (analyse/series.py)
+    before: Path | None = None  # the report before it in its series
+    follows: tuple[tuple[str, str], ...] = ()  # each report's `follows:`, by slug
 
 
 def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
-            previous: cache.Manifest | None, pool: Pool | None = None) -> list[cache.Rendered]:
+            previous: cache.Manifest | None, pool: Pool | None = None,
+            links: series.Links | None = None) -> list[cache.Rendered]:
     """Load, analyse and render every report, in parallel; raise every input
     problem of every report at once.  ``pool`` keeps warm workers between builds
     (`reportgen serve`); without one, a single report renders in this process
@@ -58,7 +63,11 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
         reuse = entry.charts if entry and (site.output / slug / "charts").is_dir() else ""
         tests = (entry.tests.get("key", ""), entry.tests.get("p_values", {})) if entry else ("", {})
         fits = tuple(entry.pdf_fits) if entry else ()
-        jobs.append(_Job(report_dir, site, stage, reuse, tests, fits))
+        before = links.before.get(slug) if links else None
+        jobs.append(_Job(report_dir, site, stage, reuse, tests, fits,
+                         links is not None and links.of(slug) is not None,
+                         next((d for d in site.report_dirs if d.name == before), None),
+                         tuple(links.names.items()) if links else ()))
     workers = min(len(jobs), os.cpu_count() or 1)
     if pool is not None:
         results = list(pool.executor.map(_render_job, jobs))
@@ -102,13 +111,31 @@ def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> cache.Ren
         return old_p_values if keys[0] == old_key else {}
 
     try:
-        analysis, warnings = checks.analysed(job.report_dir, known)
+        names = dict(job.follows)
+        analysis, warnings = checks.analysed(job.report_dir, known, job.site.report_dirs,
+                                             lambda d: names.get(d.name, ""))
     except InputError as exc:
         return exc.problems
     written = report(analysis, job.site, job.stage, job.reuse, job.pdf_fits, renderer)
     return cache.Rendered(analysis.report.slug, analysis.report.date, card(analysis),
                     warnings + list(written.warnings), written.charts, time.monotonic() - began,
-                    (keys[0], dict(analysis.p_values)), written.pdf_fits)
+                    (keys[0], dict(analysis.p_values)), written.pdf_fits,
+                    _series_point(analysis, job) if job.in_series else {})
+
+
+def _series_point(analysis: Analysis, job: _Job) -> dict[str, Any]:
+    """The report's point in its series, with the step from the report before
+    it (which, if it cannot be loaded, reports its own problems)."""
+    from reportgen.analyse import series as series_data
+    from reportgen.read.report_yml import load_report
+
+    def load() -> Report | None:
+        try:
+            return load_report(job.before).report if job.before else None
+        except InputError:
+            return None
+
+    return series_data.of_report(analysis, job.before.name if job.before else "", load)
 
 
 # Imported by the fork server once, so every worker starts with them loaded.
@@ -239,13 +266,13 @@ def assets(stage: Path) -> None:
         write(stage / name, content)
 
 
-def site(cards: Sequence[Card], site: Site, stage: Path, archive_dir: Path | None = None
-         ) -> None:
-    """The site's own pages: the index and 404.html; with a base_url, also
-    sitemap.xml and the Atom feed (which, with report.md's chart links, are
-    the only files with absolute URLs).  The index links the snapshots listed
-    in ``archive_dir`` (default: the site's archive; build.py passes the new
-    output's copy of it)."""
+def site(cards: Sequence[Card], site: Site, stage: Path, archive_dir: Path | None = None,
+         series: Sequence[IndexEntry] = ()) -> None:
+    """The site's own pages: the index (with ``series``, what it shows of
+    each series) and 404.html; with a base_url, also sitemap.xml and the Atom
+    feed (which, with report.md's chart links, are the only files with
+    absolute URLs).  The index links the snapshots listed in ``archive_dir``
+    (default: the site's archive; build.py passes the new output's copy of it)."""
     if "html" not in site.formats:
         return
     from reportgen.render import html as render_html
@@ -261,7 +288,7 @@ def site(cards: Sequence[Card], site: Site, stage: Path, archive_dir: Path | Non
         write(stage / feeds.FEED_FILE, feeds.atom(site.title, site.base_url, cards))
         feed = feeds.FEED_FILE
     write(stage / "index.html",
-          render_html.render_index(site.title, cards, links, feed=feed).encode())
+          render_html.render_index(site.title, cards, links, feed=feed, series=series).encode())
     write(stage / "404.html", render_html.render_not_found(site.title).encode())
 
 

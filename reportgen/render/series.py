@@ -1,0 +1,195 @@
+"""A series' page, its trend chart and series.json, from its view.
+
+output/series/<id>/index.html lists the changes (newest first), the reports,
+a trend chart and, per metric and environment, a table of every report's
+median with its interval and the step from the report before.  series.json
+(format ``reportgen-series/1``, docs/series.schema.json) says the same for
+scripts: a CI job fails on a new regression when the newest report's step
+says ``worse``.  Same view, same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from reportgen.analyse.series_view import Change, Line, View
+from reportgen.core import figures
+from reportgen.render import charts
+from reportgen.render.analysis_json import _number
+
+if TYPE_CHECKING:
+    from reportgen.render.charts import _Sheet
+
+FORMAT = "reportgen-series/1"
+SERIES_FILE = "series.json"
+CHART_FILE = "trend.svg"
+LATEST_ON_INDEX = 3  # changes listed per series on the site index
+PLOT = 56.0  # the height of one line's plot, points
+AXIS = 46.0  # room left of a plot for its value labels ("48,000")
+# A change's mark, as the report charts draw the tier its badge wears
+# (series_view.Step.tier): worse like severe, better like negligible; larger
+# than a plain median, which is a small black dot.
+MARKS = {"worse": (charts.TIER_MARKERS["severe"], charts.TIER_COLOURS["severe"]),
+         "better": (charts.TIER_MARKERS["negligible"], charts.TIER_COLOURS["negligible"])}
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What the site index shows of a series."""
+
+    title: str
+    href: str  # relative to the index
+    reports: int
+    latest: tuple[str, ...]  # its newest changes, in words
+
+
+def change_text(c: Change) -> str:
+    """``2026-12-07, Contention 3: host: getpid() latency worse (+48%)``."""
+    return f"{c.date}, {c.title}: {c.line.env}: {c.line.name} {c.step.words}"
+
+
+def index_entry(view: View, folder: str) -> IndexEntry:
+    return IndexEntry(view.title, f"{folder}/index.html", len(view.members),
+                      tuple(change_text(c) for c in view.changes[:LATEST_ON_INDEX]))
+
+
+def document(view: View) -> bytes:
+    """series.json; keys sorted, numbers to six significant digits."""
+    def num(value: float | None) -> float | None:
+        return None if value is None or math.isnan(value) else _number(value)
+
+    data = {
+        "format": FORMAT,
+        "series": {"id": view.id, "title": view.title},
+        "reports": [{"slug": m.slug, "title": m.title, "date": m.date} for m in view.members],
+        "lines": [{"metric": line.metric, "name": line.name, "unit": line.unit,
+                   "better": line.better, "env": line.env,
+                   "points": [{"report": slug, "median": num(median),
+                               "interval": [num(b) for b in bounds] if bounds else None}
+                              for slug, median, bounds in line.points],
+                   "steps": [{"from": s.before, "to": s.after, "verdict": s.verdict,
+                              "label": s.label, "change": num(s.change),
+                              "p_value": num(s.p_value), "reason": s.reason}
+                             for s in line.steps]}
+                  for line in view.lines],
+        "changes": [{"from": c.step.before, "to": c.step.after, "date": c.date,
+                     "metric": c.line.metric, "name": c.line.name, "env": c.line.env,
+                     "verdict": c.step.verdict, "label": c.step.label,
+                     "change": num(c.step.change)} for c in view.changes],
+    }
+    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def page(view: View, chart: charts.Chart) -> str:
+    """output/series/<id>/index.html."""
+    from reportgen.render import html
+
+    return html.environment().get_template("series.html").render(
+        v=view, chart=chart, root="../..", number={m.slug: i for i, m in
+                                                   enumerate(view.members, start=1)},
+        href={m.slug: f"../../{quote(m.slug, safe='')}/index.html" for m in view.members},
+        steps={(line.metric, line.env): {s.after: s for s in line.steps} for line in view.lines},
+        series_file=SERIES_FILE, chart_file=f"charts/{CHART_FILE}")
+
+
+def trend_chart(view: View) -> charts.Chart:
+    """Every line's medians with their intervals across the series, one
+    panel per metric and environment; a step that is a change is marked on
+    the later report (a vermillion triangle: worse; a larger green dot: better)."""
+    alt = _alt(view)
+    svg = charts._render(lambda sheet: _draw(sheet, view), title=alt, name=f"series-{view.id}")
+    return charts.Chart(CHART_FILE, alt, svg)
+
+
+def _alt(view: View) -> str:
+    parts = []
+    for line in view.lines:
+        values = ", ".join(figures.quantity(median, line.unit) for _, median, _ in line.points)
+        parts.append(f"{line.name} in {line.env}: {values}")
+    changes = "; ".join(change_text(c) for c in view.changes) or "none"
+    return (f"Trend chart of the series {view.title}: the median and its 95% interval of each "
+            f"report, in order, per metric and environment. Medians: {'; '.join(parts)}. "
+            f"Changes: {changes}.")
+
+
+def _draw(sheet: _Sheet, view: View) -> float:
+    """Every line's panel, then the key; returns the height used."""
+    canvas = sheet.canvas
+    left = charts.MARGIN + AXIS
+    width = charts.WIDTH - left - charts.RIGHT
+    y = charts.MARGIN
+    for n, line in enumerate(view.lines):
+        y += charts.PANEL_GAP if n else 0.0
+        title = f"{line.name}, {line.env} ({figures.unit(line.unit)}; {line.better} is better)"
+        for text in charts.wrap(title, charts.WIDTH - 2 * charts.MARGIN, bold=True):
+            canvas.text(charts.MARGIN, y + charts.BASELINE, text, fontweight="bold")
+            y += charts.LINE
+        _panel(sheet, line, [m.slug for m in view.members], (left, y, width, PLOT))
+        y += PLOT + charts.TICKS
+    key = ("x: the reports in order (numbered as in the tables); bars: 95% interval of the "
+           "median; vermillion triangle: worse than the report before; large green dot: "
+           "better")
+    for text in charts.wrap(key, charts.WIDTH - 2 * charts.MARGIN):
+        canvas.text(charts.MARGIN, y + charts.BASELINE, text, color=charts.MUTED)
+        y += charts.LINE
+    return y + charts.MARGIN
+
+
+def _panel(sheet: _Sheet, line: Line, slugs: list[str], box: tuple[float, float, float, float]
+           ) -> None:
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    ax = sheet.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.patch.set_gid(f"trend-{line.metric}-{line.env}")
+    sheet.plots.append((ax, box))
+    where = {slug: i for i, slug in enumerate(slugs)}
+    xs = [where[slug] for slug, _, _ in line.points]
+    ax.plot(xs, [median for _, median, _ in line.points], color=charts.GRID, linewidth=1.0,
+            zorder=1)
+    changed = {s.after: s.verdict for s in line.steps if s.changed}
+    bars_x: list[float] = []
+    bars_y: list[float] = []
+    values = [median for _, median, _ in line.points]
+    for x, (_slug, _median, bounds) in zip(xs, line.points):
+        if bounds:  # every interval in one path: a chart of 50 reports stays quick to draw
+            bars_x += [x, x, math.nan]
+            bars_y += [bounds[0], bounds[1], math.nan]
+            values += list(bounds)
+    ax.plot(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2)
+    plain = [(x, median) for x, (slug, median, _) in zip(xs, line.points) if slug not in changed]
+    ax.plot([x for x, _ in plain], [y for _, y in plain], marker="o", color=charts.INK,
+            markersize=3.5, linestyle="none", zorder=3, gid=f"points-{line.metric}-{line.env}")
+    for x, (slug, median, _) in zip(xs, line.points):
+        if slug in changed:  # few: each its own mark, named by the report's number
+            marker, colour = MARKS[changed[slug]]
+            ax.plot([x], [median], marker=marker, color=colour, markersize=7, linestyle="none",
+                    zorder=3, gid=f"change-{line.metric}-{line.env}-{x + 1}")
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
+    ax.set_ylim(low - pad, high + pad)
+    ax.set_xlim(-0.5, len(slugs) - 0.5)
+    step = max(1, math.ceil(len(slugs) / 12))  # at most a dozen numbers under a plot
+    ax.xaxis.set_major_locator(FixedLocator(list(range(0, len(slugs), step))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(int(v) + 1)))
+    ax.yaxis.set_major_locator(MaxNLocator(3))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: figures.number(v) if v > 0
+                                               else "0"))
+    ax.tick_params(axis="y", colors=charts.MUTED, labelcolor=charts.MUTED, length=3.0, pad=2.5)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def write_all(view: View) -> dict[str, bytes]:
+    """Every file of a series' folder, by name relative to it."""
+    chart = trend_chart(view)
+    return {SERIES_FILE: document(view), f"charts/{CHART_FILE}": chart.svg,
+            "index.html": page(view, chart).encode()}
+
+
+def json_only(view: View) -> dict[str, bytes]:
+    """A site without HTML still gets series.json."""
+    return {SERIES_FILE: document(view)}
