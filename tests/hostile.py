@@ -34,7 +34,7 @@ case.yml keys (all optional but ``about`` and ``status``)::
     link: {path: target}           # symlinks, made after the first build
     mkdir: [path, ...]
     move: {old: new}               # rename (after the first build)
-    fault: {tmpfs: 1m, fill: true, read_only: true, signal: SIGTERM, delay: 0.3,
+    fault: {tmpfs: 1m, fill: true, read_only: true, signal: SIGTERM, delay: 0.0,
             locked: true}          # another build holds the output until this one waits
     builds: 2                      # run the hostile build this many times
     contains: {output/relative/file: [text, ...]}   # for builds that succeed
@@ -238,7 +238,9 @@ def hostile_build(case: Case, places: Places, output: Path, log: Path | None) ->
             if process.poll() is not None or time.monotonic() - began > 60:
                 break
             time.sleep(0.01)
-        time.sleep(fault.get("delay", 0.2))
+        # The staging directory exists only while the build renders: signal at
+        # once, since a small report can render in less than any fixed delay.
+        time.sleep(fault.get("delay", 0.0))
         if process.poll() is None:
             # under strace the build is strace's child: signal the build itself
             builds = [int(p) for p in subprocess.run(

@@ -69,5 +69,27 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold the stopping signals back inside the block (a fork), then let them in.
+
+    A signal that lands while os.fork runs Python's at-fork hooks (logging's
+    lock release) raises :class:`Stopped` inside the hook, where Python prints
+    "Exception ignored" and drops it: the stop would be lost.  Held back, it
+    is delivered when the block ends, and raised in ordinary code.  The child
+    inherits the mask: it calls :func:`let_in` first thing.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        yield
+    finally:
+        let_in()
+
+
+def let_in() -> None:
+    """Deliver the stopping signals again (and any that were held back)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
     raise Stopped(signum)

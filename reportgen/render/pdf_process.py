@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
 from pathlib import Path
 
+from reportgen.core import signals
 from reportgen.core.errors import BuildError
 from reportgen.core.lifeline import die_with
 from reportgen.render.pdf_document import Job, Pdf, render
@@ -42,7 +43,8 @@ class Renderer:
         self.results, result_sender = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_worker, args=(jobs, result_sender, str(self.scratch)),
                                    daemon=True, name="reportgen-pdf")
-        self.process.start()
+        with signals.held():  # a Ctrl-C during the fork is not lost
+            self.process.start()
         jobs.close()  # the process's ends
         result_sender.close()
 
@@ -144,6 +146,7 @@ def _context() -> ForkContext | SpawnContext:
 def _worker(jobs: Connection, results: Connection, scratch: str) -> None:
     """Process entry point: load WeasyPrint, wait for the job, render it and
     send ("ok", Pdf) or ("error", message).  Temporary files go in ``scratch``."""
+    signals.let_in()  # forked inside signals.held()
     die_with()
     tempfile.tempdir = scratch
     failed: Exception | None = None
