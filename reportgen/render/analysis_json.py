@@ -54,9 +54,9 @@ def _comparison(c: Comparison, name: str) -> dict[str, Any]:
         "label": c.label,
         "words": wording.direction(c),
         "tier": c.tier,
-        "slowdown": _number(c.slowdown) if shown else None,
+        "slowdown": json_number(c.slowdown) if shown else None,
         "interval": _pair(c.interval) if shown else None,
-        "p_value": None if c.p_value is None else _number(c.p_value),
+        "p_value": None if c.p_value is None else json_number(c.p_value),
         "rounds": {"baseline": c.rounds[0], "env": c.rounds[1]},
         "samples": {"baseline": c.samples[0], "env": c.samples[1]},
         "reason": c.reason or None,
@@ -72,11 +72,11 @@ def _since(found: Since) -> dict[str, Any]:
         "report": {"slug": found.slug, "title": found.title, "date": found.date.isoformat()},
         "baseline": found.baseline or None,
         "comparisons": [_comparison(r.comparison, r.name) | {
-                            "then": _number(r.then), "now": _number(r.now), "unit": r.comparison.unit}
+                            "then": json_number(r.then), "now": json_number(r.now), "unit": r.comparison.unit}
                         for r in sorted(found.rows, key=lambda r: (r.metric_id, r.env))],
         "slowdowns": [{"metric": m.metric_id, "name": m.name, "env": m.env,
-                       "then": None if m.then is None else _number(m.then),
-                       "now": None if m.now is None else _number(m.now)}
+                       "then": None if m.then is None else json_number(m.then),
+                       "now": None if m.now is None else json_number(m.now)}
                       for m in sorted(found.moved, key=lambda m: (m.metric_id, m.env))],
     }
 
@@ -84,19 +84,19 @@ def _since(found: Since) -> dict[str, Any]:
 def _headline(h: EnvHeadline) -> dict[str, Any]:
     return {
         "env": h.env,
-        "geomean": None if h.geomean is None else _number(h.geomean),
+        "geomean": None if h.geomean is None else json_number(h.geomean),
         "interval": _pair(h.interval),
         "included": h.included,
         "counts": dict(h.counts),
         "worst": [{"metric": w.metric_id, "name": w.name, "label": w.label, "words": w.words,
-                   "slowdown": _number(w.slowdown)} for w in h.worst],
+                   "slowdown": json_number(w.slowdown)} for w in h.worst],
         "inconclusive": h.undecided or None,
     }
 
 
 def _pair(bounds: tuple[float, float] | None) -> list[float] | None:
-    return None if bounds is None else [_number(bounds[0]), _number(bounds[1])]
+    return None if bounds is None else [json_number(bounds[0]), json_number(bounds[1])]
 
 
-def _number(value: float) -> float:
+def json_number(value: float) -> float:
     return float(f"{value:.{DIGITS}g}")

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from reportgen.analyse.series_view import Change, Line, View
 from reportgen.core import figures
 from reportgen.render import charts
-from reportgen.render.analysis_json import _number
+from reportgen.render.analysis_json import json_number
 
 if TYPE_CHECKING:
     from reportgen.render.charts import _Sheet
@@ -60,7 +60,7 @@ def index_entry(view: View, folder: str) -> IndexEntry:
 def document(view: View) -> bytes:
     """series.json; keys sorted, numbers to six significant digits."""
     def num(value: float | None) -> float | None:
-        return None if value is None or math.isnan(value) else _number(value)
+        return None if value is None or math.isnan(value) else json_number(value)
 
     data = {
         "format": FORMAT,
