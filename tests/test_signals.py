@@ -112,3 +112,32 @@ def test_serve_stopped_by_sigterm_removes_its_temporary_output(tmp_path: Path) -
     assert code == 143, stderr
     assert stderr.endswith("stopping\n" + stopped(signal.SIGTERM))
     assert list(tmp.glob("reportgen-serve-*")) == []
+
+
+RENDERER_SIGNALLED = """
+import os, signal, sys
+from reportgen.core.signals import stop_on_signals
+from reportgen.render.pdf_process import Renderer
+signum = int(sys.argv[1])
+with stop_on_signals():
+    renderer = Renderer()
+    os.kill(renderer.process.pid, signum)  # while it loads WeasyPrint
+    renderer.process.join(float(sys.argv[2]))
+    print(renderer.process.exitcode)
+    renderer.close()
+"""
+
+
+@pytest.mark.parametrize(("signum", "wait", "exitcode"), [(signal.SIGTERM, 60, -signal.SIGTERM),
+                                                          (signal.SIGINT, 3, None)])
+def test_a_stop_signal_to_the_pdf_renderer_leaves_it_to_the_build(
+        signum: int, wait: int, exitcode: int | None) -> None:
+    # SIGTERM (multiprocessing ends daemon children with it) ends the renderer
+    # quietly; SIGINT (Ctrl-C reaches the whole group) is the build's to act on.
+    # The renderer inherits the build's handler, which would print a traceback.
+    done = subprocess.run([sys.executable, "-c", RENDERER_SIGNALLED, str(int(signum)), str(wait)],
+                          env=ENV, capture_output=True, text=True, timeout=120, check=False)
+    assert done.stderr == ""
+    assert done.returncode == 0
+    # a renderer that ignores SIGINT is still there, loading or waiting for its job
+    assert done.stdout == f"{exitcode}\n"

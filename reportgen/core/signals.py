@@ -91,5 +91,20 @@ def let_in() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
+def as_worker() -> None:
+    """In a child forked from a command (the PDF renderer): leave stopping to the parent.
+
+    The child inherits the command's handler, which would raise
+    :class:`Stopped` in it too and print a second traceback.  Ctrl-C reaches
+    the whole process group, so the child ignores SIGINT and SIGHUP and lets
+    the parent stop it; SIGTERM (multiprocessing's own way of ending a daemon
+    child at exit) ends it at once, quietly.  Then held-back signals are let in.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    let_in()
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
     raise Stopped(signum)

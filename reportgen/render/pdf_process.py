@@ -146,7 +146,7 @@ def _context() -> ForkContext | SpawnContext:
 def _worker(jobs: Connection, results: Connection, scratch: str) -> None:
     """Process entry point: load WeasyPrint, wait for the job, render it and
     send ("ok", Pdf) or ("error", message).  Temporary files go in ``scratch``."""
-    signals.let_in()  # forked inside signals.held()
+    signals.as_worker()  # forked inside signals.held(), with the command's handlers
     die_with()
     tempfile.tempdir = scratch
     failed: Exception | None = None
