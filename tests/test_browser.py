@@ -1,9 +1,9 @@
 """The built site in a real browser: Chromium, driven by selenium, checked by axe-core.
 
-Every page (the index and each report of the example site, the example
-series' own site (examples/contention: its index, the reports that follow
-another and the series page), and the four-environment fixture's report and its index, which a copy of the
-report dated a month earlier gives a history of shared metrics) at the
+Every page (the index and each report of the example site, the reports of
+its example series that follow another and the series page, and the
+four-environment fixture's report and its index, which a copy of the report
+dated a month earlier gives a history of shared metrics) at the
 narrowest phone we design for (320 px), a common phone (390 px) and a
 desktop (1280 px):
 
@@ -58,7 +58,7 @@ ARTIFACTS = Path(os.environ.get("REPORTGEN_ARTIFACTS", ROOT / "test-artifacts"))
 AXE_DIR = ROOT / "test-artifacts" / "axe"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 FOUR_ENV = ROOT / "tests" / "fixtures" / "four-env"
-# The example series has a site of its own (measured under load: not in the example site).
+# The example series: part of the example site (site.yml lists it).
 CONTENTION = ROOT / "examples" / "contention"
 
 # The words that open a badge's accessible name, by the verdict it is coloured by.
@@ -123,10 +123,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     has the history of shared metrics with its tables."""
     root = tmp_path_factory.mktemp("browser")
     build_example(root / "examples", "html")
-    with cwd(CONTENTION):
-        result = CliRunner().invoke(main, ["build", "-o", str(root / "contention"),
-                                           "--formats", "html"])
-    assert result.exit_code == 0, result.output
     project = root / "four-env-project"
     shutil.copytree(FOUR_ENV, project, ignore=shutil.ignore_patterns("output"))
     earlier = project / "reports" / "earlier"
@@ -160,11 +156,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def pages() -> list[str]:
     examples = [f"examples/{p.name}/index.html" for p in sorted((ROOT / "reports").iterdir())
                 if (p / "report.yml").exists()]
-    # the example series (examples/contention/site.yml): the reports that follow
-    # another (the first has one environment and nothing to follow: no badge) and its page
+    # the example series: the reports that follow another (the first has one
+    # environment and nothing to follow: no badge) and its page
     series = sorted(p.name for p in CONTENTION.iterdir() if (p / "report.yml").exists())
-    examples += ["contention/index.html", *(f"contention/{name}/index.html" for name in series[1:])]
-    examples += [f"contention/series/{series[0]}/index.html"] if series else []
+    assert len(series) >= 4, series
+    examples += [f"examples/{name}/index.html" for name in series[1:]]
+    examples += [f"examples/series/{series[0]}/index.html"]
     four = [f"four-env/{p.name}/index.html" for p in sorted((FOUR_ENV / "reports").iterdir())
             if (p / "report.yml").exists()]
     return ["examples/index.html", *examples, "four-env/index.html", *four]
@@ -237,9 +234,7 @@ def test_page_in_chromium(driver: Any, axe_source: str, site: str, page: str,
     assert found["scrolled"] == [], f"{where}: a table or its box scrolls"
     assert found["wider"] == [], f"{where}: a table wider than its container"
     badges = found["unnamed"]
-    # the series' own index has reports of one environment each and a series
-    # entry: nothing compared against a baseline, so no badge
-    assert badges or page == "contention/index.html", f"{where}: no badge at all"
+    assert badges, f"{where}: no badge at all"
     wordless = [(verdict, text) for verdict, text in badges
                 if verdict not in VERDICT_WORDS or not text.startswith(VERDICT_WORDS[verdict])]
     assert wordless == [], f"{where}: badges that do not say their verdict in words"
