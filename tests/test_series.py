@@ -95,6 +95,9 @@ def test_series_page_and_json(tmp_path: Path, how: str) -> None:
         assert p["interval"][0] < p["median"] < p["interval"][1]
     page = (folder / "index.html").read_text()
     assert page.index("Run 4") < page.index("Run 3")  # the list of changes: newest first
+    # one item per report, naming the report it is compared with, its changes under it
+    assert page.count("Run 4</a>, against report 3:\n<ul>\n<li>host: getpid() latency") == 1
+    assert page.count("Run 3</a>, against report 2:\n<ul>\n<li>host: getpid() latency") == 1
     assert 'class="change change-worse"' in page and 'class="change change-better"' in page
     svg = (folder / "charts" / "trend.svg").read_bytes()
     # the worse step's mark on report 3, the better one's on report 4, none on 2
