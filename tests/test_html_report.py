@@ -258,3 +258,12 @@ def test_example_report_renders_in_the_seed_structure() -> None:
     for badge in ("~66x", "~19x"):
         assert (f'<span class="badge verdict-worse tier-severe"><span class="visually-hidden">'
                 f'worse, severe: </span>{badge}</span></span>\n <a class="permalink"') in html
+
+
+def test_index_card_of_one_environment_says_nothing_was_compared() -> None:
+    # a report of one machine (a run in a series) has no slowdown to list, and
+    # "every metric is the same as host or faster" would claim comparisons never made
+    alone = analyse(report(("native",)))
+    html = render_index("Benchmarks", [card(alone)], {})
+    assert "One environment (native): nothing compared within the report." in html
+    assert "No slowdowns" not in html

@@ -107,7 +107,8 @@ def test_series_page_and_json(tmp_path: Path, how: str) -> None:
     assert b"#d55e00" in svg and b"#009e73" in svg
     index = (root / "output" / "index.html").read_text()
     assert 'href="series/r1/index.html"' in index
-    assert "2026-03-04, Run 4: host: getpid() latency better (-33%)" in index
+    assert "2026-03-04, report 4 (Run 4): host: getpid() latency better (-33%)" in index
+    assert index.index("report 4 (Run 4)") < index.index("report 3 (Run 3)")
     assert not (root / "output" / "series" / "other").exists()
 
 
@@ -163,3 +164,22 @@ def test_series_names_a_missing_report(tmp_path: Path) -> None:
     status, stderr = run_build(root)
     assert (status, stderr) == (2, ("site.yml:5:19: series: no report 'r11' in this site "
                                    "(did you mean 'r1'?)\n"))
+
+
+def test_index_entry_counts_the_changes_of_a_report_with_many() -> None:
+    # hand-made: report 3 has three changes (two worse, one better), report 2 one
+    from reportgen.analyse.series_view import Line, Member, Step, View
+    from reportgen.render.series import index_entry
+
+    def line(metric: str, *verdicts: str) -> Line:
+        steps = tuple(Step(f"r{n}", f"r{n + 1}", v, "+10%", f"{v} (+10%)", 0.1, 0.01, None)
+                      for n, v in enumerate(verdicts, start=1))
+        return Line(metric, metric.upper(), "ns", "lower", "host",
+                    tuple((f"r{n}", 1.0, None) for n in (1, 2, 3)), steps)
+
+    members = tuple(Member(f"r{n}", f"Run {n}", f"2026-01-0{n}", {}) for n in (1, 2, 3))
+    view = View("r1", "S", members, (line("a", "worse", "worse"), line("b", "same", "better"),
+                                     line("c", "same", "worse")))
+    entry = index_entry(view, "series/r1")
+    assert entry.latest == ("2026-01-03, report 3 (Run 3): 2 worse, 1 better",
+                            "2026-01-02, report 2 (Run 2): host: A worse (+10%)")

@@ -77,6 +77,12 @@ class Card:
     data: tuple[str, ...] = ()  # the report's files under data/ (Report.data_files)
     provenance: str = ""  # who measured the figures (analyse.provenance)
 
+    def quiet_note(self) -> str:
+        """What the card says when it lists no slowdown and nothing is inconclusive."""
+        if len(self.environments) < 2:  # a report of one machine, as in a series
+            return f"One environment ({self.baseline}): nothing compared within the report."
+        return f"No slowdowns: every metric is the same as {self.baseline} or faster."
+
     def worst(self, count: int) -> tuple[CardMetric, ...]:
         """The largest slowdowns, as the headline lists them: `worse` results only."""
         return largest(self.metrics, count)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 FORMAT = "reportgen-series/1"
 SERIES_FILE = "series.json"
 CHART_FILE = "trend.svg"
-LATEST_ON_INDEX = 3  # changes listed per series on the site index
+LATEST_ON_INDEX = 3  # reports with changes listed per series on the site index
+NAMED_ON_INDEX = 2  # a report with more changes than this gets counts, not names
 PLOT = 56.0  # the height of one line's plot, points
 AXIS = 46.0  # room left of a plot for its value labels ("48,000")
 # A change's mark, as the report charts draw the tier its badge wears
@@ -53,8 +54,22 @@ def change_text(c: Change) -> str:
 
 
 def index_entry(view: View, folder: str) -> IndexEntry:
-    return IndexEntry(view.title, f"{folder}/index.html", len(view.members),
-                      tuple(change_text(c) for c in view.changes[:LATEST_ON_INDEX]))
+    """The series on the site index: a line for each of the newest reports
+    with changes (``2026-12-07, report 4 (Run 4): 8 better``)."""
+    number = {m.slug: i for i, m in enumerate(view.members, start=1)}
+    groups: dict[str, list[Change]] = {}
+    for c in view.changes:  # newest report first
+        groups.setdefault(c.step.after, []).append(c)
+    latest = []
+    for slug, changes in list(groups.items())[:LATEST_ON_INDEX]:
+        first = changes[0]
+        if len(changes) <= NAMED_ON_INDEX:
+            what = "; ".join(f"{c.line.env}: {c.line.name} {c.step.words}" for c in changes)
+        else:
+            counts = [(sum(c.step.verdict == v for c in changes), v) for v in ("worse", "better")]
+            what = ", ".join(f"{n} {v}" for n, v in counts if n)
+        latest.append(f"{first.date}, report {number[slug]} ({first.title}): {what}")
+    return IndexEntry(view.title, f"{folder}/index.html", len(view.members), tuple(latest))
 
 
 def document(view: View) -> bytes:

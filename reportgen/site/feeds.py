@@ -99,8 +99,7 @@ def summary(card: Card) -> str:
     if worst:
         parts = [f"{m.name} in {m.env}: {m.words} ({figures.ratio(m.slowdown)})" for m in worst]
         sentences.insert(0, f"Largest slowdowns against {card.baseline}: " + "; ".join(parts) + ".")
-    return " ".join(sentences) or \
-        f"No slowdowns: every metric is the same as {card.baseline} or faster."
+    return " ".join(sentences) or card.quiet_note()
 
 
 def _timestamp(date: str) -> str:
