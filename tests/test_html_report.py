@@ -265,5 +265,19 @@ def test_index_card_of_one_environment_says_nothing_was_compared() -> None:
     # "every metric is the same as host or faster" would claim comparisons never made
     alone = analyse(report(("native",)))
     html = render_index("Benchmarks", [card(alone)], {})
-    assert "One environment (native): nothing compared within the report." in html
+    assert "One environment (native): nothing is compared within the report." in html
     assert "No slowdowns" not in html
+
+
+def test_headline_of_one_environment_says_nothing_was_compared() -> None:
+    from reportgen.render import markdown, text
+
+    alone = analyse(report(("native",)))
+    note = "One environment (native): nothing is compared within the report."
+    html = page(alone)
+    assert f'<p class="note">{note}</p>' in html
+    assert 'class="headline stack"' not in html  # no empty table
+    assert f"Headline (computed from the measurements, against native):\n  {note}" in \
+        text.render(alone)
+    assert f"## Headline\n\nComputed from the measurements: slowdowns against native.\n\n{note}\n" \
+        in markdown.render(alone, {})

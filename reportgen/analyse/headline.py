@@ -20,7 +20,7 @@ import numpy.typing as npt
 from reportgen.analyse import stats, wording
 from reportgen.analyse.compare import UNTIERED, Comparison
 from reportgen.core import figures
-from reportgen.core.cards import largest
+from reportgen.core.cards import largest, nothing_compared
 from reportgen.core.model import TIERS, Report
 
 WORST_IN_HEADLINE = 3  # largest slowdowns listed per environment
@@ -59,6 +59,11 @@ class EnvHeadline:
 class Headline:
     baseline: str
     envs: tuple[EnvHeadline, ...]  # in the report's order
+
+    @property
+    def note(self) -> str:
+        """In place of the headline of a report with nothing to compare, else ""."""
+        return "" if self.envs else nothing_compared(self.baseline)
 
 
 def headline(report: Report, comparisons: Sequence[Comparison],

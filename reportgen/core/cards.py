@@ -38,6 +38,11 @@ def largest(results: Iterable[R], count: int) -> tuple[R, ...]:
     return tuple(worse[:count])
 
 
+
+def nothing_compared(baseline: str) -> str:
+    """A report of one environment (a run of a series) in place of its headline."""
+    return f"One environment ({baseline}): nothing is compared within the report."
+
 @dataclass(frozen=True)
 class CardMetric:
     """One compared metric as the site index shows it."""
@@ -80,7 +85,7 @@ class Card:
     def quiet_note(self) -> str:
         """What the card says when it lists no slowdown and nothing is inconclusive."""
         if len(self.environments) < 2:  # a report of one machine, as in a series
-            return f"One environment ({self.baseline}): nothing compared within the report."
+            return nothing_compared(self.baseline)
         return f"No slowdowns: every metric is the same as {self.baseline} or faster."
 
     def worst(self, count: int) -> tuple[CardMetric, ...]:

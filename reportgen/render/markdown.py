@@ -62,6 +62,8 @@ def _headline(analysis: Analysis) -> list[str]:
     out = ["## Headline", "",
            f"Computed from the measurements: slowdowns against {escape(analysis.report.baseline)}.",
            ""]
+    if analysis.headline.note:
+        return out + [escape(analysis.headline.note), ""]
     rows = [[h.env, headline.mean_text(h), headline.counts_text(h), headline.largest_text(h)]
             for h in analysis.headline.envs]
     return out + _table(["Environment", "Geometric mean", "Results", "Largest slowdowns"],

@@ -76,6 +76,8 @@ def _headline(analysis: Analysis) -> list[str]:
     """A short block of its own between the System block and the first rule."""
     baseline = analysis.report.baseline
     lines = ["", _fill(f"Headline (computed from the measurements, against {baseline}):")]
+    if analysis.headline.note:
+        lines.append(_fill(analysis.headline.note, first="  "))
     for h in analysis.headline.envs:
         texts = [f"- {h.env}: geometric mean {headline.mean_text(h)}",
                  f"results: {headline.counts_text(h)}"]
