@@ -132,7 +132,7 @@ def test_trend_chart_puts_each_report_where_its_numbers_say(tmp_path: Path) -> N
     assert ys[2] < ys[0]  # higher up the page: SVG's y grows downwards
     paths = " ".join(e.get("d", "") for e in groups[f"series-r1-intervals-{name}"].iter())
     bars = [tuple(map(float, b)) for b in
-            re.findall(r"M ([-\d.]+) ([-\d.]+) L ([-\d.]+) ([-\d.]+)", paths)]
+            re.findall(r"M ([-\d.]+) ([-\d.]+)\s+L ([-\d.]+) ([-\d.]+)", paths)]
     assert len(bars) == 4
     # points per unit of the metric, from report 3's height over the others
     scale = (ys[0] - ys[2]) / (line["points"][2]["median"] - line["points"][0]["median"])

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from reportgen.analyse.series_view import Change, Line, View
@@ -22,8 +23,6 @@ from reportgen.render import charts
 from reportgen.render.analysis_json import json_number
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
     from reportgen.render.charts import _Sheet
 
 FORMAT = "reportgen-series/1"
@@ -123,7 +122,7 @@ def _alt(view: View) -> str:
 
 def _draw(sheet: _Sheet, view: View) -> float:
     """Every line's panel, then the key; returns the height used."""
-    canvas = sheet.canvas
+    canvas = _Panel(sheet)
     left = charts.MARGIN + AXIS
     width = charts.WIDTH - left - charts.RIGHT
     y = charts.MARGIN
@@ -142,6 +141,24 @@ def _draw(sheet: _Sheet, view: View) -> float:
         canvas.text(charts.MARGIN, y + charts.BASELINE, text, color=charts.MUTED)
         y += charts.LINE
     return y + charts.MARGIN
+
+
+class _Panel:
+    """Marks and labels on a sheet, in its canvas' points, made as the
+    figure's own artists: through the canvas (Axes.plot, Axes.text) each
+    paid for data limits and a clip path, most of a long chart's time."""
+
+    def __init__(self, sheet: _Sheet) -> None:
+        self.fig = sheet.fig
+        self.points = sheet.canvas.transData  # read when drawn: the canvas' final size
+
+    def line(self, xs: Sequence[float], ys: Sequence[float], **style: Any) -> None:
+        from matplotlib.lines import Line2D
+
+        self.fig.add_artist(Line2D(xs, ys, transform=self.points, **style))
+
+    def text(self, x: float, y: float, text: str, **style: Any) -> None:
+        self.fig.text(x, y, text, transform=self.points, **style)
 
 
 @dataclass(frozen=True)
@@ -169,7 +186,7 @@ class _Frame:
         return self.bottom - (value - self.low) / (self.high - self.low) * self.height
 
 
-def _panel(canvas: Axes, line: Line, slugs: list[str], box: tuple[float, float, float, float]
+def _panel(canvas: _Panel, line: Line, slugs: list[str], box: tuple[float, float, float, float]
            ) -> None:
     """One line's plot, drawn on the chart's canvas in points like its text.
     Not an Axes of its own: a series has a panel per metric and environment,
@@ -190,10 +207,10 @@ def _limits(line: Line) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _marks(canvas: Axes, line: Line, numbers: list[int], frame: _Frame) -> None:
+def _marks(canvas: _Panel, line: Line, numbers: list[int], frame: _Frame) -> None:
     """The medians joined by a light line, their intervals as bars, the
     changes' marks; ``numbers``: each point's report, counted from 0."""
-    canvas.plot([frame.x(n) for n in numbers], [frame.y(median) for _, median, _ in line.points],
+    canvas.line([frame.x(n) for n in numbers], [frame.y(median) for _, median, _ in line.points],
                 color=charts.GRID, linewidth=1.0, zorder=1)
     bars_x: list[float] = []
     bars_y: list[float] = []
@@ -201,30 +218,30 @@ def _marks(canvas: Axes, line: Line, numbers: list[int], frame: _Frame) -> None:
         if bounds:  # every interval in one path: a chart of 50 reports stays quick to draw
             bars_x += [frame.x(n), frame.x(n), math.nan]
             bars_y += [frame.y(bounds[0]), frame.y(bounds[1]), math.nan]
-    canvas.plot(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2,
+    canvas.line(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2,
                 gid=f"intervals-{line.metric}-{line.env}")
     changed = {s.after: s.verdict for s in line.steps if s.changed}
     plain = [(n, median) for n, (slug, median, _) in zip(numbers, line.points)
              if slug not in changed]
-    canvas.plot([frame.x(n) for n, _ in plain], [frame.y(m) for _, m in plain], marker="o",
+    canvas.line([frame.x(n) for n, _ in plain], [frame.y(m) for _, m in plain], marker="o",
                 color=charts.INK, markersize=3.5, linestyle="none", zorder=3,
                 gid=f"points-{line.metric}-{line.env}")
     for n, (slug, median, _) in zip(numbers, line.points):
         if slug in changed:  # few: each its own mark, named by the report's number
             marker, colour = MARKS[changed[slug]]
-            canvas.plot([frame.x(n)], [frame.y(median)], marker=marker, color=colour,
+            canvas.line([frame.x(n)], [frame.y(median)], marker=marker, color=colour,
                         markersize=7, linestyle="none", zorder=3,
                         gid=f"change-{line.metric}-{line.env}-{n + 1}")
 
 
-def _axes(canvas: Axes, line: Line, frame: _Frame) -> None:
+def _axes(canvas: _Panel, line: Line, frame: _Frame) -> None:
     """The plot's left and bottom edges (light), its ticks (muted; each kind
     one path) and their labels: the report numbers, at most a dozen, and a
     few round values."""
     from matplotlib.ticker import MaxNLocator
 
     left, bottom = frame.left, frame.bottom
-    canvas.plot([left, left, left + frame.width], [frame.top, bottom, bottom],
+    canvas.line([left, left, left + frame.width], [frame.top, bottom, bottom],
                 color=charts.GRID, linewidth=0.8, zorder=2.5,
                 gid=f"trend-{line.metric}-{line.env}")
     numbered = range(0, frame.count, max(1, math.ceil(frame.count / 12)))
@@ -235,7 +252,7 @@ def _axes(canvas: Axes, line: Line, frame: _Frame) -> None:
     ticks_y = [y for _n in numbered for y in (bottom, bottom + TICK, math.nan)]
     ticks_x += [x for _v in levels for x in (left - TICK, left, math.nan)]
     ticks_y += [y for v in levels for y in (frame.y(v), frame.y(v), math.nan)]
-    canvas.plot(ticks_x, ticks_y, color=charts.MUTED, linewidth=0.8, zorder=2.5)
+    canvas.line(ticks_x, ticks_y, color=charts.MUTED, linewidth=0.8, zorder=2.5)
     for n in numbered:
         canvas.text(frame.x(n), bottom + TICK + TICK_PAD, str(n + 1), ha="center", va="top",
                     color=charts.MUTED)
