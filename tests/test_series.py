@@ -11,7 +11,9 @@ newest first, are report 4 (better) and report 3 (worse).
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
@@ -24,6 +26,7 @@ from tests.golden import cwd, run_build
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "series.schema.json").read_text())
 LEVELS = (100.0, 100.0, 150.0, 100.0)
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def results(level: float, day: int) -> dict[str, object]:
@@ -110,6 +113,47 @@ def test_series_page_and_json(tmp_path: Path, how: str) -> None:
     assert "2026-03-04, report 4 (Run 4): host: getpid() latency better (-33%)" in index
     assert index.index("report 4 (Run 4)") < index.index("report 3 (Run 3)")
     assert not (root / "output" / "series" / "other").exists()
+
+
+def test_trend_chart_puts_each_report_where_its_numbers_say(tmp_path: Path) -> None:
+    """The panel's marks against series.json's numbers (the analysis', not the
+    chart's): reports evenly spaced in order, each numbered under its mark; the
+    hand-worked levels put reports 1, 2 and 4 at one height and report 3 above;
+    the medians and interval bounds lie on one linear scale."""
+    root = project(tmp_path)
+    run(root)
+    folder = root / "output" / "series" / "r1"
+    (line,) = json.loads((folder / "series.json").read_text())["lines"]
+    svg = ET.parse(folder / "charts" / "trend.svg").getroot()
+    groups = {g.get("id"): g for g in svg.iter() if g.get("id")}
+    name = "syscall.getpid-host"
+    marks = (positions(groups[f"series-r1-points-{name}"])  # reports 1 and 2: the same
+             + [positions(groups[f"series-r1-change-{name}-{n}"])[0] for n in (3, 4)])
+    xs, ys = [x for x, _ in marks], [y for _, y in marks]
+    assert xs[1] - xs[0] > 0
+    assert xs[2] - xs[1] == pytest.approx(xs[1] - xs[0]) == pytest.approx(xs[3] - xs[2])
+    assert ys[0] == pytest.approx(ys[1]) == pytest.approx(ys[3])
+    assert ys[2] < ys[0]  # higher up the page: SVG's y grows downwards
+    paths = " ".join(e.get("d", "") for e in groups[f"series-r1-intervals-{name}"].iter())
+    bars = [tuple(map(float, b)) for b in
+            re.findall(r"M ([-\d.]+) ([-\d.]+)\s+L ([-\d.]+) ([-\d.]+)", paths)]
+    assert len(bars) == 4
+    # points per unit of the metric, from report 3's height over the others
+    scale = (ys[0] - ys[2]) / (line["points"][2]["median"] - line["points"][0]["median"])
+    for (x, y), (low_x, low_y, high_x, high_y), p in zip(marks, bars, line["points"]):
+        assert low_x == high_x == pytest.approx(x)
+        low, high = p["interval"]
+        assert low_y - y == pytest.approx((p["median"] - low) * scale, rel=1e-3)
+        assert y - high_y == pytest.approx((high - p["median"]) * scale, rel=1e-3)
+    numbers = {t.text: float(t.get("x", "nan")) for t in svg.iter(f"{SVG}text")
+               if t.text in ("1", "2", "3", "4")}
+    assert [numbers[str(n)] for n in range(1, 5)] == pytest.approx(xs)
+
+
+def positions(group: ET.Element) -> list[tuple[float, float]]:
+    """(x, y) of each marker drawn in ``group``, in order."""
+    return [(float(e.get("x", "nan")), float(e.get("y", "nan")))
+            for e in group.iter(f"{SVG}use")]
 
 
 def test_series_links_and_order(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from reportgen.analyse.series_view import Change, Line, View
@@ -31,6 +32,9 @@ LATEST_ON_INDEX = 3  # reports with changes listed per series on the site index
 NAMED_ON_INDEX = 2  # a report with more changes than this gets counts, not names
 PLOT = 56.0  # the height of one line's plot, points
 AXIS = 46.0  # room left of a plot for its value labels ("48,000")
+TICK = 3.0  # a tick mark's length, as the report charts' (charts._STYLE)
+TICK_PAD = 2.5  # between a tick mark and its label
+EDGE = 1e-9  # of a plot's span: a tick this close outside its ends is on them
 # A change's mark, as the report charts draw the tier its badge wears
 # (series_view.Step.tier): worse like severe, better like negligible; larger
 # than a plain median, which is a small black dot.
@@ -133,7 +137,7 @@ def _alt(view: View) -> str:
 
 def _draw(sheet: _Sheet, view: View) -> float:
     """Every line's panel, then the key; returns the height used."""
-    canvas = sheet.canvas
+    canvas = _Panel(sheet)
     left = charts.MARGIN + AXIS
     width = charts.WIDTH - left - charts.RIGHT
     y = charts.MARGIN
@@ -143,7 +147,7 @@ def _draw(sheet: _Sheet, view: View) -> float:
         for text in charts.wrap(title, charts.WIDTH - 2 * charts.MARGIN, bold=True):
             canvas.text(charts.MARGIN, y + charts.BASELINE, text, fontweight="bold")
             y += charts.LINE
-        _panel(sheet, line, [m.slug for m in view.members], (left, y, width, PLOT))
+        _panel(canvas, line, [m.slug for m in view.members], (left, y, width, PLOT))
         y += PLOT + charts.TICKS
     key = ("x: the reports in order (numbered as in the tables); bars: 95% interval of the "
            "median; vermillion triangle: worse than the report before; large green dot: "
@@ -154,48 +158,122 @@ def _draw(sheet: _Sheet, view: View) -> float:
     return y + charts.MARGIN
 
 
-def _panel(sheet: _Sheet, line: Line, slugs: list[str], box: tuple[float, float, float, float]
-           ) -> None:
-    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+class _Panel:
+    """Marks and labels on a sheet, in its canvas' points, made as the
+    figure's own artists: through the canvas (Axes.plot, Axes.text) each
+    paid for data limits and a clip path, most of a long chart's time."""
 
-    ax = sheet.fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    ax.patch.set_gid(f"trend-{line.metric}-{line.env}")
-    sheet.plots.append((ax, box))
-    where = {slug: i for i, slug in enumerate(slugs)}
-    xs = [where[slug] for slug, _, _ in line.points]
-    ax.plot(xs, [median for _, median, _ in line.points], color=charts.GRID, linewidth=1.0,
-            zorder=1)
-    changed = {s.after: s.verdict for s in line.steps if s.changed}
-    bars_x: list[float] = []
-    bars_y: list[float] = []
-    values = [median for _, median, _ in line.points]
-    for x, (_slug, _median, bounds) in zip(xs, line.points):
-        if bounds:  # every interval in one path: a chart of 50 reports stays quick to draw
-            bars_x += [x, x, math.nan]
-            bars_y += [bounds[0], bounds[1], math.nan]
-            values += list(bounds)
-    ax.plot(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2)
-    plain = [(x, median) for x, (slug, median, _) in zip(xs, line.points) if slug not in changed]
-    ax.plot([x for x, _ in plain], [y for _, y in plain], marker="o", color=charts.INK,
-            markersize=3.5, linestyle="none", zorder=3, gid=f"points-{line.metric}-{line.env}")
-    for x, (slug, median, _) in zip(xs, line.points):
-        if slug in changed:  # few: each its own mark, named by the report's number
-            marker, colour = MARKS[changed[slug]]
-            ax.plot([x], [median], marker=marker, color=colour, markersize=7, linestyle="none",
-                    zorder=3, gid=f"change-{line.metric}-{line.env}-{x + 1}")
+    def __init__(self, sheet: _Sheet) -> None:
+        self.fig = sheet.fig
+        self.points = sheet.canvas.transData  # read when drawn: the canvas' final size
+
+    def line(self, xs: Sequence[float], ys: Sequence[float], **style: Any) -> None:
+        from matplotlib.lines import Line2D
+
+        self.fig.add_artist(Line2D(xs, ys, transform=self.points, **style))
+
+    def text(self, x: float, y: float, text: str, **style: Any) -> None:
+        self.fig.text(x, y, text, transform=self.points, **style)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where a line's panel lies on the chart, in points from its top left,
+    and what it spans: the reports (``count``) across, ``low`` to ``high`` up."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    count: int
+    low: float
+    high: float
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    def x(self, number: float) -> float:
+        """The middle of the report at ``number`` (0: the first) in the series."""
+        return self.left + (number + 0.5) / self.count * self.width
+
+    def y(self, value: float) -> float:
+        return self.bottom - (value - self.low) / (self.high - self.low) * self.height
+
+
+def _panel(canvas: _Panel, line: Line, slugs: list[str], box: tuple[float, float, float, float]
+           ) -> None:
+    """One line's plot, drawn on the chart's canvas in points like its text.
+    Not an Axes of its own: a series has a panel per metric and environment,
+    and each Axes' set-up, ticks and layout made most of a long chart's time."""
+    frame = _Frame(*box, len(slugs), *_limits(line))
+    where = {slug: n for n, slug in enumerate(slugs)}
+    _marks(canvas, line, [where[slug] for slug, _, _ in line.points], frame)
+    _axes(canvas, line, frame)
+
+
+def _limits(line: Line) -> tuple[float, float]:
+    """The value axis of a line's panel: its medians and intervals, a tenth of
+    their span beyond them on each side."""
+    values = [median for _, median, _ in line.points] + \
+        [b for _, _, bounds in line.points if bounds for b in bounds]
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
-    ax.set_ylim(low - pad, high + pad)
-    ax.set_xlim(-0.5, len(slugs) - 0.5)
-    step = max(1, math.ceil(len(slugs) / 12))  # at most a dozen numbers under a plot
-    ax.xaxis.set_major_locator(FixedLocator(list(range(0, len(slugs), step))))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(int(v) + 1)))
-    ax.yaxis.set_major_locator(MaxNLocator(3))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: figures.number(v) if v > 0
-                                               else "0"))
-    ax.tick_params(axis="y", colors=charts.MUTED, labelcolor=charts.MUTED, length=3.0, pad=2.5)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    return low - pad, high + pad
+
+
+def _marks(canvas: _Panel, line: Line, numbers: list[int], frame: _Frame) -> None:
+    """The medians joined by a light line, their intervals as bars, the
+    changes' marks; ``numbers``: each point's report, counted from 0."""
+    canvas.line([frame.x(n) for n in numbers], [frame.y(median) for _, median, _ in line.points],
+                color=charts.GRID, linewidth=1.0, zorder=1)
+    bars_x: list[float] = []
+    bars_y: list[float] = []
+    for n, (_slug, _median, bounds) in zip(numbers, line.points):
+        if bounds:  # every interval in one path: a chart of 50 reports stays quick to draw
+            bars_x += [frame.x(n), frame.x(n), math.nan]
+            bars_y += [frame.y(bounds[0]), frame.y(bounds[1]), math.nan]
+    canvas.line(bars_x, bars_y, color=charts.MUTED, linewidth=1.0, zorder=2,
+                gid=f"intervals-{line.metric}-{line.env}")
+    changed = {s.after: s.verdict for s in line.steps if s.changed}
+    plain = [(n, median) for n, (slug, median, _) in zip(numbers, line.points)
+             if slug not in changed]
+    canvas.line([frame.x(n) for n, _ in plain], [frame.y(m) for _, m in plain], marker="o",
+                color=charts.INK, markersize=3.5, linestyle="none", zorder=3,
+                gid=f"points-{line.metric}-{line.env}")
+    for n, (slug, median, _) in zip(numbers, line.points):
+        if slug in changed:  # few: each its own mark, named by the report's number
+            marker, colour = MARKS[changed[slug]]
+            canvas.line([frame.x(n)], [frame.y(median)], marker=marker, color=colour,
+                        markersize=7, linestyle="none", zorder=3,
+                        gid=f"change-{line.metric}-{line.env}-{n + 1}")
+
+
+def _axes(canvas: _Panel, line: Line, frame: _Frame) -> None:
+    """The plot's left and bottom edges (light), its ticks (muted; each kind
+    one path) and their labels: the report numbers, at most a dozen, and a
+    few round values."""
+    from matplotlib.ticker import MaxNLocator
+
+    left, bottom = frame.left, frame.bottom
+    canvas.line([left, left, left + frame.width], [frame.top, bottom, bottom],
+                color=charts.GRID, linewidth=0.8, zorder=2.5,
+                gid=f"trend-{line.metric}-{line.env}")
+    numbered = range(0, frame.count, max(1, math.ceil(frame.count / 12)))
+    near = EDGE * (frame.high - frame.low)
+    levels = [float(v) for v in MaxNLocator(3).tick_values(frame.low, frame.high)
+              if frame.low - near <= v <= frame.high + near]
+    ticks_x = [x for n in numbered for x in (frame.x(n), frame.x(n), math.nan)]
+    ticks_y = [y for _n in numbered for y in (bottom, bottom + TICK, math.nan)]
+    ticks_x += [x for _v in levels for x in (left - TICK, left, math.nan)]
+    ticks_y += [y for v in levels for y in (frame.y(v), frame.y(v), math.nan)]
+    canvas.line(ticks_x, ticks_y, color=charts.MUTED, linewidth=0.8, zorder=2.5)
+    for n in numbered:
+        canvas.text(frame.x(n), bottom + TICK + TICK_PAD, str(n + 1), ha="center", va="top",
+                    color=charts.MUTED)
+    for v in levels:
+        canvas.text(left - TICK - TICK_PAD, frame.y(v), figures.number(v) if v > 0 else "0",
+                    ha="right", va="center_baseline", color=charts.MUTED)
 
 
 def write_all(view: View) -> dict[str, bytes]:
