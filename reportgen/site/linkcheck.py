@@ -2,19 +2,21 @@
 
 Runs over the staging directory before it is swapped in; a broken link is a
 warning (an error with ``--strict``) that names the page, line and column.
-Pages of reports carried over unchanged are not read again: their ids and
-links are kept in the build manifest, and only resolved again.
+Pages carried over unchanged (an unchanged report's; the index and 404 page
+when nothing they show changed) are not read again: their ids and links are
+kept in the build manifest, and only resolved again.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from reportgen.core.errors import Problem
 
@@ -104,39 +106,71 @@ def check(root: Path, extra_roots: tuple[Path, ...] = (),
     lives outside the output).
     """
     listed = pages(root) if scanned is None else scanned
-    found = {root / rel: listed[rel] for rel in sorted(listed, key=lambda rel: Path(rel))}
+    where = os.path.abspath(root)
+    targets = _Targets([where, *map(os.path.abspath, extra_roots)],
+                       {posixpath.join(where, rel): page for rel, page in listed.items()})
     problems = []
-    for path, page in found.items():
-        for url, line, col in page.links:
-            reason = _broken(root, path, url, found, extra_roots)
-            if reason:
-                shown = path.relative_to(root).as_posix()
-                problems.append(Problem(shown, line, col, f"broken link '{url}': {reason}",
+    for rel in sorted(listed, key=lambda rel: Path(rel)):
+        path = posixpath.join(where, rel)
+        reasons: dict[str, str] = {}  # a page repeats its links (a metric's anchor, often)
+        for url, line, col in listed[rel].links:
+            if url not in reasons:
+                reasons[url] = targets.broken(path, url)
+            if reasons[url]:
+                problems.append(Problem(rel, line, col, f"broken link '{url}': {reasons[url]}",
                                         warning=True))
     return problems
 
 
-def _broken(root: Path, page: Path, url: str, pages: dict[Path, Page],
-            extra_roots: tuple[Path, ...]) -> str:
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc:
-        return "" if parts.scheme in ("http", "https", "mailto") else "not a link within the site"
-    if not parts.path:
+class _Targets:
+    """What the links of a site lead to, each looked up once per check: a
+    site's pages share most of their links and targets (the style sheet, the
+    index, the anchors of the same metrics), and in a site of 200 reports,
+    parsing, joining and looking up each link anew was most of the check."""
+
+    def __init__(self, roots: list[str], pages: dict[str, Page]) -> None:
+        self.roots = roots  # absolute: the site's and those a link may also lead into
+        self.pages = pages  # by absolute path
+        self.parts: dict[str, SplitResult] = {}  # by url
+        self.found: dict[str, tuple[str, str]] = {}  # joined path -> (reason, target)
+        self.ids: dict[str, set[str] | None] = {}  # by target; None: not an HTML page
+
+    def broken(self, page: str, url: str) -> str:
+        """Why ``url`` on ``page`` is broken, or ""."""
+        if url not in self.parts:
+            self.parts[url] = urlsplit(url)
+        parts = self.parts[url]
+        if parts.scheme or parts.netloc:
+            web = parts.scheme in ("http", "https", "mailto")
+            return "" if web else "not a link within the site"
         target = page
-    else:
-        if parts.path.startswith("/"):
-            return "absolute paths break when the site is opened from a folder"
-        joined = posixpath.normpath(posixpath.join(page.parent.as_posix(), unquote(parts.path)))
-        target = Path(joined)
-        inside = target.is_relative_to(root) or any(target.is_relative_to(r) for r in extra_roots)
-        if not inside:
-            return "points outside the site"
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_file():
-            return "no such file"
-    if parts.fragment and target.suffix == ".html":
-        ids = pages[target].ids if target in pages else scan(target).ids
-        if unquote(parts.fragment) not in ids:
-            return f"no anchor '#{parts.fragment}' in {target.name}"
-    return ""
+        if parts.path:
+            if parts.path.startswith("/"):
+                return "absolute paths break when the site is opened from a folder"
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(page),
+                                                       unquote(parts.path)))
+            if joined not in self.found:
+                self.found[joined] = self._resolve(joined)
+            reason, target = self.found[joined]
+            if reason:
+                return reason
+        if parts.fragment:
+            ids = self._ids(target)
+            if ids is not None and unquote(parts.fragment) not in ids:
+                return f"no anchor '#{parts.fragment}' in {posixpath.basename(target)}"
+        return ""
+
+    def _resolve(self, joined: str) -> tuple[str, str]:
+        """(why it is broken or "", the file it leads to) for a link's path."""
+        if not any(joined == r or joined.startswith(r.rstrip("/") + "/") for r in self.roots):
+            return "points outside the site", joined
+        target = posixpath.join(joined, "index.html") if os.path.isdir(joined) else joined
+        return ("" if os.path.isfile(target) else "no such file"), target
+
+    def _ids(self, target: str) -> set[str] | None:
+        """The ids of the page ``target``, read unless it is one of the pages."""
+        if target not in self.ids:
+            page = self.pages.get(target)
+            self.ids[target] = (None if PurePosixPath(target).suffix != ".html"
+                                else page.ids if page is not None else scan(Path(target)).ids)
+        return self.ids[target]
