@@ -175,15 +175,22 @@ def write(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def link_tree(src: Path, dst: Path) -> None:
-    """Hard-link every file of ``src`` into ``dst``: no copy, no second version."""
+def link_tree(src: Path | str, dst: Path | str) -> None:
+    """Hard-link every file of ``src`` into ``dst``: no copy, no second version.
+
+    A file ``dst`` already has is kept.  Plain strings, not Paths, and one
+    call per file: a build carries thousands of files over."""
     os.makedirs(dst, exist_ok=True)
     with os.scandir(src) as entries:
         for entry in entries:
+            target = os.path.join(dst, entry.name)
             if entry.is_dir(follow_symlinks=False):
-                link_tree(Path(entry.path), dst / entry.name)
-            elif not os.path.lexists(dst / entry.name):
-                os.link(entry.path, dst / entry.name, follow_symlinks=False)
+                link_tree(entry.path, target)
+                continue
+            try:
+                os.link(entry.path, target, follow_symlinks=False)
+            except FileExistsError:
+                pass
 
 
 def carry_reports(output: Path, stage: Path, slugs: Iterable[str]) -> None:
