@@ -125,6 +125,61 @@ def test_edit_renders_only_that_report_and_keeps_its_charts(tmp_path: Path) -> N
     assert (chart.stat().st_ino, other.stat().st_ino) == inodes
 
 
+SITE_PAGES = ("index.html", "404.html", "sitemap.xml", "feed.xml")
+
+
+def site_pages(root: Path) -> dict[str, tuple[int, bytes]]:
+    return {name: ((root / "output" / name).stat().st_ino,
+                   (root / "output" / name).read_bytes()) for name in SITE_PAGES}
+
+
+def test_prose_edit_keeps_the_site_pages_and_a_title_edit_makes_them_again(
+        tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "site.yml").write_text(SITE.format(formats="html, txt, md")
+                                   + "base_url: https://bench.example.org/\n")
+    run(root)
+    before = site_pages(root)
+    report = root / "reports" / "r" / "report.yml"
+    report.write_text(report.read_text().replace("Done.", "Finished."))
+    assert run(root).rendered == ["r"]
+    # No card changed: the very files of the previous output (same inodes).
+    assert site_pages(root) == before
+    report.write_text(report.read_text().replace("title: Test report", "title: Renamed"))
+    assert run(root).rendered == ["r"]
+    after = site_pages(root)
+    for name in SITE_PAGES:
+        assert after[name][0] != before[name][0], name  # written again
+    assert "Renamed" in after["index.html"][1].decode()
+    assert b"Renamed" in after["feed.xml"][1]
+    assert "Renamed" not in before["index.html"][1].decode()
+
+
+def test_link_check_resolves_the_links_of_carried_pages_again(tmp_path: Path) -> None:
+    root = project(tmp_path, reports=3)
+    first = root / "reports" / "r1" / "report.yml"
+    first.write_text(first.read_text().replace("Done.", "Next: [r2](../r2/index.html)."))
+    assert [w for w in run(root).warnings if "broken link" in str(w)] == []
+    page = (root / "output" / "r1" / "index.html").read_text().splitlines()
+    line = next(n for n, text in enumerate(page, 1) if 'href="../r2/index.html"' in text)
+    col = page[line - 1].index('<a href="../r2/') + 1
+    # r1 is carried over, its page not read again: its link now leads nowhere.
+    shutil.rmtree(root / "reports" / "r2")
+    result = run(root)
+    assert result.rendered == []
+    assert [str(w) for w in result.warnings if "broken link" in str(w)] == [
+        f"r1/index.html:{line}:{col}: warning: broken link '../r2/index.html': no such file"]
+    # An edited report's link to an anchor the carried page lacks.
+    report = root / "reports" / "r" / "report.yml"
+    report.write_text(report.read_text().replace("Done.", "See [r1](../r1/index.html#gone)."))
+    result = run(root)
+    assert result.rendered == ["r"]
+    assert sorted(str(w).split(": ", 1)[1] for w in result.warnings
+                  if "broken link" in str(w)) == [
+        "warning: broken link '../r1/index.html#gone': no anchor '#gone' in index.html",
+        "warning: broken link '../r2/index.html': no such file"]
+
+
 def test_changed_data_redraws_charts(tmp_path: Path) -> None:
     root = project(tmp_path, reports=1)
     run(root)
@@ -145,6 +200,39 @@ def test_link_checker_catches_a_broken_anchor(tmp_path: Path) -> None:
     assert [str(p) for p in check(tmp_path)] == [
         "a/page.html:1:19: warning: broken link 'missing.svg': no such file",
         "index.html:2:1: warning: broken link 'a/page.html#s9': no anchor '#s9' in page.html",
+    ]
+
+
+def test_link_checker_resolves_every_kind_of_link(tmp_path: Path) -> None:
+    site, outside = tmp_path / "site", tmp_path / "archive"
+    (site / "a").mkdir(parents=True)
+    (site / "b").mkdir()
+    outside.mkdir()
+    (site / "b" / "index.html").write_text('<h2 id="x">b</h2>')
+    (site / "b" / "data.json").write_text("{}")
+    (outside / "r.pdf").write_bytes(b"%PDF")
+    lines = ['<a href="../b/">dir</a><a href="../b#x">anchor</a><a href="../b/#y">bad</a>',
+             '<a href="../b/data.json#z">data</a><a href="../../archive/r.pdf">pdf</a>'
+             '<a href="../../elsewhere.html">out</a>',
+             '<a href="/b/">abs</a><a href="ftp://x/">ftp</a><a href="mailto:a@b.org">mail</a>'
+             '<a href="b/">missing</a>']
+    (site / "a" / "index.html").write_text("\n".join(lines))
+    (site / "index.html").write_text('<a href="%62/index.html#x">quoted</a>'
+                                     '<a href="b/index.html#y">bad</a><a href="a/">a</a>')
+
+    def at(line: int, url: str) -> str:
+        col = lines[line - 1].index('<a href="' + url + '"') + 1
+        return f"a/index.html:{line}:{col}"
+
+    assert [str(p) for p in check(site, (outside,))] == [
+        f"{at(1, '../b/#y')}: warning: broken link '../b/#y': no anchor '#y' in index.html",
+        f"{at(2, '../../elsewhere.html')}: warning: broken link '../../elsewhere.html': "
+        "points outside the site",
+        "a/index.html:3:1: warning: broken link '/b/': absolute paths break when the site is "
+        "opened from a folder",
+        f"{at(3, 'ftp://x/')}: warning: broken link 'ftp://x/': not a link within the site",
+        f"{at(3, 'b/')}: warning: broken link 'b/': no such file",
+        "index.html:1:38: warning: broken link 'b/index.html#y': no anchor '#y' in index.html",
     ]
 
 

@@ -23,7 +23,7 @@ from reportgen.core import errors
 from reportgen.core.errors import InputError, Problem, printable
 from reportgen.core.model import Site
 from reportgen.read import site_yml
-from reportgen.site import archive, cache, linkcheck, output, series_pages
+from reportgen.site import archive, cache, index_pages, linkcheck, output, series_pages
 
 if TYPE_CHECKING:
     from reportgen.analyse.analysis import Analysis
@@ -60,13 +60,16 @@ def build(site_file: Path, *, output_dir: Path | None = None,
     leaving out those in ``known`` (serve: what its previous build printed).
     """
     started = time.monotonic()
-    previous = cache.read(site_yml.output_dir(site_file, output_dir))
+    out = site_yml.output_dir(site_file, output_dir)
+    first = cache.stamp(out), cache.read(out)  # stamped first: a later change shows
+    previous = first[1]
     site = site_yml.load_site(site_file, output_dir, formats, archive_dir,
                               validated=previous.checked if previous else None)
     output.check_output_dir(site.output, site, site_file)
     output.check_parent(site.output)
     with output.locked(site.output, log):
-        return _build(site, Warn(log, strict, verbose, known), log, started, pool)
+        return _build(site, Warn(log, strict, verbose, known), log, started, pool,
+                      first if out == site.output else None)
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,15 @@ class Warn:
             raise InputError(Problem.as_errors(failing))
 
 
-def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) -> Result:
+def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None,
+           first: tuple[tuple[int, ...], cache.Manifest | None] | None) -> Result:
     output.remove_stale(site.output)  # under the lock: left by killed builds
-    previous = cache.read(site.output)  # again: a build we waited for may have changed it
+    # Read again if a build we waited for changed it since ``first``
+    # (its stamp and what was read then).
+    if first is not None and first[0] and cache.stamp(site.output) == first[0]:
+        previous = first[1]
+    else:
+        previous = cache.read(site.output)
     plan = cache.plan(site.source_key, site, previous)
     if plan.up_to_date:
         warn(plan.kept_warnings)
@@ -124,8 +133,9 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None) 
         manifest = cache.record(site.source_key, plan, rendered)
         # The series pages go into the staging directory like the index,
         # so the link check reads them and they go live with the swap.
-        render.site(manifest.cards(), site, stage, staged or site.archive,
-                    series_pages.pages(manifest, plan.links, site, stage, previous))
+        index_pages.write(manifest, site, stage, staged or site.archive,
+                          series_pages.pages(manifest, plan.links, site, stage, previous),
+                          previous)
         pages = linkcheck.pages(stage, manifest.pages())  # only new pages are read
         broken = linkcheck.check(stage, (site.archive,), pages)
         manifest.keep_pages(pages)
