@@ -212,10 +212,10 @@ def test_link_checker_resolves_every_kind_of_link(tmp_path: Path) -> None:
     (site / "b" / "data.json").write_text("{}")
     (outside / "r.pdf").write_bytes(b"%PDF")
     lines = ['<a href="../b/">dir</a><a href="../b#x">anchor</a><a href="../b/#y">bad</a>',
-             '<a href="../b/data.json#z">data</a><a href="../../archive/r.pdf">pdf</a>'
-             '<a href="../../elsewhere.html">out</a>',
-             '<a href="/b/">abs</a><a href="ftp://x/">ftp</a><a href="mailto:a@b.org">mail</a>'
-             '<a href="b/">missing</a>']
+             ('<a href="../b/data.json#z">data</a><a href="../../archive/r.pdf">pdf</a>'
+              '<a href="../../elsewhere.html">out</a>'),
+             ('<a href="/b/">abs</a><a href="ftp://x/">ftp</a><a href="mailto:a@b.org">mail</a>'
+              '<a href="b/">missing</a>')]
     (site / "a" / "index.html").write_text("\n".join(lines))
     (site / "index.html").write_text('<a href="%62/index.html#x">quoted</a>'
                                      '<a href="b/index.html#y">bad</a><a href="a/">a</a>')
@@ -226,10 +226,10 @@ def test_link_checker_resolves_every_kind_of_link(tmp_path: Path) -> None:
 
     assert [str(p) for p in check(site, (outside,))] == [
         f"{at(1, '../b/#y')}: warning: broken link '../b/#y': no anchor '#y' in index.html",
-        f"{at(2, '../../elsewhere.html')}: warning: broken link '../../elsewhere.html': "
-        "points outside the site",
-        "a/index.html:3:1: warning: broken link '/b/': absolute paths break when the site is "
-        "opened from a folder",
+        (f"{at(2, '../../elsewhere.html')}: warning: broken link '../../elsewhere.html': "
+         "points outside the site"),
+        ("a/index.html:3:1: warning: broken link '/b/': absolute paths break when the site is "
+         "opened from a folder"),
         f"{at(3, 'ftp://x/')}: warning: broken link 'ftp://x/': not a link within the site",
         f"{at(3, 'b/')}: warning: broken link 'b/': no such file",
         "index.html:1:38: warning: broken link 'b/index.html#y': no anchor '#y' in index.html",
