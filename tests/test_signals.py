@@ -63,6 +63,8 @@ def example_site(tmp_path: Path) -> Path:
     project.mkdir()
     shutil.copy(ROOT / "site.yml", project)
     shutil.copytree(ROOT / "reports", project / "reports")
+    # site.yml also lists the example series
+    shutil.copytree(ROOT / "examples" / "contention", project / "examples" / "contention")
     return project
 
 
