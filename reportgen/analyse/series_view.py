@@ -89,6 +89,19 @@ class View:
         return tuple(sorted(found, key=lambda c: (-where[c.step.after], c.line.metric,
                                                   c.line.env)))
 
+    @property
+    def changes_by_report(self) -> tuple[tuple[str, tuple[Change, ...]], ...]:
+        """The changes under the slug of the report they lead to, newest report first."""
+        groups: dict[str, list[Change]] = {}
+        for c in self.changes:
+            groups.setdefault(c.step.after, []).append(c)
+        return tuple((slug, tuple(found)) for slug, found in groups.items())
+
+    @property
+    def numbers(self) -> dict[str, int]:
+        """Each report's number in the series, from 1, as the page and chart show it."""
+        return {m.slug: i for i, m in enumerate(self.members, start=1)}
+
 
 def view(series_id: str, title: str, members: Sequence[Member]) -> View:
     """The series' lines, in the order metrics first appear, from its members' points."""

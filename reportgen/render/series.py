@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from reportgen.analyse.series_view import Change, Line, View
+from reportgen.analyse.series_view import CHANGES, Change, Line, View
 from reportgen.core import figures
 from reportgen.render import charts
 from reportgen.render.analysis_json import json_number
@@ -60,17 +60,14 @@ def change_text(c: Change) -> str:
 def index_entry(view: View, folder: str) -> IndexEntry:
     """The series on the site index: a line for each of the newest reports
     with changes (``2026-12-07, report 4 (Run 4): 8 better``)."""
-    number = {m.slug: i for i, m in enumerate(view.members, start=1)}
-    groups: dict[str, list[Change]] = {}
-    for c in view.changes:  # newest report first
-        groups.setdefault(c.step.after, []).append(c)
+    number = view.numbers
     latest = []
-    for slug, changes in list(groups.items())[:LATEST_ON_INDEX]:
+    for slug, changes in view.changes_by_report[:LATEST_ON_INDEX]:
         first = changes[0]
         if len(changes) <= NAMED_ON_INDEX:
             what = "; ".join(f"{c.line.env}: {c.line.name} {c.step.words}" for c in changes)
         else:
-            counts = [(sum(c.step.verdict == v for c in changes), v) for v in ("worse", "better")]
+            counts = [(sum(c.step.verdict == v for c in changes), v) for v in CHANGES]
             what = ", ".join(f"{n} {v}" for n, v in counts if n)
         latest.append(f"{first.date}, report {number[slug]} ({first.title}): {what}")
     return IndexEntry(view.title, f"{folder}/index.html", len(view.members), tuple(latest))
@@ -108,8 +105,7 @@ def page(view: View, chart: charts.Chart) -> str:
     from reportgen.render import html
 
     return html.environment().get_template("series.html").render(
-        v=view, chart=chart, root="../..", number={m.slug: i for i, m in
-                                                   enumerate(view.members, start=1)},
+        v=view, chart=chart, root="../..", number=view.numbers,
         href={m.slug: f"../../{quote(m.slug, safe='')}/index.html" for m in view.members},
         steps={(line.metric, line.env): {s.after: s for s in line.steps} for line in view.lines},
         series_file=SERIES_FILE, chart_file=f"charts/{CHART_FILE}")
