@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from reportgen.site import cache, feeds
 
 if TYPE_CHECKING:
     from reportgen.render.series import IndexEntry
+    from reportgen.site.reports import Snapshots
 
 
 def files(site: Site) -> tuple[str, ...]:
@@ -34,16 +35,13 @@ def files(site: Site) -> tuple[str, ...]:
     return ("index.html", "404.html", *feed)
 
 
-def key(manifest: cache.Manifest, site: Site, archive_dir: Path,
+def key(manifest: cache.Manifest, site: Site, snapshots: Mapping[str, Snapshots],
         series: Sequence[IndexEntry]) -> str:
-    """Everything the pages are made from; ``archive_dir`` is where the
-    snapshots they link are listed (as for reports.site)."""
-    from reportgen.site.reports import snapshot_links
-
+    """Everything the pages are made from; ``snapshots``: each report's
+    archived PDFs the index links (as for reports.site)."""
     cards = sorted(manifest.reports.items())  # the pages order them by date themselves
     shown = [cache.code_key(), site.title, site.base_url, list(site.formats),
-             [[slug, e.card, snapshot_links(site, slug, listed_in=archive_dir)]
-              for slug, e in cards],
+             [[slug, e.card, snapshots[slug]] for slug, e in cards],
              repr(tuple(series))]
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
@@ -54,7 +52,12 @@ def write(manifest: cache.Manifest, site: Site, stage: Path, archive_dir: Path,
     their key is the previous build's; record the key in ``manifest``."""
     if "html" not in site.formats:
         return
-    found = key(manifest, site, archive_dir, series)
+    from reportgen.site.reports import snapshot_links
+
+    # listed once, for the key and, when the pages are made again, for them
+    snapshots = {slug: snapshot_links(site, slug, listed_in=archive_dir)
+                 for slug in manifest.reports}
+    found = key(manifest, site, snapshots, series)
     manifest.index = {"key": found, "pages": {}}
     kept = previous.index if previous is not None else {}
     if kept.get("key") == found and _carry(site.output, stage, files(site)):
@@ -62,7 +65,7 @@ def write(manifest: cache.Manifest, site: Site, stage: Path, archive_dir: Path,
         return
     from reportgen.site import reports
 
-    reports.site(manifest.cards(), site, stage, archive_dir, series)
+    reports.site(manifest.cards(), site, stage, snapshots, series)
 
 
 def _carry(output: Path, stage: Path, names: Sequence[str]) -> bool:

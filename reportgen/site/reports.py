@@ -12,7 +12,7 @@ import datetime as dt
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,21 +266,23 @@ def assets(stage: Path) -> None:
         write(stage / name, content)
 
 
-def site(cards: Sequence[Card], site: Site, stage: Path, archive_dir: Path | None = None,
+def site(cards: Sequence[Card], site: Site, stage: Path,
+         snapshots: Mapping[str, Snapshots] | None = None,
          series: Sequence[IndexEntry] = ()) -> None:
     """The site's own pages: the index (with ``series``, what it shows of
     each series) and 404.html; with a base_url, also sitemap.xml and the Atom
     feed (which, with report.md's chart links, are the only files with
-    absolute URLs).  The index links the snapshots listed in ``archive_dir``
-    (default: the site's archive; build.py passes the new output's copy of it)."""
+    absolute URLs).  The index links each report's ``snapshots`` (default:
+    those in the site's archive; index_pages.py passes those of the new
+    output's copy of it)."""
     if "html" not in site.formats:
         return
     from reportgen.render import html as render_html
 
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
-    links = {c.slug: render_html.Links(built, c.data,
-                                       snapshot_links(site, c.slug, listed_in=archive_dir),
-                                       analysis=True)
+    if snapshots is None:
+        snapshots = {c.slug: snapshot_links(site, c.slug) for c in cards}
+    links = {c.slug: render_html.Links(built, c.data, snapshots[c.slug], analysis=True)
              for c in cards}
     feed = ""
     if site.base_url:
@@ -301,8 +303,11 @@ def snapshots(rendered: Sequence[cache.Rendered], site: Site, stage: Path
     return [(r.slug, r.date, (stage / r.slug / "report.pdf").read_bytes()) for r in rendered]
 
 
+Snapshots = tuple[tuple[str, str], ...]  # (label, href) of each archived PDF of a report
+
+
 def snapshot_links(site: Site, slug: str, pending: tuple[dt.date, bytes] | None = None, *,
-                   listed_in: Path | None = None) -> tuple[tuple[str, str], ...]:
+                   listed_in: Path | None = None) -> Snapshots:
     """(label, href relative to the report page) of every archived PDF, with
     the ``pending`` (date, PDF) this build is about to archive; ``listed_in``
     is where the archive is read (default: the site's archive).
