@@ -277,7 +277,12 @@ def test_headline_of_one_environment_says_nothing_was_compared() -> None:
     html = page(alone)
     assert f'<p class="note">{note}</p>' in html
     assert 'class="headline stack"' not in html  # no empty table
+    # nor an overview chart of no slowdown above an empty table
+    assert html.count(f'<p class="note">{note}</p>') == 2
+    assert 'class="overview stack"' not in html and 'aria-label="Overview chart"' not in html
     assert f"Headline (computed from the measurements, against native):\n  {note}" in \
         text.render(alone)
+    md = markdown.render(alone, {"overview": "charts/overview.svg"})
     assert f"## Headline\n\nComputed from the measurements: slowdowns against native.\n\n{note}\n" \
-        in markdown.render(alone, {})
+        in md
+    assert md.count(note) == 2 and "charts/overview.svg" not in md

@@ -51,7 +51,9 @@ def render(analysis: Analysis, charts: dict[str, str]) -> str:
             out += [f"**{escape(heading)}**", ""]
             out += [f"- {escape(i.name)}: {escape(wording.with_note(i.figure, i.note))}"
                     for i in block.items] + [""]
-    if "overview" in charts:
+    if analysis.headline.note:  # nothing compared: no slowdown to chart
+        out += [escape(analysis.headline.note), ""]
+    elif "overview" in charts:
         out += [f"![Slowdown per metric]({charts['overview']})", ""]
     if analysis.summary.strip():
         out += ["## Summary", "", escape_html(analysis.summary.strip()), ""]
