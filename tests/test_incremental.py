@@ -97,3 +97,70 @@ def test_rank_tests_run_again_only_when_the_data_changed(
     change(root)
     assert len(run(root, "output").rendered) == 1
     assert bool(calls) == tested
+
+
+def edit_other_text(root: Path) -> None:
+    path = root / "reports" / "qemu-tcg" / "report.yml"
+    path.write_text(path.read_text().replace("\nsummary: |\n", "\nsummary: |\n  Another.\n"))
+
+
+def inodes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_ino
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "PDF" not in c])
+def test_a_build_that_starts_from_the_output_before_last_equals_a_cold_build(
+        tmp_path: Path, case: str) -> None:
+    """The third build starts from the output the second replaced, which
+    lacks the second's edit: what it carries must be the current output's."""
+    formats, change, rendered = CASES[case]
+    root = example_project(tmp_path / "p", formats)
+    run(root, "output")
+    edit_other_text(root)
+    assert run(root, "output").rendered == ["qemu-tcg"]
+    before = inodes(root / "output")
+    assert (root / ".output.prev").is_dir()
+    change(root)
+    assert sorted(run(root, "output").rendered) == rendered
+    assert len(run(root, "cold").rendered) == len(list((root / "reports").iterdir()))
+    incremental, cold = files(root / "output"), files(root / "cold")
+    assert sorted(incremental) == sorted(cold)
+    assert [name for name in cold if incremental[name] != cold[name]] == []
+    # the replaced output is kept as it was, for the build after
+    assert inodes(root / ".output.prev") == before
+
+
+def test_a_changed_copy_in_the_output_before_last_is_not_carried(tmp_path: Path) -> None:
+    """A report folder of the kept output whose files are not the current
+    output's (edited, added to) is linked again from the current output."""
+    root = example_project(tmp_path / "p", "html, txt, md")
+    run(root, "output")
+    edit_other_text(root)
+    run(root, "output")
+    kept = root / ".output.prev" / "firecracker-aa"
+    (kept / "report.txt").unlink()
+    (kept / "report.txt").write_text("not the report\n")
+    (kept / "charts" / "extra.svg").write_text("<svg/>")
+    current = files(root / "output")
+    edit_text(root)
+    assert run(root, "output").rendered == ["bhyve-smp"]
+    now = files(root / "output")
+    assert {k: v for k, v in now.items() if k.startswith("firecracker-aa/")} == {
+        k: v for k, v in current.items() if k.startswith("firecracker-aa/")}
+    assert now["firecracker-aa/report.txt"] != b"not the report\n"
+
+
+def test_a_symlink_in_place_of_the_output_before_last_is_left_alone(tmp_path: Path) -> None:
+    root = example_project(tmp_path / "p", "html, txt, md")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "bhyve-smp").mkdir(parents=True)
+    (elsewhere / "bhyve-smp" / "keep.txt").write_text("mine\n")
+    run(root, "output")
+    (root / ".output.prev").symlink_to(elsewhere)
+    edit_text(root)
+    assert run(root, "output").rendered == ["bhyve-smp"]
+    assert (elsewhere / "bhyve-smp" / "keep.txt").read_text() == "mine\n"
+    assert (root / ".output.prev").is_symlink()
+    assert b"One more." in (root / "output" / "bhyve-smp" / "report.txt").read_bytes()
+    assert not list(root.glob(".output.new-*"))

@@ -114,9 +114,8 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None,
         output.check_archive(site.archive, (d.name for d in plan.changed))
     from reportgen.site import reports as render  # matplotlib and WeasyPrint: only when rendering
 
-    with output.staging(site.output) as stage:
+    with output.staging(site.output, carry=plan.kept) as stage:
         render.assets(stage)
-        output.carry_reports(site.output, stage, plan.kept)
         rendered = render.reports(plan.changed, site, stage, previous, pool, plan.links)
         warnings = [w for r in rendered for w in r.warnings]
         # kept and new reports' warnings summed up together; with --strict,
@@ -147,7 +146,7 @@ def _build(site: Site, warn: Warn, log: Log, started: float, pool: Pool | None,
             cache.seal(manifest, site.source_key, site, plan, rendered, staged or site.archive)
             output.write(stage / cache.MANIFEST, manifest.dump())
             old = output.publish(stage, site.output)
-        output.discard(old)
+        output.retire(old, site.output)
     log(f"rendered {len(rendered)} of {len(site.report_dirs)} report(s) into "
         f"{errors.display(site.output)} in {time.monotonic() - started:.1f} s")
     return Result(site.output, [r.slug for r in rendered],

@@ -3,7 +3,9 @@
 A failed or killed build never leaves a half-written site: the new tree is
 complete before it replaces the old one, with an atomic exchange where the
 system offers one (Linux renameat2), and files of removed reports vanish
-because the new tree simply does not have them.
+because the new tree simply does not have them.  The replaced output is kept
+beside the new one and becomes the next build's staging directory, so a build
+links in again only the reports that changed since.
 """
 
 from __future__ import annotations
@@ -149,25 +151,99 @@ def _writable(folder: Path, why: str) -> None:
 
 
 @contextmanager
-def staging(output: Path) -> Iterator[Path]:
-    """A fresh directory beside ``output``, removed unless it was published.
+def staging(output: Path, carry: Iterable[str] = ()) -> Iterator[Path]:
+    """A directory beside ``output`` holding the reports ``carry`` names as
+    the output has them; removed unless it was published.
 
-    Made with the umask's permissions, as any new directory (mkdtemp's 0700
-    would become the published site's and lock a web server out)."""
+    It is the output before last (:func:`retire` kept it) when there is one,
+    cleared of everything but the carried reports whose files are still the
+    output's: only what changed since is removed and linked again, so an
+    edit does not cost a walk over every report of a large site.  Otherwise
+    a new directory, made with the umask's permissions as any new directory
+    (mkdtemp's 0700 would become the published site's and lock a web server
+    out)."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
-        try:
-            stage.mkdir()
-            break
-        except FileExistsError:
-            continue
+    stage = _reused(output) or _fresh(output)
     try:
+        wanted = set(carry)
+        try:
+            wanted -= _clear(stage, output, wanted)
+        except OSError:  # anything odd in the old tree: start from nothing
+            shutil.rmtree(stage, ignore_errors=True)
+            stage = _fresh(output)
+        for slug in sorted(wanted):
+            link_tree(output / slug, stage / slug)
         yield stage
     finally:
         # Never an error of its own: after a swap this is the previous output,
         # and whatever stays is removed by the next build (remove_stale).
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _previous(output: Path) -> Path:
+    """Where :func:`retire` keeps the output before last."""
+    return output.with_name(f".{output.name}.prev")
+
+
+def _fresh(output: Path) -> Path:
+    while True:
+        stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
+        try:
+            stage.mkdir()
+            return stage
+        except FileExistsError:
+            continue
+
+
+def _reused(output: Path) -> Path | None:
+    """The output before last, renamed as a staging directory (so a killed
+    build's copy is removed like any other), or None."""
+    previous = _previous(output)
+    if not previous.is_dir() or previous.is_symlink():
+        return None
+    stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
+    try:
+        previous.rename(stage)
+    except OSError:
+        return None
+    return stage
+
+
+def _clear(stage: Path, output: Path, carry: set[str]) -> set[str]:
+    """Remove every entry of ``stage`` but the reports in ``carry`` whose
+    files are the very files (same inodes) of the output's; returns those."""
+    kept: set[str] = set()
+    with os.scandir(stage) as entries:
+        for entry in list(entries):
+            if (entry.name in carry and entry.is_dir(follow_symlinks=False)
+                    and _inodes(entry.path) == _inodes(os.path.join(output, entry.name))):
+                kept.add(entry.name)
+            elif entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    return kept
+
+
+def _inodes(folder: str) -> dict[str, int] | None:
+    """Each entry under ``folder`` (by relative path) and its inode, directories
+    as 0; None when ``folder`` is not a directory.  From the directory listings
+    alone: no file is opened or stat'ed."""
+    found: dict[str, int] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    inner = _inodes(entry.path)
+                    if inner is None:
+                        return None
+                    found[entry.name + "/"] = 0
+                    found.update((f"{entry.name}/{name}", inode) for name, inode in inner.items())
+                else:
+                    found[entry.name] = entry.inode()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return found
 
 
 def write(path: Path, content: bytes) -> None:
@@ -191,16 +267,6 @@ def link_tree(src: Path | str, dst: Path | str) -> None:
                 os.link(entry.path, target, follow_symlinks=False)
             except FileExistsError:
                 pass
-
-
-def carry_reports(output: Path, stage: Path, slugs: Iterable[str]) -> None:
-    """Carry unchanged reports from the current output into the new one.
-
-    By hard link, file by file: a rename of each report's folder would be one
-    call, but a build killed between that rename and the swap would leave the
-    current output without those reports."""
-    for slug in slugs:
-        link_tree(output / slug, stage / slug)
 
 
 def carry_over(path: Path, output: Path, stage: Path) -> Path | None:
@@ -234,10 +300,15 @@ def publish(stage: Path, output: Path) -> Path | None:
     return old if old.exists() else None
 
 
-def discard(old: Path | None) -> None:
-    """Remove the previous output once the new one is in place; what cannot
-    be removed now is removed by the next build."""
-    if old is not None:
+def retire(old: Path | None, output: Path) -> None:
+    """Keep the previous output, once the new one is in place, as the next
+    build's starting point (see :func:`staging`); removed instead when it
+    cannot be kept, and what cannot be removed now is removed by the next build."""
+    if old is None:
+        return
+    try:
+        old.rename(_previous(output))
+    except OSError:
         shutil.rmtree(old, ignore_errors=True)
 
 

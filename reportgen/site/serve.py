@@ -300,9 +300,14 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
           log: Log = build_mod.stderr, verbose: bool = False) -> None:
     """Build, serve and rebuild until Ctrl-C, or signals.Stopped (SIGTERM, SIGHUP)
     from the command's handler; a temporary output dir unless given."""
-    temporary = output_dir is None
-    output = Path(tempfile.mkdtemp(prefix="reportgen-serve-")) if output_dir is None \
-        else output_dir.resolve()
+    # A temporary output lies in a folder of its own, with the lock and the
+    # kept previous output the build writes beside it, all removed at the end.
+    temporary: Path | None = None
+    if output_dir is None:
+        temporary = Path(tempfile.mkdtemp(prefix="reportgen-serve-"))
+        output = temporary / "site"
+    else:
+        output = output_dir.resolve()
     stop = threading.Event()
     thread: threading.Thread | None = None
     server: ThreadingHTTPServer | None = None
@@ -315,7 +320,7 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
         thread = threading.Thread(target=watch, args=(preview, watcher, stop),
                                   name="reportgen-watch", daemon=True)
         thread.start()
-        shown = str(output) if temporary else errors.display(output)
+        shown = str(output) if temporary is not None else errors.display(output)
         log(f"serving {shown} at {url(server)} (Ctrl-C to stop)")
         server.serve_forever(poll_interval=POLL_SECONDS)
     except KeyboardInterrupt:  # Stopped is one: the command prints which signal
@@ -329,5 +334,5 @@ def serve(site_file: Path, *, port: int = DEFAULT_PORT,
             preview.close()
         if server is not None:
             server.server_close()
-        if temporary:
-            shutil.rmtree(output, ignore_errors=True)
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
