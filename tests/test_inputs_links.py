@@ -1,7 +1,9 @@
-"""The files a build fingerprints for a report (cache.report_files and
-inputs_key) and where links lead: a link out of the report directory is
-never followed, one inside it is; and core.paths.Below resolves exactly as
-Path.resolve() does, links or not."""
+"""Where links lead: the files a build fingerprints for a report
+(cache.report_files and inputs_key) never include one a link leads to out of
+the report directory, and do include one a link leads to inside it; report
+directories linked out of the project are refused, and an output reached
+through a link is still seen for what it is.  Each of these resolves paths
+with core.paths.Below, which resolves exactly as Path.resolve() does."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.core.errors import InputError
 from reportgen.core.paths import Below, plain_parts
+from reportgen.read import site_yml
 from reportgen.read.report_yml import default_results
-from reportgen.site import cache
+from reportgen.site import cache, output
+from tests.golden import cwd
 
 
 @pytest.fixture
@@ -148,3 +153,41 @@ def test_below_lstats_once_per_component(places: tuple[Path, Path],
     assert below.inside("results") == (True, False)
     assert seen == [str(report / "results"), str(report / "results" / "a.json"),
                     str(report / "results" / "b.json")]
+
+
+def site_project(tmp_path: Path) -> Path:
+    """A project whose reports/ holds r (a directory), in (a link to a
+    directory inside the project) and out (a link to one outside)."""
+    root = tmp_path / "p"
+    (root / "reports" / "r").mkdir(parents=True)
+    (root / "kept" / "k").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "reports" / "in").symlink_to(root / "kept" / "k")
+    (root / "site.yml").write_text("reports: [reports/r, reports/in, reports/r]\n")
+    return root
+
+
+def test_a_report_dir_linked_inside_the_project_is_read(tmp_path: Path) -> None:
+    root = site_project(tmp_path)
+    site = site_yml.load_site(root / "site.yml")
+    assert site.report_dirs == (root / "reports" / "r", root / "reports" / "in")
+
+
+def test_a_report_dir_linked_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    root = site_project(tmp_path)
+    (root / "reports" / "out").symlink_to(tmp_path / "elsewhere")
+    (root / "site.yml").write_text("reports: [reports/*]\n")
+    with cwd(root), pytest.raises(InputError) as caught:
+        site_yml.load_site(Path("site.yml"))
+    assert [p.message for p in caught.value.problems] == [
+        "'reports/out' is a link to a directory outside the project; refusing to read it"]
+
+
+def test_an_output_reached_through_a_link_to_a_report_dir_is_refused(tmp_path: Path) -> None:
+    root = site_project(tmp_path)
+    site = site_yml.load_site(root / "site.yml")
+    with pytest.raises(InputError) as caught:  # kept/k is the report reports/in
+        output.check_output_dir((root / "kept" / "k").resolve(), site, root / "site.yml")
+    assert caught.value.problems[0].message.endswith(
+        "it holds report directories, or lies inside one")
+    output.check_output_dir(root / "output", site, root / "site.yml")  # refuses nothing

@@ -19,6 +19,7 @@ from pathlib import Path
 from reportgen.core.errors import InputError, Problem, WriteRefused
 from reportgen.core.lifeline import libc
 from reportgen.core.model import Site
+from reportgen.core.paths import Below
 from reportgen.site.cache import MANIFEST
 
 _RENAME_EXCHANGE = 2
@@ -28,11 +29,12 @@ _AT_FDCWD = -100
 def check_output_dir(output: Path, site: Site, site_file: Path) -> None:
     """Refuse output dirs whose replacement would destroy the project."""
     output, root = output.resolve(), site.root.resolve()
+    below = Below(site.root, root)  # the report dirs lie below it: an lstat or two each
     reason = ""
     if output == root or output in root.parents:
         reason = "it is the project directory or one of its parents"
-    elif any(d.resolve().is_relative_to(output) or output.is_relative_to(d.resolve())
-             for d in site.report_dirs):
+    elif any(d.is_relative_to(output) or output.is_relative_to(d)
+             for d in map(below.resolve, site.report_dirs)):
         reason = "it holds report directories, or lies inside one"
     elif (output / site_file.name).exists() or (output / "reports").is_dir():
         reason = "it holds a site.yml or reports/: it looks like a project, not build output"
