@@ -127,7 +127,8 @@ def _read_files(report_dir: Path, listed: Listed | None) -> tuple[list[str], byt
     names: list[str] | None = None
     raw: bytes | None = None
     try:
-        raw = (report_dir / "report.yml").read_bytes()
+        with open(os.path.join(report_dir, "report.yml"), "rb") as handle:
+            raw = handle.read()
         sha = hashlib.sha256(raw).hexdigest()
         seen = listed.get(report_dir.name)
         if isinstance(seen, list) and len(seen) == 4 and seen[0] == sha:
@@ -157,8 +158,11 @@ def inputs_key(report_dir: Path, listed: Listed | None = None) -> str:
     h = hashlib.sha256()
     for parts, _name in sorted(named):
         h.update("/".join(parts).encode() + b"\0")
-        content = raw if parts == ["report.yml"] and raw is not None else \
-            (report_dir / "/".join(parts)).read_bytes()
+        if parts == ["report.yml"] and raw is not None:
+            content = raw
+        else:
+            with open(os.path.join(report_dir, *parts), "rb") as handle:
+                content = handle.read()
         h.update(content + b"\0")
     return h.hexdigest()
 
