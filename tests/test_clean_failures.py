@@ -231,6 +231,20 @@ def test_a_read_only_output_is_refused_before_anything_is_written(
         ".output.lock"]
 
 
+def test_a_read_only_folder_deep_in_the_output_is_refused(unprivileged: Path) -> None:
+    """Every folder of the previous output is checked, not only its top."""
+    project, output = unprivileged, unprivileged / "output"
+    deep = output / "r" / "charts"
+    deep.chmod(0o555)
+    before = tree(output)
+    status, stderr = as_user(project, "--formats", "html")
+    assert (status, stderr) == (1, (
+        f"reportgen: {deep}: cannot write here (permission denied): the previous output "
+        f"is removed once the new one replaces it; make it writable (chmod -R u+w "
+        f"'{output}') or choose another output directory with -o\n"))
+    assert tree(output) == before
+
+
 def test_a_read_only_parent_is_refused_before_the_lock(unprivileged: Path) -> None:
     project = unprivileged
     (project / ".output.lock").unlink()

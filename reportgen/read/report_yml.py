@@ -35,6 +35,7 @@ from reportgen.core.model import (
     Text,
     Thresholds,
 )
+from reportgen.core.paths import Below
 from reportgen.core.placeholders import hint
 from reportgen.read import results, validate
 
@@ -206,7 +207,7 @@ def _result_names(doc: Document, report_dir: Path, problems: list[Problem]
 def default_results(report_dir: Path) -> list[Path] | None:
     """``results/*.json`` in name order; None if results/ leads out of the report
     directory (then it is not even listed)."""
-    if not (report_dir / "results").resolve().is_relative_to(report_dir.resolve()):
+    if not Below(report_dir).inside("results")[0]:
         return None
     return sorted((report_dir / "results").glob("*.json"))
 

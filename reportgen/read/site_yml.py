@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from reportgen.core.model import (
     SeriesSpec,
     Site,
 )
+from reportgen.core.paths import Below
 from reportgen.core.placeholders import hint
 from reportgen.read import validate
 
@@ -47,23 +49,27 @@ def load_site(site_file: Path, output: Path | None = None,
                else (root / data["archive"]).resolve() if "archive" in data
                else out / "archive")
     patterns = data["reports"] if isinstance(data["reports"], list) else [data["reports"]]
+    below = Below(root, root)  # resolves each report directory with an lstat or two
     report_dirs: list[Path] = []
+    seen: set[Path] = set()
     problems: list[Problem] = []
     for index, pattern in enumerate(patterns):
         where: KeyPath = ("reports", index) if isinstance(data["reports"], list) else ("reports",)
-        matches = sorted(Path(p) for p in glob.glob(str(root / pattern)) if Path(p).is_dir())
+        matches = sorted(m for m in map(Path, glob.glob(str(root / pattern))) if m.is_dir())
         if not matches:
             problems.append(doc.problem(where, f"no report directory matches '{pattern}'"))
         for match in matches:
-            why = _not_a_report_dir(match, root)
-            if match.resolve() in (out, archive):
+            real = below.resolve(match)
+            why = _not_a_report_dir(match, real, root)
+            if real in (out, archive):
                 continue  # `reports/*` matching an archive or output kept among the reports
             if why:
                 problems.append(doc.problem(where, f"'{display(match)}' {why}"))
-            elif match not in report_dirs:
+            elif match not in seen:
                 report_dirs.append(match)
+                seen.add(match)
     slugs = [d.name for d in report_dirs]
-    for slug in sorted({s for s in slugs if slugs.count(s) > 1}):
+    for slug in sorted(s for s, n in Counter(slugs).items() if n > 1):
         problems.append(doc.problem(("reports",), f"two report directories are named '{slug}'"))
     series = _series(doc, slugs, problems)
     if problems:
@@ -101,9 +107,10 @@ def _series(doc: Document, slugs: list[str], problems: list[Problem]) -> tuple[S
     return tuple(found)
 
 
-def _not_a_report_dir(match: Path, root: Path) -> str:
-    """Why a directory the reports pattern matched cannot be read as a report."""
-    if not match.resolve().is_relative_to(root):
+def _not_a_report_dir(match: Path, real: Path, root: Path) -> str:
+    """Why a directory the reports pattern matched (``real``: it resolved)
+    cannot be read as a report."""
+    if not real.is_relative_to(root):
         how = "is a link to a directory" if match.is_symlink() else "is a directory"
         return f"{how} outside the project; refusing to read it"
     if CONTROL.search(match.name):

@@ -26,6 +26,7 @@ from reportgen.core.cards import Card
 from reportgen.core.documents import parse_yaml
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
+from reportgen.core.paths import Below, plain_parts
 from reportgen.read.report_yml import default_results
 from reportgen.site import series
 from reportgen.site.linkcheck import Page
@@ -113,13 +114,21 @@ def report_files(report_dir: Path, listed: Listed | None = None) -> list[Path]:
     ``listed`` remembers the results each report.yml names, with its sha256: a
     report.yml unchanged since it was last read is not parsed again (a no-op build of a large site
     would otherwise spend most of its time in the YAML parser)."""
-    root = report_dir.resolve()
-    if not (report_dir / "report.yml").resolve().is_relative_to(root):
-        return []
+    return [report_dir / name for name in _read_files(report_dir, listed)[0]]
+
+
+def _read_files(report_dir: Path, listed: Listed | None) -> tuple[list[str], bytes | None]:
+    """The names, relative to ``report_dir``, of the files report_files gives,
+    and report.yml's bytes when it was read."""
+    below = Below(report_dir)  # resolves the report directory once, and only if a link needs it
+    if not below.inside("report.yml")[0]:
+        return [], None
     listed = {} if listed is None else listed
     names: list[str] | None = None
+    raw: bytes | None = None
     try:
-        raw = (report_dir / "report.yml").read_bytes()
+        with open(os.path.join(report_dir, "report.yml"), "rb") as handle:
+            raw = handle.read()
         sha = hashlib.sha256(raw).hexdigest()
         seen = listed.get(report_dir.name)
         if isinstance(seen, list) and len(seen) == 4 and seen[0] == sha:
@@ -134,15 +143,28 @@ def report_files(report_dir: Path, listed: Listed | None = None) -> list[Path]:
                 str(data[k]) if isinstance(data.get(k), str) else "" for k in ("follows", "date")]
     except (OSError, UnicodeDecodeError, InputError):
         pass  # the loader will say what is wrong
-    paths = ([report_dir / n for n in names] if names is not None
-             else default_results(report_dir) or [])
-    return [p for p in [report_dir / "report.yml", *paths]
-            if p.resolve().is_relative_to(root) and p.is_file()]
+    if names is None:  # results/*.json: plain names below results/
+        names = [f"results/{p.name}" for p in default_results(report_dir) or []]
+    return [n for n in ["report.yml", *names] if below.inside(n) == (True, True)], raw
 
 
 def inputs_key(report_dir: Path, listed: Listed | None = None) -> str:
     """The files the loader reads for one report, and nothing else."""
-    return digest_files(report_files(report_dir, listed), report_dir)
+    names, raw = _read_files(report_dir, listed)
+    named = [(parts, n) for n in names for parts in [plain_parts(n)] if parts is not None]
+    if len(named) < len(names):  # an absolute name or one with '..': as pathlib takes it
+        return digest_files([report_dir / n for n in names], report_dir)
+    # digest_files' order (pathlib's, by component) and names, without a Path per file
+    h = hashlib.sha256()
+    for parts, _name in sorted(named):
+        h.update("/".join(parts).encode() + b"\0")
+        if parts == ["report.yml"] and raw is not None:
+            content = raw
+        else:
+            with open(os.path.join(report_dir, *parts), "rb") as handle:
+                content = handle.read()
+        h.update(content + b"\0")
+    return h.hexdigest()
 
 
 def report_key(report_dir: Path, site: Site, listed: Listed | None = None,

@@ -54,8 +54,11 @@ def write(manifest: cache.Manifest, site: Site, stage: Path, archive_dir: Path,
         return
     from reportgen.site.reports import snapshot_links
 
-    # listed once, for the key and, when the pages are made again, for them
-    snapshots = {slug: snapshot_links(site, slug, listed_in=archive_dir)
+    # listed once, for the key and, when the pages are made again, for them;
+    # without an archive (a site without PDFs) none is, and looking for each
+    # report's index.json in it one by one was a third of this step
+    none = _missing(archive_dir)
+    snapshots = {slug: () if none else snapshot_links(site, slug, listed_in=archive_dir)
                  for slug in manifest.reports}
     found = key(manifest, site, snapshots, series)
     manifest.index = {"key": found, "pages": {}}
@@ -66,6 +69,18 @@ def write(manifest: cache.Manifest, site: Site, stage: Path, archive_dir: Path,
     from reportgen.site import reports
 
     reports.site(manifest.cards(), site, stage, snapshots, series)
+
+
+def _missing(folder: Path) -> bool:
+    """Whether ``folder`` does not exist, so that nothing below it can be read
+    (any other error is the reader's to report)."""
+    try:
+        os.stat(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        pass
+    return False
 
 
 def _carry(output: Path, stage: Path, names: Sequence[str]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -110,12 +111,14 @@ def check(root: Path, extra_roots: tuple[Path, ...] = (),
     targets = _Targets([where, *map(os.path.abspath, extra_roots)],
                        {posixpath.join(where, rel): page for rel, page in listed.items()})
     problems = []
-    for rel in sorted(listed, key=lambda rel: Path(rel)):
+    # in pathlib's order (by component), without a Path per page
+    for rel in sorted(listed, key=lambda rel: [p for p in rel.split("/") if p not in ("", ".")]):
         path = posixpath.join(where, rel)
+        folder = posixpath.dirname(path)
         reasons: dict[str, str] = {}  # a page repeats its links (a metric's anchor, often)
         for url, line, col in listed[rel].links:
             if url not in reasons:
-                reasons[url] = targets.broken(path, url)
+                reasons[url] = targets.broken(path, folder, url)
             if reasons[url]:
                 problems.append(Problem(rel, line, col, f"broken link '{url}': {reasons[url]}",
                                         warning=True))
@@ -129,17 +132,19 @@ class _Targets:
     parsing, joining and looking up each link anew was most of the check."""
 
     def __init__(self, roots: list[str], pages: dict[str, Page]) -> None:
-        self.roots = roots  # absolute: the site's and those a link may also lead into
+        self.roots = set(roots)  # absolute: the site's and those a link may also lead into
+        self.inside = tuple(r.rstrip("/") + "/" for r in roots)  # what lies below them starts so
         self.pages = pages  # by absolute path
-        self.parts: dict[str, SplitResult] = {}  # by url
+        self.parts: dict[str, tuple[SplitResult, str]] = {}  # by url: split, path unquoted
         self.found: dict[str, tuple[str, str]] = {}  # joined path -> (reason, target)
         self.ids: dict[str, set[str] | None] = {}  # by target; None: not an HTML page
 
-    def broken(self, page: str, url: str) -> str:
-        """Why ``url`` on ``page`` is broken, or ""."""
+    def broken(self, page: str, folder: str, url: str) -> str:
+        """Why ``url`` on ``page`` (in ``folder``) is broken, or ""."""
         if url not in self.parts:
-            self.parts[url] = urlsplit(url)
-        parts = self.parts[url]
+            split = urlsplit(url)
+            self.parts[url] = split, unquote(split.path)
+        parts, unquoted = self.parts[url]
         if parts.scheme or parts.netloc:
             web = parts.scheme in ("http", "https", "mailto")
             return "" if web else "not a link within the site"
@@ -147,8 +152,7 @@ class _Targets:
         if parts.path:
             if parts.path.startswith("/"):
                 return "absolute paths break when the site is opened from a folder"
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(page),
-                                                       unquote(parts.path)))
+            joined = posixpath.normpath(posixpath.join(folder, unquoted))
             if joined not in self.found:
                 self.found[joined] = self._resolve(joined)
             reason, target = self.found[joined]
@@ -162,10 +166,16 @@ class _Targets:
 
     def _resolve(self, joined: str) -> tuple[str, str]:
         """(why it is broken or "", the file it leads to) for a link's path."""
-        if not any(joined == r or joined.startswith(r.rstrip("/") + "/") for r in self.roots):
+        if joined not in self.roots and not joined.startswith(self.inside):
             return "points outside the site", joined
-        target = posixpath.join(joined, "index.html") if os.path.isdir(joined) else joined
-        return ("" if os.path.isfile(target) else "no such file"), target
+        try:  # one stat for both questions: a folder (then its index.html), a file
+            mode = os.stat(joined).st_mode
+        except (OSError, ValueError):
+            return "no such file", joined
+        if stat.S_ISDIR(mode):
+            target = posixpath.join(joined, "index.html")
+            return ("" if os.path.isfile(target) else "no such file"), target
+        return ("" if stat.S_ISREG(mode) else "no such file"), joined
 
     def _ids(self, target: str) -> set[str] | None:
         """The ids of the page ``target``, read unless it is one of the pages."""

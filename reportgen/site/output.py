@@ -21,6 +21,7 @@ from pathlib import Path
 from reportgen.core.errors import InputError, Problem, WriteRefused
 from reportgen.core.lifeline import libc
 from reportgen.core.model import Site
+from reportgen.core.paths import Below
 from reportgen.site.cache import MANIFEST
 
 _RENAME_EXCHANGE = 2
@@ -30,11 +31,12 @@ _AT_FDCWD = -100
 def check_output_dir(output: Path, site: Site, site_file: Path) -> None:
     """Refuse output dirs whose replacement would destroy the project."""
     output, root = output.resolve(), site.root.resolve()
+    below = Below(site.root, root)  # the report dirs lie below it: an lstat or two each
     reason = ""
     if output == root or output in root.parents:
         reason = "it is the project directory or one of its parents"
-    elif any(d.resolve().is_relative_to(output) or output.is_relative_to(d.resolve())
-             for d in site.report_dirs):
+    elif any(d.is_relative_to(output) or output.is_relative_to(d)
+             for d in map(below.resolve, site.report_dirs)):
         reason = "it holds report directories, or lies inside one"
     elif (output / site_file.name).exists() or (output / "reports").is_dir():
         reason = "it holds a site.yml or reports/: it looks like a project, not build output"
@@ -105,10 +107,49 @@ def check_replaceable(output: Path) -> None:
     replace: the previous tree is deleted after it, which needs write
     permission on each of its directories."""
     if output.is_dir() and not output.is_symlink():
-        for folder, _dirs, _files in os.walk(output):
-            _writable(Path(folder), "the previous output is removed once the new one "
-                      f"replaces it; make it writable (chmod -R u+w '{output}') or choose "
-                      "another output directory with -o")
+        for folder in _folders(os.fspath(output)):
+            if not _removable(folder):  # then say why, as _writable words it
+                _writable(Path(folder), "the previous output is removed once the new one "
+                          f"replaces it; make it writable (chmod -R u+w '{output}') or "
+                          "choose another output directory with -o")
+
+
+def _folders(top: str) -> Iterator[str]:
+    """The directories os.walk(top) yields, in its order, without its lists
+    of files: a large output has thousands of them and hundreds of folders."""
+    try:
+        with os.scandir(top) as entries:
+            below = [e.path for e in entries if _walked(e)]
+    except OSError:
+        return  # os.walk skips a folder it cannot list
+    yield top
+    for folder in below:
+        yield from _folders(folder)
+
+
+def _walked(entry: os.DirEntry[str]) -> bool:
+    """Whether os.walk goes into ``entry``: a directory, links followed, that
+    is not itself a link (an error answers no to the first, and yes to the second)."""
+    try:
+        if not entry.is_dir():
+            return False
+    except OSError:
+        return False
+    try:
+        return not entry.is_symlink()
+    except OSError:
+        return True
+
+
+def _removable(folder: str) -> bool:
+    """True when _writable(folder) certainly passes: the same checks, but for
+    "not a directory", which a folder found as one only fails in a race."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return (not stats.f_flag & os.ST_RDONLY and os.access(folder, os.W_OK | os.X_OK)
+            and (stats.f_bfree if os.geteuid() == 0 else stats.f_bavail) != 0)
 
 
 def check_archive(archive: Path, slugs: Iterable[str]) -> None:
