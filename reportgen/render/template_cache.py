@@ -17,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-import jinja2.bccache
+if TYPE_CHECKING:  # jinja2 itself only where a template is looked up (attach)
+    import jinja2
 
 # What the generated code depends on besides the template's text.
 _SETTINGS = ("block_start_string", "block_end_string", "variable_start_string",
@@ -30,29 +33,37 @@ _SETTINGS = ("block_start_string", "block_end_string", "variable_start_string",
              "is_async")
 
 
-class _Cache(jinja2.FileSystemBytecodeCache):
-    def __init__(self, directory: Path, fingerprint: str) -> None:
-        super().__init__(str(directory), "%s.jinja")
-        self.fingerprint = fingerprint
+@cache
+def _cache_type() -> Callable[[Path, str], jinja2.BytecodeCache]:
+    import jinja2.bccache
 
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return hashlib.sha256(
-            f"{self.fingerprint}|{super().get_cache_key(name, filename)}".encode()).hexdigest()
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def __init__(self, directory: Path, fingerprint: str) -> None:
+            super().__init__(str(directory), "%s.jinja")
+            self.fingerprint = fingerprint
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - an unreadable or damaged entry: compile instead
-            bucket.reset()
+        def get_cache_key(self, name: str, filename: str | None = None) -> str:
+            key = super().get_cache_key(name, filename)
+            return hashlib.sha256(f"{self.fingerprint}|{key}".encode()).hexdigest()
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:  # read-only, full, removed meanwhile: the next build compiles
-            pass
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - an unreadable or damaged entry: compile instead
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # read-only, full, removed meanwhile: the next build compiles
+                pass
+
+    return Cache
 
 
 def fingerprint(env: jinja2.Environment) -> str:
+    import jinja2
+
     settings = [jinja2.__version__, *(repr(getattr(env, name)) for name in _SETTINGS),
                 *sorted(env.extensions)]
     return hashlib.sha256("\n".join(settings).encode()).hexdigest()[:16]
@@ -72,7 +83,7 @@ def open_cache(directory: Path, env: jinja2.Environment) -> jinja2.BytecodeCache
         if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid()
                 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
             return None
-    return _Cache(directory, fingerprint(env))
+    return _cache_type()(directory, fingerprint(env))
 
 
 # This process's cache: the directory the build named, and what came of it.
