@@ -228,7 +228,7 @@ def test_a_read_only_output_is_refused_before_anything_is_written(
     assert tree(output) == before
     assert tree(project / "archive") == archive
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [
-        ".output.lock"]
+        ".output.cache", ".output.lock"]
 
 
 def test_a_read_only_folder_deep_in_the_output_is_refused(unprivileged: Path) -> None:

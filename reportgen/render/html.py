@@ -32,6 +32,7 @@ from reportgen.analyse.compare import Comparison
 from reportgen.core import figures, markdown, resources
 from reportgen.core.cards import Card, CardMetric
 from reportgen.core.model import TIERS, Report
+from reportgen.render import template_cache
 from reportgen.render.analysis_json import ANALYSIS_FILE
 from reportgen.render.charts import Chart, inline, metric_names
 
@@ -65,11 +66,18 @@ def templates_dir() -> Path:
     return resources.TEMPLATES
 
 
-@cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment for our templates: autoescape on, undefined is an
     error.  One per process, so each template is compiled once (Jinja2 still
-    reloads a template whose file changed, for `reportgen serve`)."""
+    reloads a template whose file changed, for `reportgen serve`), and once
+    across builds where the build keeps a cache (template_cache.use)."""
+    env = _environment()
+    template_cache.attach(env)
+    return env
+
+
+@cache
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=True,

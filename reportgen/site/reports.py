@@ -24,6 +24,7 @@ from reportgen.core.cards import Card
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
 from reportgen.render import pdf as render_pdf
+from reportgen.render import template_cache
 from reportgen.site import archive, cache, feeds, linkcheck, series
 from reportgen.site.output import link_tree, write
 
@@ -56,6 +57,7 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
     problem of every report at once.  ``pool`` keeps warm workers between builds
     (`reportgen serve`); without one, a single report renders in this process
     and several in a pool made for this build."""
+    template_cache.use(templates_cache(site.output))  # this process: the index and series pages
     jobs = []
     for report_dir in report_dirs:
         slug = report_dir.name
@@ -87,6 +89,12 @@ def _renderer(site: Site) -> render_pdf.Renderer | None:
     return render_pdf.Renderer() if "pdf" in site.formats else None
 
 
+def templates_cache(output: Path) -> Path:
+    """Where builds of ``output`` keep compiled templates: beside it, like its
+    lock, so nothing of it is published."""
+    return output.parent / f".{output.name}.cache" / "jinja"
+
+
 def _render_job(job: _Job, renderer: render_pdf.Renderer | None = None
                 ) -> cache.Rendered | list[Problem]:
     """One report, start to finish, in a worker: the main process never holds
@@ -103,6 +111,7 @@ def _render_report(job: _Job, renderer: render_pdf.Renderer | None) -> cache.Ren
     from reportgen.check import checks
 
     began = time.monotonic()
+    template_cache.use(templates_cache(job.site.output))  # in a worker, its own
     old_key, old_p_values = job.tests
     keys: list[str] = []  # the loaded report's tests_key, taken once
 
