@@ -32,4 +32,4 @@ lint: $(BIN)/reportgen
 	$(BIN)/ruff check reportgen tests probes examples
 
 clean:
-	rm -rf output .output.prev $(VENV)
+	rm -rf output .output.prev .output.cache $(VENV)

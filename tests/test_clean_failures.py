@@ -223,7 +223,7 @@ def test_a_read_only_output_is_refused_before_anything_is_written(
     status, stderr = as_user(project, "--formats", formats)
     assert (status, stderr) == (1, (
         f"reportgen: {output}: cannot write here (permission denied): the previous output "
-        f"is removed once the new one replaces it; make it writable (chmod -R u+w "
+        f"is set aside once the new one replaces it and later builds delete from it; make it writable (chmod -R u+w "
         f"'{output}') or choose another output directory with -o\n"))
     assert tree(output) == before
     assert tree(project / "archive") == archive
@@ -240,7 +240,7 @@ def test_a_read_only_folder_deep_in_the_output_is_refused(unprivileged: Path) ->
     status, stderr = as_user(project, "--formats", "html")
     assert (status, stderr) == (1, (
         f"reportgen: {deep}: cannot write here (permission denied): the previous output "
-        f"is removed once the new one replaces it; make it writable (chmod -R u+w "
+        f"is set aside once the new one replaces it and later builds delete from it; make it writable (chmod -R u+w "
         f"'{output}') or choose another output directory with -o\n"))
     assert tree(output) == before
 

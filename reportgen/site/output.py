@@ -104,13 +104,13 @@ def check_parent(output: Path) -> None:
 
 def check_replaceable(output: Path) -> None:
     """Refuse, before anything is written, an output the swap could not
-    replace: the previous tree is deleted after it, which needs write
-    permission on each of its directories."""
+    replace: the previous tree is set aside after it and later builds delete
+    from it, which needs write permission on each of its directories."""
     if output.is_dir() and not output.is_symlink():
         for folder in _folders(os.fspath(output)):
             if not _removable(folder):  # then say why, as _writable words it
-                _writable(Path(folder), "the previous output is removed once the new one "
-                          f"replaces it; make it writable (chmod -R u+w '{output}') or "
+                _writable(Path(folder), "the previous output is set aside once the new "
+                          f"one replaces it and later builds delete from it; make it writable (chmod -R u+w '{output}') or "
                           "choose another output directory with -o")
 
 
