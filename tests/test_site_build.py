@@ -12,7 +12,7 @@ import pytest
 
 from reportgen.core.errors import InputError
 from reportgen.render import text as render_text
-from reportgen.site import build
+from reportgen.site import build, linkcheck
 from reportgen.site.linkcheck import check
 from tests.golden import ERRORS, cwd, lay_out, run_build
 
@@ -283,3 +283,17 @@ def test_carried_over_charts_are_still_inlined_in_the_page(tmp_path: Path) -> No
     page = (root / "output" / "r" / "index.html").read_text()
     assert "Finished." in page and page.count("<svg") == first.count("<svg") > 0
     assert (root / "output" / "fonts" / "DejaVuSans.ttf").exists()
+
+
+def test_a_pages_ids_are_stored_as_one_string_unless_one_cannot_be_joined() -> None:
+    page = linkcheck.Page(links=[("#b", 3, 4)])
+    page.ids.update({"b", "a"})
+    assert page.to_json() == {"ids": "a\nb", "links": [["#b", 3, 4]]}
+    assert linkcheck.Page.from_json({"ids": "a\nb", "links": []}).ids == {"a", "b"}
+    assert linkcheck.Page.from_json({"ids": "", "links": []}).ids == set()
+    odd = linkcheck.Page()
+    odd.ids.update({"x\ny", ""})
+    assert odd.to_json()["ids"] == ["", "x\ny"]
+    assert linkcheck.Page.from_json(odd.to_json()).ids == {"x\ny", ""}
+    # a manifest written before ids were joined
+    assert linkcheck.Page.from_json({"ids": ["a", "b"], "links": []}).ids == {"a", "b"}

@@ -25,17 +25,39 @@ LINK_ATTRS = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src")
               ("source", "src"), ("object", "data")}
 
 
+_SEPARATOR = "\n"  # between a stored page's ids: no HTML id holds a newline
+
+
 @dataclass
 class Page:
-    ids: set[str] = field(default_factory=set)
+    """A page's ids (anchors) and links.  The manifest stores the ids as one
+    string, unpacked only for a page a link points into: a report page has
+    hundreds (its charts'), and reading them all into sets was most of
+    loading a large site's manifest."""
+
+    packed: str | list[str] = ""  # the ids as stored, until unpacked
     links: list[tuple[str, int, int]] = field(default_factory=list)  # url, line, col
+    _ids: set[str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ids(self) -> set[str]:
+        if self._ids is None:
+            packed = self.packed
+            self._ids = set(packed if isinstance(packed, list)
+                            else packed.split(_SEPARATOR) if packed else ())
+        return self._ids
 
     def to_json(self) -> dict[str, Any]:
-        return {"ids": sorted(self.ids), "links": [list(link) for link in self.links]}
+        ids = sorted(self.ids)
+        listed = any(_SEPARATOR in i or not i for i in ids)  # then they cannot be joined
+        return {"ids": ids if listed else _SEPARATOR.join(ids),
+                "links": [list(link) for link in self.links]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Page:
-        return cls(set(data["ids"]), [(u, line, col) for u, line, col in data["links"]])
+        packed = data["ids"]
+        return cls(packed if isinstance(packed, str) else list(packed),
+                   [(u, line, col) for u, line, col in data["links"]])
 
 
 class _Collector(HTMLParser):
