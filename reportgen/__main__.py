@@ -1,4 +1,4 @@
-from reportgen.cli import main
+from reportgen.cli import run
 
 if __name__ == "__main__":  # worker processes import this module again
-    main()
+    run()

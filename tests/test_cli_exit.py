@@ -1,0 +1,42 @@
+"""How the `reportgen` command ends its process (reportgen.cli.end): with
+the status sys.exit would give, its output flushed and atexit handlers run,
+whether or not Python's interpreter finalization is skipped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = """
+import atexit, sys, threading
+from reportgen import cli
+atexit.register(lambda: open(sys.argv[1], "w").write("ran"))
+if sys.argv[3] == "thread":  # alive when the command ends: the normal exit waits
+    threading.Thread(target=lambda: __import__("time").sleep(0.3)).start()
+sys.stdout.write("unflushed")
+cli.end(eval(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+@pytest.mark.parametrize(("code", "status", "stderr"), [
+    ("None", 0, ""), ("0", 0, ""), ("2", 2, ""), ("130", 130, ""),
+    ("'reportgen: no'", 1, "reportgen: no\n")])
+def test_end_exits_as_sys_exit_would(tmp_path: Path, code: str, status: int, stderr: str,
+                                     thread: str) -> None:
+    mark = tmp_path / "atexit"
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(mark), code, thread],
+                          check=False, capture_output=True, text=True, cwd=ROOT)
+    assert (done.returncode, done.stdout, done.stderr) == (status, "unflushed", stderr)
+    assert mark.read_text() == "ran"
+
+
+def test_the_command_prints_its_version_and_exits_0() -> None:
+    done = subprocess.run([sys.executable, "-m", "reportgen", "--version"],
+                          check=False, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.startswith("reportgen, version ")
