@@ -9,11 +9,9 @@ previous output instead of being drawn again.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,16 +21,19 @@ from reportgen.core import lifeline, resources
 from reportgen.core.cards import Card
 from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
-from reportgen.render import pdf as render_pdf
 from reportgen.render import template_cache
 from reportgen.site import archive, cache, feeds, linkcheck, series
 from reportgen.site.output import link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
 # are imported where a report is rendered, so a build's main process does not
-# hold them while its workers render (it loads them for the index, after).
+# hold them while its workers render (it loads them for the index, after);
+# the PDF renderer and the worker pool only when a build uses them.
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from reportgen.analyse.analysis import Analysis
+    from reportgen.render import pdf as render_pdf
     from reportgen.render.charts import Chart
     from reportgen.render.series import IndexEntry
 
@@ -86,7 +87,11 @@ def reports(report_dirs: Sequence[Path], site: Site, stage: Path,
 
 def _renderer(site: Site) -> render_pdf.Renderer | None:
     """A PDF renderer started now, so it loads WeasyPrint while the report is analysed."""
-    return render_pdf.Renderer() if "pdf" in site.formats else None
+    if "pdf" not in site.formats:
+        return None
+    from reportgen.render import pdf as render_pdf
+
+    return render_pdf.Renderer()
 
 
 def templates_cache(output: Path) -> Path:
@@ -154,6 +159,9 @@ _PRELOAD = ["reportgen.site.reports", "reportgen.render.html", "reportgen.render
 
 
 def _executor(workers: int, *, pdf: bool = True, warm: bool = False) -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # forkserver, not fork: `reportgen serve` builds from a thread, and
     # forking a process that has threads can copy a held lock.
     context = multiprocessing.get_context("forkserver")
@@ -174,6 +182,8 @@ def _start_worker(build: int, pdf: bool, warm: bool) -> None:
     render_html.environment().get_template("report.html")
     charts.warm_up()
     if pdf:
+        from reportgen.render import pdf as render_pdf
+
         render_pdf.warm_up()
 
 
@@ -238,6 +248,8 @@ def report(analysis: Analysis, site: Site, stage: Path, reuse_charts: str = "",
     built = tuple(f for f in ("pdf", "txt", "md") if f in site.formats)
     pdf = None
     if "pdf" in site.formats:
+        from reportgen.render import pdf as render_pdf
+
         html = render_html.render_report(analysis, drawn, render_html.Links(built, data),
                                           for_pdf=True)
         meta, attachments = render_pdf.pdf_inputs(rep)

@@ -14,18 +14,20 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.analyse.series_view import Member, View, view
 from reportgen.core.model import Site
 from reportgen.site import cache
 from reportgen.site.output import link_tree, write
 from reportgen.site.series import SERIES_DIR, Links
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the views are made only in a site with a series
+    from reportgen.analyse.series_view import View
     from reportgen.render.series import IndexEntry
 
 
 def views(manifest: cache.Manifest, links: Links) -> list[tuple[View, str]]:
     """Every series of the site as its page shows it, with its key."""
+    from reportgen.analyse.series_view import Member, view
+
     found = []
     for series in links.series:
         members = []
