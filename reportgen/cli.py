@@ -111,9 +111,12 @@ def end(code: object) -> NoReturn:
     collecting the garbage once more cost about 50 ms of a one-report
     rebuild with numpy, Jinja2 and jsonschema loaded, and writes nothing.
     The atexit handlers run and the output is flushed first; with another
-    thread or a child process alive, the normal exit waits for them."""
+    thread or a child process alive, the normal exit waits for them, and
+    under a profiler or debugger (cProfile writes its figures after the
+    command returns) it is the normal exit too."""
     children = "multiprocessing" in sys.modules and sys.modules["multiprocessing"].active_children()
-    if threading.active_count() > 1 or children:
+    watched = sys.getprofile() is not None or sys.gettrace() is not None
+    if threading.active_count() > 1 or children or watched:
         sys.exit(code)  # type: ignore[arg-type]
     if code is None:
         status = 0

@@ -40,3 +40,13 @@ def test_the_command_prints_its_version_and_exits_0() -> None:
     done = subprocess.run([sys.executable, "-m", "reportgen", "--version"],
                           check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.startswith("reportgen, version ")
+
+
+def test_under_a_profiler_the_command_exits_normally(tmp_path: Path) -> None:
+    """cProfile writes its figures once the command has returned."""
+    figures = tmp_path / "profile.out"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(figures), "-m",
+                           "reportgen", "--version"], check=False, capture_output=True,
+                          text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert figures.stat().st_size > 0
