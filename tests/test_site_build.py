@@ -297,3 +297,8 @@ def test_a_pages_ids_are_stored_as_one_string_unless_one_cannot_be_joined() -> N
     assert linkcheck.Page.from_json(odd.to_json()).ids == {"x\ny", ""}
     # a manifest written before ids were joined
     assert linkcheck.Page.from_json({"ids": ["a", "b"], "links": []}).ids == {"a", "b"}
+    stored = linkcheck.Page.from_json({"ids": "ab\nb\nc-d", "links": []})
+    assert [stored.has(i) for i in ("b", "ab", "a", "c", "c-d", "")] == [
+        True, True, False, False, True, False]
+    assert stored._ids is None  # looked up in the string, not unpacked
+    assert not stored.has("b\nc-d")

@@ -47,6 +47,15 @@ class Page:
                             else packed.split(_SEPARATOR) if packed else ())
         return self._ids
 
+    def has(self, anchor: str) -> bool:
+        """Whether the page has the id ``anchor``: in the stored string when
+        the ids were not unpacked (a page's links into itself, one lookup each,
+        would otherwise unpack every carried page)."""
+        if self._ids is None and isinstance(self.packed, str) and _SEPARATOR not in anchor:
+            return bool(anchor) and f"{_SEPARATOR}{anchor}{_SEPARATOR}" in (
+                f"{_SEPARATOR}{self.packed}{_SEPARATOR}")
+        return anchor in self.ids
+
     def to_json(self) -> dict[str, Any]:
         ids = sorted(self.ids)
         listed = any(_SEPARATOR in i or not i for i in ids)  # then they cannot be joined
@@ -159,7 +168,7 @@ class _Targets:
         self.pages = pages  # by absolute path
         self.parts: dict[str, tuple[SplitResult, str]] = {}  # by url: split, path unquoted
         self.found: dict[str, tuple[str, str]] = {}  # joined path -> (reason, target)
-        self.ids: dict[str, set[str] | None] = {}  # by target; None: not an HTML page
+        self.read: dict[str, Page | None] = {}  # by target; None: not an HTML page
 
     def broken(self, page: str, folder: str, url: str) -> str:
         """Why ``url`` on ``page`` (in ``folder``) is broken, or ""."""
@@ -181,8 +190,8 @@ class _Targets:
             if reason:
                 return reason
         if parts.fragment:
-            ids = self._ids(target)
-            if ids is not None and unquote(parts.fragment) not in ids:
+            found = self._page(target)
+            if found is not None and not found.has(unquote(parts.fragment)):
                 return f"no anchor '#{parts.fragment}' in {posixpath.basename(target)}"
         return ""
 
@@ -199,10 +208,10 @@ class _Targets:
             return ("" if os.path.isfile(target) else "no such file"), target
         return ("" if stat.S_ISREG(mode) else "no such file"), joined
 
-    def _ids(self, target: str) -> set[str] | None:
-        """The ids of the page ``target``, read unless it is one of the pages."""
-        if target not in self.ids:
-            page = self.pages.get(target)
-            self.ids[target] = (None if PurePosixPath(target).suffix != ".html"
-                                else page.ids if page is not None else scan(Path(target)).ids)
-        return self.ids[target]
+    def _page(self, target: str) -> Page | None:
+        """The page ``target`` (its ids), read unless it is one of the pages;
+        None when it is not an HTML page."""
+        if target not in self.read:
+            self.read[target] = (None if PurePosixPath(target).suffix != ".html"
+                                 else self.pages.get(target) or scan(Path(target)))
+        return self.read[target]
