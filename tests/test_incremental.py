@@ -164,3 +164,16 @@ def test_a_symlink_in_place_of_the_output_before_last_is_left_alone(tmp_path: Pa
     assert (root / ".output.prev").is_symlink()
     assert b"One more." in (root / "output" / "bhyve-smp" / "report.txt").read_bytes()
     assert not list(root.glob(".output.new-*"))
+
+
+def test_a_folder_of_the_users_named_like_the_output_before_last_is_left_alone(
+        tmp_path: Path) -> None:
+    """Only a former output (it has the manifest) is used and emptied."""
+    root = example_project(tmp_path / "p", "html, txt, md")
+    run(root, "output")
+    (root / ".output.prev" / "bhyve-smp").mkdir(parents=True)
+    (root / ".output.prev" / "bhyve-smp" / "notes.txt").write_text("mine\n")
+    edit_text(root)
+    assert run(root, "output").rendered == ["bhyve-smp"]
+    assert (root / ".output.prev" / "bhyve-smp" / "notes.txt").read_text() == "mine\n"
+    assert not list(root.glob(".output.new-*"))

@@ -240,8 +240,8 @@ def _reused(output: Path) -> Path | None:
     """The output before last, renamed as a staging directory (so a killed
     build's copy is removed like any other), or None."""
     previous = _previous(output)
-    if not previous.is_dir() or previous.is_symlink():
-        return None
+    if previous.is_symlink() or not (previous / MANIFEST).is_file():
+        return None  # not an output of ours: never touched
     stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
     try:
         previous.rename(stage)
