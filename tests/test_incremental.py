@@ -71,17 +71,23 @@ CASES: dict[str, tuple[str, Callable[[Path], None], list[str]]] = {
 }
 
 
+def assert_equals_a_cold_build(root: Path, rendered: list[str]) -> None:
+    """Build ``root`` into output/, rendering ``rendered``, and cold into cold/:
+    the same files, byte for byte."""
+    assert sorted(run(root, "output").rendered) == rendered
+    assert len(run(root, "cold").rendered) == len(list((root / "reports").iterdir()))
+    incremental, cold = files(root / "output"), files(root / "cold")
+    assert sorted(incremental) == sorted(cold)
+    assert [name for name in cold if incremental[name] != cold[name]] == []
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_incremental_build_equals_a_cold_build(tmp_path: Path, case: str) -> None:
     formats, change, rendered = CASES[case]
     root = example_project(tmp_path / "p", formats)
     assert sorted(run(root, "output").rendered) == sorted(p.name for p in EXAMPLES.iterdir())
     change(root)
-    assert sorted(run(root, "output").rendered) == rendered
-    assert len(run(root, "cold").rendered) == len(list((root / "reports").iterdir()))
-    incremental, cold = files(root / "output"), files(root / "cold")
-    assert sorted(incremental) == sorted(cold)
-    assert [name for name in cold if incremental[name] != cold[name]] == []
+    assert_equals_a_cold_build(root, rendered)
 
 
 @pytest.mark.parametrize(("change", "tested"), [(edit_text, False), (edit_data, True)])
@@ -122,11 +128,7 @@ def test_a_build_that_starts_from_the_output_before_last_equals_a_cold_build(
     before = inodes(root / "output")
     assert (root / ".output.prev").is_dir()
     change(root)
-    assert sorted(run(root, "output").rendered) == rendered
-    assert len(run(root, "cold").rendered) == len(list((root / "reports").iterdir()))
-    incremental, cold = files(root / "output"), files(root / "cold")
-    assert sorted(incremental) == sorted(cold)
-    assert [name for name in cold if incremental[name] != cold[name]] == []
+    assert_equals_a_cold_build(root, rendered)
     # the replaced output is kept as it was, for the build after
     assert inodes(root / ".output.prev") == before
 
