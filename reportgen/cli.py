@@ -12,6 +12,7 @@ number (reportgen.core.signals).
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import re
 import sys
@@ -153,6 +154,13 @@ def build(site_file: Path, output: Path | None, formats: str | None, strict: boo
     """Build the site: HTML, PDF, text and Markdown for every report."""
     from reportgen.site.build import build as run
 
+    # A build is one short process: reference counting frees what it drops,
+    # and the cyclic collector's passes over the loaded modules and the
+    # manifest took ~40 ms of a one-report edit of a 200-report site, ~0.2 s
+    # when its charts are drawn again.  A forked PDF renderer collects as
+    # usual; `serve`, which lives on, never turns it off.
+    gc.disable()
+    os.register_at_fork(after_in_child=gc.enable)
     run(site_file, output_dir=output, formats=_formats(formats), strict=strict, verbose=verbose)
 
 

@@ -50,3 +50,26 @@ def test_under_a_profiler_the_command_exits_normally(tmp_path: Path) -> None:
                           text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert figures.stat().st_size > 0
+
+
+GC_SCRIPT = """
+import gc, os, sys
+import reportgen.site.build as stage
+
+def build(*args, **kwargs):
+    child = os.fork()
+    if child == 0:  # as the PDF renderer is forked
+        os._exit(0 if gc.isenabled() else 3)
+    print(gc.isenabled(), os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+
+stage.build = build
+from reportgen import cli
+sys.argv = ["reportgen", "build"]
+cli.run()
+"""
+
+
+def test_the_build_command_turns_the_collector_off_and_a_forked_child_on() -> None:
+    done = subprocess.run([sys.executable, "-c", GC_SCRIPT], check=False, capture_output=True,
+                          text=True, cwd=ROOT)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "False 0\n", "")
