@@ -109,8 +109,8 @@ def run() -> NoReturn:
 def end(code: object) -> NoReturn:
     """Exit with ``code`` as ``sys.exit`` would, without Python's interpreter
     finalization when nothing else runs: tearing down every module and
-    collecting the garbage once more cost about 50 ms of a one-report
-    rebuild with numpy, Jinja2 and jsonschema loaded, and writes nothing.
+    collecting the garbage once more took 46 to 68 ms with what a one-report
+    rebuild loads (benchmarks/exit_cost), and writes nothing.
     The atexit handlers run and the output is flushed first; with another
     thread or a child process alive, the normal exit waits for them, and
     under a profiler or debugger (cProfile writes its figures after the

@@ -110,8 +110,9 @@ def check_replaceable(output: Path) -> None:
         for folder in _folders(os.fspath(output)):
             if not _removable(folder):  # then say why, as _writable words it
                 _writable(Path(folder), "the previous output is set aside once the new "
-                          f"one replaces it and later builds delete from it; make it writable (chmod -R u+w '{output}') or "
-                          "choose another output directory with -o")
+                          "one replaces it and later builds delete from it; make it "
+                          f"writable (chmod -R u+w '{output}') or choose another output "
+                          "directory with -o")
 
 
 def _folders(top: str) -> Iterator[str]:
