@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,10 +41,17 @@ _TEMPLATES = resources.TEMPLATES
 
 def digest_files(files: list[Path], root: Path, *extra: str) -> str:
     """sha256 over file names (relative to ``root``), contents and extra strings."""
+    return _digest(((p.relative_to(root).as_posix(), p.read_bytes()) for p in sorted(files)),
+                   extra)
+
+
+def _digest(named: Iterable[tuple[str, bytes]], extra: Sequence[str] = ()) -> str:
+    """sha256 over each (name, content) in turn, then ``extra``: the one
+    layout of every fingerprint of files."""
     h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+    for name, content in named:
+        h.update(name.encode() + b"\0")
+        h.update(content + b"\0")
     for text in extra:
         h.update(text.encode() + b"\0")
     return h.hexdigest()
@@ -127,8 +134,7 @@ def _read_files(report_dir: Path, listed: Listed | None) -> tuple[list[str], byt
     names: list[str] | None = None
     raw: bytes | None = None
     try:
-        with open(os.path.join(report_dir, "report.yml"), "rb") as handle:
-            raw = handle.read()
+        raw = _read(os.path.join(report_dir, "report.yml"))
         sha = hashlib.sha256(raw).hexdigest()
         seen = listed.get(report_dir.name)
         if isinstance(seen, list) and len(seen) == 4 and seen[0] == sha:
@@ -155,16 +161,14 @@ def inputs_key(report_dir: Path, listed: Listed | None = None) -> str:
     if len(named) < len(names):  # an absolute name or one with '..': as pathlib takes it
         return digest_files([report_dir / n for n in names], report_dir)
     # digest_files' order (pathlib's, by component) and names, without a Path per file
-    h = hashlib.sha256()
-    for parts, _name in sorted(named):
-        h.update("/".join(parts).encode() + b"\0")
-        if parts == ["report.yml"] and raw is not None:
-            content = raw
-        else:
-            with open(os.path.join(report_dir, *parts), "rb") as handle:
-                content = handle.read()
-        h.update(content + b"\0")
-    return h.hexdigest()
+    return _digest(("/".join(parts), raw if parts == ["report.yml"] and raw is not None
+                    else _read(os.path.join(report_dir, *parts)))
+                   for parts, _name in sorted(named))
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def report_key(report_dir: Path, site: Site, listed: Listed | None = None,
