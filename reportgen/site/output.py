@@ -28,6 +28,13 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
+def beside(output: Path, what: str) -> Path:
+    """``.<output>.<what>`` beside ``output``: where a build keeps what must
+    not be published (its lock, staging directories, the output before last,
+    its caches)."""
+    return output.parent / f".{output.name}.{what}"
+
+
 def check_output_dir(output: Path, site: Site, site_file: Path) -> None:
     """Refuse output dirs whose replacement would destroy the project."""
     output, root = output.resolve(), site.root.resolve()
@@ -78,7 +85,7 @@ def locked(output: Path, log: Callable[[str], None]) -> Iterator[None]:
         return
     import fcntl
 
-    with (output.parent / f".{output.name}.lock").open("a") as handle:
+    with beside(output, "lock").open("a") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -90,7 +97,7 @@ def locked(output: Path, log: Callable[[str], None]) -> Iterator[None]:
 def remove_stale(output: Path) -> None:
     """Remove staging dirs of earlier builds that were killed (under the lock,
     no other build of ``output`` is running, so none of them is in use)."""
-    for stale in output.parent.glob(f".{output.name}.new-*"):
+    for stale in output.parent.glob(beside(output, "new-*").name):
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale)
 
@@ -224,12 +231,17 @@ def staging(output: Path, carry: Iterable[str] = ()) -> Iterator[Path]:
 
 def _previous(output: Path) -> Path:
     """Where :func:`retire` keeps the output before last."""
-    return output.with_name(f".{output.name}.prev")
+    return beside(output, "prev")
+
+
+def _new(output: Path) -> Path:
+    """A staging directory's name (remove_stale finds those killed builds left)."""
+    return beside(output, f"new-{secrets.token_hex(4)}")
 
 
 def _fresh(output: Path) -> Path:
     while True:
-        stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
+        stage = _new(output)
         try:
             stage.mkdir()
             return stage
@@ -243,7 +255,7 @@ def _reused(output: Path) -> Path | None:
     previous = _previous(output)
     if previous.is_symlink() or not (previous / MANIFEST).is_file():
         return None  # not an output of ours: never touched
-    stage = output.parent / f".{output.name}.new-{secrets.token_hex(4)}"
+    stage = _new(output)
     try:
         previous.rename(stage)
     except OSError:
@@ -328,7 +340,7 @@ def publish(stage: Path, output: Path) -> Path | None:
     to remove once the build is done (None when there was none)."""
     if output.exists() and _exchange(stage, output):
         return stage  # stage now holds the previous output
-    old = output.with_name(f".{output.name}.old")
+    old = beside(output, "old")
     if old.exists():
         shutil.rmtree(old)
     if output.exists():

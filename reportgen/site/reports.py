@@ -23,7 +23,7 @@ from reportgen.core.errors import InputError, Problem
 from reportgen.core.model import Report, Site
 from reportgen.render import template_cache
 from reportgen.site import archive, cache, feeds, linkcheck, series
-from reportgen.site.output import link_tree, write
+from reportgen.site.output import beside, link_tree, write
 
 # The analysis, the charts and the formats that need them (numpy, matplotlib)
 # are imported where a report is rendered, so a build's main process does not
@@ -97,7 +97,7 @@ def _renderer(site: Site) -> render_pdf.Renderer | None:
 def templates_cache(output: Path) -> Path:
     """Where builds of ``output`` keep compiled templates: beside it, like its
     lock, so nothing of it is published."""
-    return output.parent / f".{output.name}.cache" / "jinja"
+    return beside(output, "cache") / "jinja"
 
 
 def _render_job(job: _Job, renderer: render_pdf.Renderer | None = None
