@@ -1,5 +1,6 @@
 """Compiled templates kept between builds, so a build that renders one report
-does not compile report.html and the templates it imports again (about 0.1 s).
+does not compile report.html and the templates it imports again (about
+0.05 s, docs/site.md).
 
 The cache is a directory that the build names (beside the output, never in
 it: see site/reports.py).  Its files are Python code that the next build
